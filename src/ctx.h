@@ -1,0 +1,39 @@
+/* ctx: what every module that touches the system is handed instead of
+ * globals: where "/" is for the files qtune reads and writes (tests and
+ * mounted images point it elsewhere), the /proc/sys of the target network
+ * namespace, how to render, and the diagnostics collected so far. */
+#ifndef QTUNE_CTX_H
+#define QTUNE_CTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+
+#define QTUNE_VERSION_STRING QTUNE_VERSION
+#define QTUNE_JSON_SCHEMA 1
+
+enum qt_output {
+	QT_OUT_TEXT,
+	QT_OUT_JSON,
+};
+
+struct qt_ctx {
+	const char *root;       /* "" means the real "/"; never applies to /proc */
+	int procsys_fd;         /* O_PATH directory fd of /proc/sys in the target netns */
+	int proc_fd;            /* O_PATH directory fd of /proc */
+	enum qt_output output;
+	int verbosity;          /* -1 with -q, 0 by default, 1+ with -v */
+	bool color;             /* text output may use colour */
+	bool dry_run;
+	bool persist;
+	bool allow_global;
+	uint64_t netns_inode;   /* the target namespace's identity */
+	int netns_initial;      /* 1 initial, 0 not, -1 could not tell */
+	char kernel_release[65];
+	FILE *out;
+	struct qt_diags diags;
+};
+
+#endif

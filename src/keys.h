@@ -1,0 +1,66 @@
+/* keys: the listen-queue keys qtune knows (type, the values that mean
+ * something, whether they belong to a network namespace, one line of
+ * meaning), and the one gate every key text passes before a /proc/sys path
+ * is built from it. Pure: no I/O. */
+#ifndef QTUNE_KEYS_H
+#define QTUNE_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEY_PATH_MAX 256
+#define KEY_VALUE_MAX 4096
+
+enum key_type {
+	KEY_INT,        /* one integer */
+	KEY_INT_VEC,    /* nvals integers separated by blanks */
+	KEY_STRING,     /* anything; compared whitespace-normalised */
+};
+
+enum key_scope {
+	KEY_SCOPE_NETNS,   /* belongs to the network namespace */
+	KEY_SCOPE_GLOBAL,  /* host-wide whatever namespace writes it */
+};
+
+struct key_info {
+	const char *path;     /* slashed form relative to /proc/sys */
+	enum key_type type;
+	unsigned nvals;       /* for KEY_INT_VEC */
+	int64_t min, max;     /* valid range of each integer */
+	enum key_scope scope;
+	bool listen_queue;    /* shown by `show` */
+	const char *meaning;
+};
+
+extern const struct key_info keys_table[];
+extern const size_t keys_count;
+
+/* Turns "net.core.somaxconn" or "net/core/somaxconn" into the slashed
+ * path "net/core/somaxconn". As sysctl(8) does, the form is decided by the
+ * first separator: if it is '/', dots are part of names. Rejects (-EINVAL)
+ * empty text, absolute paths, empty, "." and ".." segments, any byte outside
+ * [A-Za-z0-9_.-/], and paths longer than KEY_PATH_MAX - 1 (-ENAMETOOLONG).
+ * On failure *why says what is wrong. */
+int key_canonicalize(const char *text, char *path, size_t size, const char **why);
+
+/* The dotted form for display when no segment holds a dot, else the path. */
+void key_display(const char *path, char *out, size_t size);
+
+const struct key_info *key_lookup(const char *path);
+
+/* Whether the key belongs to the network namespace: net.* except the keys
+ * known to be host-wide. */
+bool key_is_per_netns(const char *path);
+
+/* Checks a value against a known key and writes its canonical text
+ * (integers in decimal, vectors single-spaced). -EINVAL or -ERANGE with
+ * *why set. With info NULL, only normalises whitespace and bounds length. */
+int key_check_value(const struct key_info *info, const char *value,
+		    char *canon, size_t size, const char **why);
+
+/* Parses a KEY_INT_VEC value into at most max integers; returns the count
+ * or -EINVAL. Used to compare vectors numerically. */
+int key_parse_vec(const char *value, int64_t *vals, size_t max);
+
+#endif

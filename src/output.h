@@ -1,0 +1,60 @@
+/* output: rendering helpers shared by the commands. A streaming JSON writer
+ * (one document per run, stable field names, "schema" versioned by the
+ * caller), colour that is used only on a terminal and never with NO_COLOR,
+ * and the check that output really reached its destination. */
+#ifndef QTUNE_OUTPUT_H
+#define QTUNE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ctx.h"
+
+#define JW_MAX_DEPTH 16
+
+struct jw {
+	FILE *f;
+	int depth;
+	bool first[JW_MAX_DEPTH];
+	bool after_key;
+};
+
+void jw_init(struct jw *w, FILE *f);
+void jw_object_begin(struct jw *w);
+void jw_object_end(struct jw *w);
+void jw_array_begin(struct jw *w);
+void jw_array_end(struct jw *w);
+void jw_key(struct jw *w, const char *key);
+void jw_string(struct jw *w, const char *s);   /* NULL writes null */
+void jw_int(struct jw *w, int64_t v);
+void jw_uint(struct jw *w, uint64_t v);
+void jw_bool(struct jw *w, bool v);
+void jw_null(struct jw *w);
+/* Key and value in one call, for the common case. */
+void jw_kstring(struct jw *w, const char *key, const char *s);
+void jw_kint(struct jw *w, const char *key, int64_t v);
+void jw_kbool(struct jw *w, const char *key, bool v);
+
+/* The members every document starts with: schema, command, qtune version,
+ * kernel release and the network namespace it describes. */
+void output_json_header(struct jw *w, const struct qt_ctx *ctx, const char *command);
+/* The diagnostics as a "messages" array (level, file, line, column, text). */
+void output_json_diags(struct jw *w, const struct qt_diags *d);
+
+/* ANSI colour sequences, or "" when ctx->color is off. */
+const char *output_color(const struct qt_ctx *ctx, const char *which);
+#define OUT_RED "31"
+#define OUT_GREEN "32"
+#define OUT_YELLOW "33"
+#define OUT_BOLD "1"
+#define OUT_RESET "0"
+
+/* Decides ctx->color from isatty() and NO_COLOR. */
+void output_setup_color(struct qt_ctx *ctx, const char *no_color_env);
+
+/* Flushes and checks the stream: -EIO (or -errno) when anything written to
+ * it was lost, as for `qtune show > /dev/full`. */
+int output_finish(FILE *f);
+
+#endif

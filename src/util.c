@@ -1,0 +1,220 @@
+/* util: allocation, strict integers, bounded reads. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void *oom_check(void *p)
+{
+	if (!p) {
+		/* Not exit(): abort leaves a core for the bug report and no
+		 * caller can sensibly continue half-way through a plan. */
+		fputs("qtune: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *xmalloc(size_t n)
+{
+	return oom_check(malloc(n ? n : 1));
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	return oom_check(calloc(n ? n : 1, size ? size : 1));
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	return oom_check(reallocarray(p, n ? n : 1, size ? size : 1));
+}
+
+char *xstrdup(const char *s)
+{
+	return oom_check(strdup(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	return oom_check(strndup(s, n));
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	return oom_check(s);
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+int util_parse_i64(const char *s, int64_t *out)
+{
+	bool neg = false;
+	uint64_t v = 0;
+	/* INT64_MAX + 1 is the magnitude of INT64_MIN */
+	const uint64_t limit_pos = (uint64_t)INT64_MAX;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (*s == '-') {
+		neg = true;
+		s++;
+	} else if (*s == '+') {
+		s++;
+	}
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (limit_pos + (neg ? 1 : 0) - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (neg)
+		*out = v == limit_pos + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return 0;
+}
+
+int util_read_fd(int fd, size_t max, char **buf, size_t *len)
+{
+	size_t cap = 4096 < max + 1 ? 4096 : max + 1, n = 0;
+	char *b = xmalloc(cap);
+
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				free(b);
+				return -EFBIG;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			b = xreallocarray(b, cap, 1);
+		}
+		ssize_t r = read(fd, b + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = -errno;
+			free(b);
+			return e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			free(b);
+			return -EFBIG;
+		}
+	}
+	b = xreallocarray(b, n + 1, 1);
+	b[n] = '\0';
+	*buf = b;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int util_read_file_at(int dirfd, const char *path, int extra_flags, size_t max,
+		      char **buf, size_t *len)
+{
+	struct stat st;
+	int fd, r;
+
+	/* O_NONBLOCK so that opening a FIFO cannot block; cleared below. */
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | extra_flags);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out;
+	}
+	if (st.st_size > 0 && (uint64_t)st.st_size > max) {
+		r = -EFBIG;
+		goto out;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	r = util_read_fd(fd, max, buf, len);
+out:
+	close(fd);
+	return r;
+}
+
+void util_normalize_ws(char *s)
+{
+	char *w = s;
+	bool pending_space = false;
+
+	for (const char *r = s; *r; r++) {
+		if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r' ||
+		    *r == '\v' || *r == '\f') {
+			pending_space = w != s;
+			continue;
+		}
+		if (pending_space)
+			*w++ = ' ';
+		pending_space = false;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+char *util_rooted(const char *root, const char *path)
+{
+	if (!root || !*root || (root[0] == '/' && root[1] == '\0'))
+		return xstrdup(path);
+	size_t rl = strlen(root);
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	return xasprintf("%.*s%s%s", (int)rl, root, path[0] == '/' ? "" : "/", path);
+}
+
+int util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+bool util_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}

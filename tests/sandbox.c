@@ -1,0 +1,246 @@
+/* sandbox: private network and mount namespace per test. */
+#include "sandbox.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char sandbox_root[256];
+
+static void loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	strcpy(ifr.ifr_name, "lo");
+	cr_assert(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0, "SIOCGIFFLAGS: %s", strerror(errno));
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	cr_assert(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0, "SIOCSIFFLAGS: %s", strerror(errno));
+	close(fd);
+}
+
+void sandbox_enter(void)
+{
+	cr_assert(geteuid() == 0, "integration tests need root (they create namespaces)");
+	cr_assert(unshare(CLONE_NEWNET | CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
+	/* Nothing mounted here may propagate back to the machine. */
+	cr_assert(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0,
+		  "make-rprivate: %s", strerror(errno));
+	loopback_up();
+	snprintf(sandbox_root, sizeof(sandbox_root), "/tmp/qtune-test.XXXXXX");
+	cr_assert(mkdtemp(sandbox_root), "mkdtemp: %s", strerror(errno));
+	/* A tmpfs so the tree vanishes with the mount namespace even if the
+	 * test crashes before sandbox_leave(). */
+	cr_assert(mount("qtune-test", sandbox_root, "tmpfs", 0, "mode=0755,size=64m") == 0,
+		  "tmpfs: %s", strerror(errno));
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+void sandbox_leave(void)
+{
+	if (!sandbox_root[0])
+		return;
+	umount2(sandbox_root, MNT_DETACH);
+	nftw(sandbox_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sandbox_root[0] = '\0';
+}
+
+const char *sandbox_path(const char *relpath)
+{
+	static char buf[4][512];
+	static unsigned slot;
+	char *b = buf[slot++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", sandbox_root, relpath[0] == '/' ? relpath + 1 : relpath);
+	return b;
+}
+
+static void mkdirs_for(const char *path)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(tmp, 0755);
+		*p = '/';
+	}
+}
+
+void sandbox_write(const char *relpath, const char *content, mode_t mode)
+{
+	const char *path = sandbox_path(relpath);
+	int fd;
+
+	mkdirs_for(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
+	size_t len = strlen(content);
+	cr_assert(write(fd, content, len) == (ssize_t)len);
+	cr_assert(fchmod(fd, mode) == 0);
+	close(fd);
+}
+
+static char *drain(int fd)
+{
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+
+	for (;;) {
+		if (n + 1 >= cap)
+			b = realloc(b, cap *= 2);
+		ssize_t r = read(fd, b + n, cap - n - 1);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	b[n] = '\0';
+	return b;
+}
+
+int sandbox_qtune(char **out, char **err, const char *const argv[])
+{
+	const char *bin = getenv("QTUNE_BIN");
+	int po[2], pe[2], status;
+	size_t argc = 0;
+	pid_t pid;
+
+	cr_assert(bin, "QTUNE_BIN is not set (run the tests through make check)");
+	while (argv[argc])
+		argc++;
+	cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		const char **args = calloc(argc + 2, sizeof(*args));
+		int devnull = open("/dev/null", O_RDONLY);
+
+		args[0] = "qtune";
+		memcpy(args + 1, argv, argc * sizeof(*args));
+		dup2(devnull, 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execv(bin, (char *const *)args);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	/* stdout then stderr: outputs in tests are small enough that the
+	 * child cannot block on a full stderr pipe while we read stdout. */
+	char *o = drain(po[0]);
+	char *e = drain(pe[0]);
+	close(po[0]);
+	close(pe[0]);
+	cr_assert(waitpid(pid, &status, 0) == pid);
+	if (out) *out = o; else free(o);
+	if (err) *err = e; else free(e);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int sandbox_qtune_rooted(char **out, char **err, const char *const argv[])
+{
+	const char *args[64] = { "--root", sandbox_root };
+	size_t i = 0;
+
+	while (argv[i] && i + 3 < (sizeof(args) / sizeof(args[0]))) {
+		args[i + 2] = argv[i];
+		i++;
+	}
+	args[i + 2] = NULL;
+	return sandbox_qtune(out, err, args);
+}
+
+void sandbox_sysctl_text(const char *path, char *buf, size_t size)
+{
+	char full[512];
+	FILE *f;
+
+	snprintf(full, sizeof(full), "/proc/sys/%s", path);
+	f = fopen(full, "re");
+	cr_assert(f, "open %s: %s", full, strerror(errno));
+	cr_assert(fgets(buf, (int)size, f));
+	fclose(f);
+	/* normalise: tabs to spaces, no trailing newline */
+	for (char *p = buf; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+long long sandbox_sysctl_get(const char *path)
+{
+	char buf[256];
+
+	sandbox_sysctl_text(path, buf, sizeof(buf));
+	return strtoll(buf, NULL, 10);
+}
+
+void sandbox_sysctl_set(const char *path, const char *value)
+{
+	char full[512];
+	int fd;
+
+	snprintf(full, sizeof(full), "/proc/sys/%s", path);
+	fd = open(full, O_WRONLY | O_CLOEXEC);
+	cr_assert(fd >= 0, "open %s: %s", full, strerror(errno));
+	cr_assert(write(fd, value, strlen(value)) == (ssize_t)strlen(value),
+		  "write %s=%s: %s", path, value, strerror(errno));
+	close(fd);
+}
+
+int sandbox_listen(const char *addr, uint16_t port, int backlog, uint16_t *bound_port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	int fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	cr_assert(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fam == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		cr_assert(inet_pton(AF_INET, addr, &s4->sin_addr) == 1);
+		len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		cr_assert(inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1);
+		len = sizeof(*s6);
+	}
+	cr_assert(bind(fd, (struct sockaddr *)&ss, len) == 0, "bind %s:%u: %s", addr, port, strerror(errno));
+	cr_assert(listen(fd, backlog) == 0);
+	if (bound_port) {
+		len = sizeof(ss);
+		cr_assert(getsockname(fd, (struct sockaddr *)&ss, &len) == 0);
+		*bound_port = ntohs(fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						   : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return fd;
+}

@@ -1,0 +1,43 @@
+/* sandbox: the one fixture for integration tests. sandbox_enter() puts the
+ * test process in a fresh network namespace (loopback up, kernel defaults)
+ * and a private mount namespace, and makes a temporary root directory for
+ * the files qtune reads and writes (--root). Nothing a test does reaches the
+ * machine's own namespace. Criterion runs every test in its own process, so
+ * each test starts from known kernel values. */
+#ifndef QTUNE_TEST_SANDBOX_H
+#define QTUNE_TEST_SANDBOX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+extern char sandbox_root[256];
+
+/* Fresh netns + mountns + temporary root; aborts the test on failure. */
+void sandbox_enter(void);
+/* Removes the temporary root. */
+void sandbox_leave(void);
+
+/* Writes a file under sandbox_root (directories created as needed). */
+void sandbox_write(const char *relpath, const char *content, mode_t mode);
+/* Full path of relpath under sandbox_root (static buffer, rotating). */
+const char *sandbox_path(const char *relpath);
+
+/* Runs $QTUNE_BIN with argv (NULL-terminated, without argv[0]), stdin
+ * from /dev/null; captures stdout and stderr (malloc'd, NUL-terminated).
+ * Returns the exit status, or -1 when it did not exit normally. */
+int sandbox_qtune(char **out, char **err, const char *const argv[]);
+/* Same, with --root sandbox_root prepended. */
+int sandbox_qtune_rooted(char **out, char **err, const char *const argv[]);
+
+/* Reads a /proc/sys key (slashed path) as a long long. */
+long long sandbox_sysctl_get(const char *path);
+/* Writes a /proc/sys key in the sandbox namespace. */
+void sandbox_sysctl_set(const char *path, const char *value);
+/* Reads a key's whitespace-normalised text into buf. */
+void sandbox_sysctl_text(const char *path, char *buf, size_t size);
+
+/* A TCP socket bound to addr:port ("127.0.0.1", "::1"), listening with
+ * backlog. port 0 picks one; *bound_port receives it when not NULL. */
+int sandbox_listen(const char *addr, uint16_t port, int backlog, uint16_t *bound_port);
+
+#endif
