@@ -29,6 +29,7 @@ struct qt_ctx {
 	bool dry_run;
 	bool persist;
 	bool allow_global;
+	bool boot;              /* show --boot: the values the next boot applies */
 	uint64_t netns_inode;   /* the target namespace's identity */
 	int netns_initial;      /* 1 initial, 0 not, -1 could not tell */
 	char kernel_release[65];

@@ -83,9 +83,12 @@ int key_canonicalize(const char *text, char *path, size_t size, const char **why
 			return -EINVAL;
 		}
 	}
+	/* In the dotted form, as sysctl(8) and systemd read it, a '/' stands
+	 * for a dot inside a name: net.ipv4.conf.eth0/100.rp_filter is
+	 * interface eth0.100. */
 	slashed = text[strcspn(text, "./")] == '/';
 	for (i = 0; i <= len; i++)
-		path[i] = (!slashed && text[i] == '.') ? '/' : text[i];
+		path[i] = slashed ? text[i] : text[i] == '.' ? '/' : text[i] == '/' ? '.' : text[i];
 
 	/* Every segment must be a real name: no "", ".", "..". */
 	for (const char *seg = path; ; ) {

@@ -38,7 +38,8 @@ extern const size_t keys_count;
 
 /* Turns "net.core.somaxconn" or "net/core/somaxconn" into the slashed
  * path "net/core/somaxconn". As sysctl(8) does, the form is decided by the
- * first separator: if it is '/', dots are part of names. Rejects (-EINVAL)
+ * first separator: if it is '/', dots are part of names; if it is '.', a
+ * '/' stands for a dot inside a name (eth0/100 is eth0.100). Rejects (-EINVAL)
  * empty text, absolute paths, empty, "." and ".." segments, any byte outside
  * [A-Za-z0-9_.-/], and paths longer than KEY_PATH_MAX - 1 (-ENAMETOOLONG).
  * On failure *why says what is wrong. */

@@ -19,7 +19,10 @@
 #define PROFILE_MAX_DEPTH 8          /* YAML nesting */
 #define PROFILE_MAX_KEYS 512         /* sysctl entries, after includes */
 #define PROFILE_MAX_INCLUDES 16      /* include depth and files per profile */
-#define PROFILE_MAX_PORTS 1024
+#define PROFILE_MAX_PORTS 1024       /* listeners.ports and listeners.ignore, each */
+#define PROFILE_MAX_ERRORS 100       /* diagnostics per load, then it gives up */
+#define PROFILE_NAME_MAX 64
+#define PROFILE_DESCRIPTION_MAX 1024
 
 #define PROFILE_DIR_ETC "/etc/qtune/profiles"
 #define PROFILE_DIR_USR "/usr/share/qtune/profiles"
@@ -47,6 +50,7 @@ struct profile_entry {
 struct port_req {
 	uint16_t port;
 	int64_t backlog;
+	char *file;             /* where it was set (the winning assignment) */
 	unsigned line, col;
 };
 
@@ -58,6 +62,8 @@ struct profile {
 	size_t nentries;
 	bool has_min_backlog;
 	int64_t min_backlog;
+	char *min_backlog_file; /* where min_backlog was set */
+	unsigned min_backlog_line, min_backlog_col;
 	struct port_req *ports;
 	size_t nports;
 	uint16_t *ignore;
@@ -68,26 +74,38 @@ struct profile {
 	char checksum[65];      /* SHA-256 hex of the files' bytes, in load order */
 };
 
-/* Finds a profile: text holding a '/' or ending in .yaml/.yml is a path;
- * a bare name is looked up as NAME.yaml in ctx->root + PROFILE_DIR_ETC,
- * then PROFILE_DIR_USR. Returns 0 and a malloc'd path, or -ENOENT with a
- * diagnostic. */
+/* Finds a profile: text holding a '/' or ending in .yaml/.yml is a path
+ * (returned as is; profile_load reports a missing file); a bare name is
+ * looked up as NAME.yaml in ctx->root + PROFILE_DIR_ETC, then
+ * PROFILE_DIR_USR. Returns 0 and a malloc'd path, -ENOENT when no such
+ * profile exists, -EINVAL when text is not a valid name (see
+ * profile_name_ok), each with a diagnostic. */
 int profile_find(const struct qt_ctx *ctx, const char *text, char **path,
 		 struct qt_diags *d);
 
+/* A profile name (and a persist.file stem): 1..PROFILE_NAME_MAX bytes of
+ * [A-Za-z0-9_.-], not starting with '.'. */
+bool profile_name_ok(const char *name);
+
 /* Loads and validates. ctx->procsys_fd is used to check unknown keys
  * exist; ctx->procsys_fd < 0 skips that check (tests of pure parsing).
- * Returns 0, or -EINVAL when any diagnostic at error level was added. */
+ * Includes are loaded first, in list order, each file at most once (at its
+ * first place in that order); a later file overrides an earlier one key by
+ * key, port by port. Returns 0, or -EINVAL when any error was added to d
+ * (then *out is NULL). */
 int profile_load(const struct qt_ctx *ctx, const char *path, struct profile **out,
 		 struct qt_diags *d);
 
 void profile_free(struct profile *p);
 
+/* persist.file, or the default 90-qtune-NAME.conf; malloc'd. */
+char *profile_persist_name(const struct profile *p);
+
 /* The requirement for a listener on port: its port's backlog, else
  * min_backlog, else 0 (no requirement). -1 when the port is ignored. */
 int64_t profile_port_requirement(const struct profile *p, uint16_t port);
 
-/* The entry for a key, or NULL. */
+/* The entry for a key (dotted or slashed), or NULL. */
 const struct profile_entry *profile_entry_for(const struct profile *p, const char *key);
 
 #endif

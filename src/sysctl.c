@@ -32,7 +32,8 @@ int sysctl_open_root(int *fd)
 static int open_beneath(int dirfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+		/* openat2 rejects O_NOCTTY together with O_PATH */
+		.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
@@ -54,7 +55,7 @@ static int open_beneath(int dirfd, const char *path, int flags)
 	while (seg) {
 		next = strtok_r(NULL, "/", &save);
 		int f = openat(cur, seg, next ? (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-					      : (flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+					      : (flags | O_NOFOLLOW | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)));
 		r = f < 0 ? -errno : f;
 		if (cur != dirfd)
 			close(cur);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *oom_check(void *p)
@@ -217,4 +218,46 @@ bool util_has_suffix(const char *s, const char *suffix)
 	size_t a = strlen(s), b = strlen(suffix);
 
 	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int util_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
+		      mode_t mode)
+{
+	char tmp[300];
+	struct stat st;
+	int fd = -1, r;
+
+	if (strlen(name) > 200 || strchr(name, '/'))
+		return -EINVAL;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+		return S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
+	for (unsigned attempt = 0; fd < 0; attempt++) {
+		struct timespec ts;
+
+		if (attempt == 16)
+			return -EEXIST;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(tmp, sizeof(tmp), ".%s.%d.%lx", name, (int)getpid(),
+			 (unsigned long)(ts.tv_nsec ^ ((unsigned long)attempt << 20)));
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	r = util_write_all(fd, buf, len);
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	/* The rename is durable only once the directory is. */
+	if (fsync(dirfd) < 0)
+		return -errno;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -47,3 +48,11 @@ int util_write_all(int fd, const void *buf, size_t len);
 bool util_has_suffix(const char *s, const char *suffix);
 
 #endif
+
+/* Replaces dirfd/name with buf atomically: a temporary file in the same
+ * directory (O_CREAT|O_EXCL|O_NOFOLLOW), fsync, rename over name, fsync of
+ * the directory. Never writes through a symlink: -ELOOP when name is one.
+ * On failure the old file (or its absence) is exactly as it was and no
+ * temporary file is left. */
+int util_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
+		      mode_t mode);

@@ -39,7 +39,7 @@ static void loopback_up(void)
 void sandbox_enter(void)
 {
 	cr_assert(geteuid() == 0, "integration tests need root (they create namespaces)");
-	cr_assert(unshare(CLONE_NEWNET | CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
+	cr_assert(unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) == 0, "unshare: %s", strerror(errno));
 	/* Nothing mounted here may propagate back to the machine. */
 	cr_assert(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0,
 		  "make-rprivate: %s", strerror(errno));

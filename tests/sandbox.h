@@ -1,6 +1,7 @@
 /* sandbox: the one fixture for integration tests. sandbox_enter() puts the
- * test process in a fresh network namespace (loopback up, kernel defaults)
- * and a private mount namespace, and makes a temporary root directory for
+ * test process in a fresh network namespace (loopback up, kernel defaults),
+ * a private mount namespace and a private IPC namespace (so that even an
+ * IPC-scoped kernel.msg* key written by a test stays in the sandbox), and makes a temporary root directory for
  * the files qtune reads and writes (--root). Nothing a test does reaches the
  * machine's own namespace. Criterion runs every test in its own process, so
  * each test starts from known kernel values. */

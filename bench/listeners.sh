@@ -1,0 +1,72 @@
+#!/bin/sh
+# bench/listeners.sh: `qtune listeners` against `ss -ltnp` and `ss -ltn` on
+# 10,000 listening sockets and 20,000 established loopback connections, in a
+# private network namespace that bench/mklisteners.c creates (the machine's
+# own namespace and sysctls are never touched). Prints the median of RUNS
+# timed runs of each, side by side, the ratios and each one's peak RSS.
+# Needs root (a network namespace) and iproute2's ss.
+#
+#   BUILD=build bench/listeners.sh        (what `make bench` runs)
+#
+# Environment: BUILD (build), CC (cc), RUNS (7), LISTENERS (10000),
+# CONNECTIONS (20000), QTUNE ($BUILD/qtune). When $QTUNE has no `listeners`
+# command yet, bench/listeners-driver.c is linked against $BUILD/libqtune.a
+# and timed instead: the same code main() will call.
+set -eu
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+CC=${CC:-cc}
+RUNS=${RUNS:-7}
+LISTENERS=${LISTENERS:-10000}
+CONNECTIONS=${CONNECTIONS:-20000}
+QTUNE=${QTUNE:-$BUILD/qtune}
+B=$BUILD/bench
+
+if [ "${1:-}" = --inside ]; then
+	# Run by mklisteners inside the populated namespace.
+	shift
+	n=$($Q_TEXT | grep -c '^127\.0\.0\.1:' || true)
+	owned=$($Q_TEXT | grep -c 'mklisteners\[' || true)
+	ssn=$(ss -ltn | tail -n +2 | wc -l)
+	echo "qtune sees $n listeners, $owned of them with their owner named; ss -ltn sees $ssn"
+	if [ "$n" -ne "$LISTENERS" ] || [ "$ssn" -ne "$LISTENERS" ]; then
+		echo "listeners.sh: expected $LISTENERS listeners" >&2
+		exit 1
+	fi
+	# shellcheck disable=SC2086 # the commands are word lists on purpose
+	exec "$B/timeit" "$RUNS" $Q_TEXT ::: ss -ltnp ::: ss -ltn ::: $Q_JSON
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "listeners.sh: needs root (it creates a network namespace)" >&2
+	exit 2
+fi
+command -v ss >/dev/null || { echo "listeners.sh: ss (iproute2) not found" >&2; exit 2; }
+mkdir -p "$B"
+CFLAGS_BENCH="-std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE"
+# shellcheck disable=SC2086
+$CC $CFLAGS_BENCH -o "$B/mklisteners" bench/mklisteners.c
+# shellcheck disable=SC2086
+$CC $CFLAGS_BENCH -o "$B/timeit" bench/timeit.c
+
+if [ -x "$QTUNE" ] && "$QTUNE" listeners 2>/dev/null | head -n 1 | grep -q '^Local Address'; then
+	Q_TEXT="$QTUNE listeners"
+	Q_JSON="$QTUNE --output json listeners"
+else
+	if ! nm "$BUILD/libqtune.a" 2>/dev/null | grep -q ' T cmd_listeners$'; then
+		echo "listeners.sh: $QTUNE has no listeners command and $BUILD/libqtune.a" \
+		     "no cmd_listeners: build first (make)" >&2
+		exit 2
+	fi
+	# shellcheck disable=SC2046,SC2086
+	$CC $CFLAGS_BENCH -Isrc -DQTUNE_VERSION='"bench"' -o "$B/listeners-driver" \
+		bench/listeners-driver.c "$BUILD/libqtune.a" $(pkg-config --libs yaml-0.1 libcap)
+	Q_TEXT="$B/listeners-driver"
+	Q_JSON="$B/listeners-driver --json"
+	echo "($QTUNE has no listeners command yet: timing bench/listeners-driver.c)"
+fi
+export Q_TEXT Q_JSON B RUNS LISTENERS
+
+echo "kernel $(uname -r), $(nproc) CPUs; $LISTENERS listeners, $CONNECTIONS connections, $RUNS runs each"
+exec "$B/mklisteners" -l "$LISTENERS" -c "$CONNECTIONS" -- sh "$0" --inside

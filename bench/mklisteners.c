@@ -1,0 +1,199 @@
+/* mklisteners: the population the listener benchmark runs against. It
+ * first moves into a network namespace of its own (so it can never touch
+ * the machine's), brings lo up, raises somaxconn there, opens N listening
+ * sockets on 127.0.0.1 and C established loopback connections (both ends
+ * open, accepted), then runs COMMAND in that namespace and holds every
+ * socket until COMMAND exits. Its exit status is COMMAND's.
+ *
+ *   mklisteners [-l LISTENERS] [-c CONNECTIONS] -- COMMAND [ARG...]
+ *
+ * RLIMIT_NOFILE's hard limit may be below the 50,000 fds the default
+ * population needs and raising it needs CAP_SYS_RESOURCE, so the
+ * connections live in worker processes (as a pre-forked server's would),
+ * each under the limit: the listeners in this process, the connections
+ * spread over children that accepted them and closed their copies of the
+ * listeners. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PORT_BASE 20000          /* below the ephemeral range (32768-60999) */
+#define CONN_TARGETS 100         /* connections go to the first 100 listeners */
+#define FD_SLACK 64
+
+static void die(const char *what)
+{
+	fprintf(stderr, "mklisteners: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket");
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		die("SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		die("SIOCSIFFLAGS lo");
+	close(fd);
+}
+
+/* Only ever called after unshare(CLONE_NEWNET): this namespace's value. */
+static void set_somaxconn(const char *value)
+{
+	int fd = open("/proc/sys/net/core/somaxconn", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		die("net.core.somaxconn");
+	close(fd);
+}
+
+static struct sockaddr_in loopback(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return sa;
+}
+
+/* A worker: makes its share of connections, accepts them, drops its
+ * copies of the listeners, and waits to be killed. */
+static void worker(const int *lfd, unsigned nlisten, unsigned first, unsigned count, int ready)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (unsigned i = first; i < first + count; i++) {
+		unsigned t = i % (nlisten < CONN_TARGETS ? nlisten : CONN_TARGETS);
+		struct sockaddr_in sa = loopback((uint16_t)(PORT_BASE + t));
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die("connect");
+		if (accept(lfd[t], NULL, NULL) < 0)
+			die("accept");
+	}
+	for (unsigned i = 0; i < nlisten; i++)
+		close(lfd[i]);
+	if (write(ready, "r", 1) != 1)
+		die("ready");
+	close(ready);
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	unsigned nlisten = 10000, nconn = 20000, per_worker, nworkers = 0;
+	struct rlimit rl;
+	pid_t workers[64], cmd;
+	int *lfd, opt, p[2], status;
+
+	while ((opt = getopt(argc, argv, "+l:c:")) != -1) {
+		if (opt == 'l')
+			nlisten = (unsigned)strtoul(optarg, NULL, 10);
+		else if (opt == 'c')
+			nconn = (unsigned)strtoul(optarg, NULL, 10);
+		else
+			return 2;
+	}
+	if (optind >= argc || nlisten == 0 || nlisten > 40000) {
+		fprintf(stderr, "usage: mklisteners [-l N<=40000] [-c C] -- COMMAND [ARG...]\n");
+		return 2;
+	}
+	if (unshare(CLONE_NEWNET) < 0)
+		die("unshare(CLONE_NEWNET) (run as root)");
+	loopback_up();
+	set_somaxconn("4096");
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("getrlimit");
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("setrlimit");
+	if (rl.rlim_cur < nlisten + 2 * 1000 + FD_SLACK) {
+		fprintf(stderr, "mklisteners: RLIMIT_NOFILE %llu is too low for %u listeners\n",
+			(unsigned long long)rl.rlim_cur, nlisten);
+		return 2;
+	}
+	/* A worker holds the listeners while it connects and accepts. */
+	per_worker = (unsigned)((rl.rlim_cur - nlisten - FD_SLACK) / 2);
+	if (per_worker > 5000)
+		per_worker = 5000;
+
+	lfd = calloc(nlisten, sizeof(*lfd));
+	for (unsigned i = 0; i < nlisten; i++) {
+		struct sockaddr_in sa = loopback((uint16_t)(PORT_BASE + i));
+		int one = 1;
+
+		lfd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (lfd[i] < 0)
+			die("socket");
+		setsockopt(lfd[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(lfd[i], (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die("bind");
+		/* A mix of backlogs, as a real host has. */
+		if (listen(lfd[i], i % 3 == 0 ? 128 : 4096) < 0)
+			die("listen");
+	}
+	if (pipe(p) < 0)
+		die("pipe");
+	for (unsigned first = 0; first < nconn; first += per_worker) {
+		unsigned count = nconn - first < per_worker ? nconn - first : per_worker;
+		pid_t pid;
+
+		if (nworkers == sizeof(workers) / sizeof(workers[0])) {
+			fprintf(stderr, "mklisteners: too many connections for the fd limit\n");
+			return 2;
+		}
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			close(p[0]);
+			worker(lfd, nlisten, first, count, p[1]);
+		}
+		workers[nworkers++] = pid;
+		/* One at a time: the accept queues stay short. */
+		char c;
+		if (read(p[0], &c, 1) != 1) {
+			fprintf(stderr, "mklisteners: a worker failed\n");
+			return 2;
+		}
+	}
+	close(p[0]);
+	close(p[1]);
+	fprintf(stderr, "mklisteners: %u listeners, %u connections in %u workers; running %s\n",
+		nlisten, nconn, nworkers, argv[optind]);
+	fflush(stderr);
+
+	cmd = fork();
+	if (cmd < 0)
+		die("fork");
+	if (cmd == 0) {
+		execvp(argv[optind], argv + optind);
+		die(argv[optind]);
+	}
+	if (waitpid(cmd, &status, 0) < 0)
+		die("waitpid");
+	for (unsigned i = 0; i < nworkers; i++) {
+		kill(workers[i], SIGKILL);
+		waitpid(workers[i], NULL, 0);
+	}
+	free(lfd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}

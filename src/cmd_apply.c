@@ -1,0 +1,273 @@
+/* apply and rollback: plan, record, write all-or-nothing, persist, report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "cmd_common.h"
+#include "commands.h"
+#include "output.h"
+#include "state.h"
+#include "sysctl.h"
+#include "sysctld.h"
+#include "trust.h"
+#include "util.h"
+
+#define SYSCTLD_ETC "/etc/sysctl.d"
+
+/* The sysctl.d file an apply --persist writes, prepared before anything
+ * changes so that every reason to refuse comes first. */
+struct persist_job {
+	char *name;
+	char *content;          /* the bytes to write */
+	size_t len;
+	char *old;              /* the bytes it replaces; NULL when absent */
+	size_t old_len;
+	bool differs;           /* writing would change the file */
+};
+
+static void persist_job_free(struct persist_job *j)
+{
+	free(j->name);
+	free(j->content);
+	free(j->old);
+}
+
+/* The directory must be ours alone and writable as the kernel judges it. */
+static int persist_dir_ok(struct qt_ctx *ctx)
+{
+	char *dir = util_rooted(ctx->root, SYSCTLD_ETC);
+	char *etc = util_rooted(ctx->root, "/etc");
+	const char *probe = access(dir, F_OK) == 0 ? dir : etc;
+	int r = trust_check_file(probe, QT_LEVEL_ERROR, &ctx->diags);
+
+	if (r == 0 && faccessat(AT_FDCWD, probe, W_OK, AT_EACCESS) < 0) {
+		r = -errno;
+		diags_error(&ctx->diags, "--persist: cannot write %s: %s (run as root)", probe,
+			    strerror(-r));
+	}
+	free(dir);
+	free(etc);
+	return r;
+}
+
+static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
+			   const struct plan *plan, struct persist_job *j)
+{
+	struct sysctld_assign *a = xcalloc(plan->n, sizeof(*a));
+	const char *why = NULL;
+	char *header = NULL;
+	int r;
+
+	j->name = p->persist_file ? xstrdup(p->persist_file) : xasprintf("90-qtune-%s.conf", p->name);
+	if (sysctld_check_name(j->name, &why) < 0) {
+		diags_error(&ctx->diags, "%s: persist file name %s: %s", p->path, j->name, why);
+		r = -EINVAL;
+		goto out;
+	}
+	r = persist_dir_ok(ctx);
+	if (r < 0)
+		goto out;
+	/* The values in force after the apply: each key's target. */
+	for (size_t i = 0; i < plan->n; i++) {
+		a[i].key = plan->items[i].key;
+		a[i].value = plan->items[i].target;
+	}
+	header = sysctld_header(QTUNE_VERSION_STRING, p->name, p->path, p->checksum);
+	r = sysctld_render(header, a, plan->n, &j->content, &j->len, &ctx->diags);
+	if (r < 0)
+		goto out;
+	r = sysctld_read_persisted(ctx, j->name, &j->old, &j->old_len);
+	if (r == -ENOENT) {
+		j->old = NULL;
+		r = 0;
+	} else if (r < 0) {
+		diags_error(&ctx->diags, "%s/%s: %s", SYSCTLD_ETC, j->name,
+			    r == -ELOOP ? "refusing to write through a symlink" : strerror(-r));
+		goto out;
+	}
+	j->differs = !j->old || j->old_len != j->len || memcmp(j->old, j->content, j->len) != 0;
+out:
+	free(header);
+	free(a);
+	return r;
+}
+
+static void report(struct qt_ctx *ctx, const char *command, const char *profile,
+		   const struct plan *plan, const struct persist_job *job, bool changed)
+{
+	struct jw w;
+
+	if (ctx->output == QT_OUT_JSON) {
+		jw_init(&w, ctx->out);
+		jw_object_begin(&w);
+		output_json_header(&w, ctx, command);
+		jw_kstring(&w, "profile", profile);
+		jw_kbool(&w, "dry_run", ctx->dry_run);
+		jw_kbool(&w, "changed", changed);
+		if (plan)
+			cmd_render_plan_json(&w, plan);
+		if (job && job->name) {
+			jw_key(&w, "persist");
+			jw_object_begin(&w);
+			jw_kstring(&w, "file", job->name);
+			jw_kstring(&w, "directory", SYSCTLD_ETC);
+			jw_kbool(&w, "changed", job->differs);
+			jw_object_end(&w);
+		}
+		output_json_diags(&w, &ctx->diags);
+		jw_object_end(&w);
+		return;
+	}
+	if (ctx->verbosity < 0)
+		return;
+	if (plan && (plan->nchanges || ctx->verbosity > 0 || ctx->dry_run))
+		cmd_render_plan_text(ctx, plan, "apply");
+	if (job && job->name && job->differs)
+		fprintf(ctx->out, "%s %s/%s\n", ctx->dry_run ? "would write" : "persisted to",
+			SYSCTLD_ETC, job->name);
+	if (job && job->name && ctx->dry_run && ctx->verbosity > 0)
+		fwrite(job->content, 1, job->len, ctx->out);
+	if (ctx->dry_run)
+		fprintf(ctx->out, "dry run: %zu change%s planned, nothing written\n",
+			plan ? plan->nchanges : 0, plan && plan->nchanges == 1 ? "" : "s");
+	else
+		fprintf(ctx->out, "%s: %s\n", command, changed ? "changed" : "nothing to change");
+}
+
+/* Records the old values (and the old persisted file), then writes the
+ * values, then the file. The record comes first so that a crash half-way
+ * leaves something rollback can use; a failing file write undoes the
+ * values, so the run changes everything or nothing. */
+static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *p,
+				      const struct plan *plan, const struct persist_job *job)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	enum qt_level worst = QT_LEVEL_ERROR;
+	int r;
+
+	st->profile = xstrdup(p->path);
+	st->checksum = xstrdup(p->checksum);
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->items[i].change)
+			state_add_key(st, plan->items[i].key, plan->items[i].current,
+				      plan->items[i].target);
+	if (job->differs) {
+		st->persist_file = xstrdup(job->name);
+		st->persist_had_old = job->old != NULL;
+	}
+	if (state_save(ctx, st, job->old, job->old_len, &ctx->diags) < 0)
+		goto out;
+	r = apply_execute(ctx, plan, &ctx->diags);
+	if (r < 0) {
+		worst = r == -ENOTRECOVERABLE ? QT_LEVEL_FATAL : QT_LEVEL_ERROR;
+		goto out;
+	}
+	if (job->differs) {
+		r = sysctld_replace(ctx, job->name, job->content, job->len, &ctx->diags);
+		if (r < 0) {
+			r = apply_revert(ctx, plan, &ctx->diags);
+			if (r < 0) {
+				worst = QT_LEVEL_FATAL;
+				goto out;
+			}
+			diags_error(&ctx->diags, "nothing was changed: the running values were restored");
+			goto out;
+		}
+	}
+	worst = QT_LEVEL_OK;
+out:
+	state_free(st);
+	return worst;
+}
+
+enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
+{
+	struct profile *p = NULL;
+	struct plan *plan = NULL;
+	struct persist_job job = { 0 };
+	enum qt_level worst = QT_LEVEL_OK;
+	bool changed = false;
+
+	if (cmd_load_profile(ctx, argv[1], ctx->dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
+		return QT_LEVEL_ERROR;
+	if (cmd_build_plan(ctx, p, &plan) < 0 || apply_preflight(ctx, plan, &ctx->diags) < 0 ||
+	    (ctx->persist && persist_prepare(ctx, p, plan, &job) < 0)) {
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
+	changed = plan->nchanges > 0 || job.differs;
+	/* An apply that changes nothing keeps the previous record, so
+	 * rollback still undoes the last apply that did something. */
+	if (!ctx->dry_run && changed)
+		worst = record_and_write(ctx, p, plan, &job);
+out:
+	if (worst < QT_LEVEL_ERROR)
+		report(ctx, "apply", p->path, plan, &job, !ctx->dry_run && changed);
+	else if (ctx->output == QT_OUT_JSON)
+		report(ctx, "apply", p ? p->path : argv[1], NULL, NULL, false);
+	persist_job_free(&job);
+	plan_free(plan);
+	profile_free(p);
+	return worst;
+}
+
+enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
+{
+	struct state *st = NULL;
+	struct plan *plan = xcalloc(1, sizeof(*plan));
+	char now[KEY_VALUE_MAX], shown[KEY_PATH_MAX], *old_persist = NULL;
+	size_t old_persist_len = 0;
+	enum qt_level worst = QT_LEVEL_OK;
+	int r;
+
+	r = state_load(ctx, &st, &old_persist, &old_persist_len, &ctx->diags);
+	if (r == -ENOENT) {
+		report(ctx, "rollback", NULL, NULL, NULL, false);
+		goto out;
+	}
+	if (r < 0) {
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		key_display(st->keys[i].key, shown, sizeof(shown));
+		r = sysctl_read(ctx->procsys_fd, st->keys[i].key, now, sizeof(now));
+		if (r < 0) {
+			diags_error(&ctx->diags, "%s: %s", shown, strerror(-r));
+			worst = QT_LEVEL_ERROR;
+			goto out;
+		}
+		if (!sysctl_values_equal(key_lookup(st->keys[i].key), now, st->keys[i].new))
+			diags_warn(&ctx->diags, "%s was changed since the apply (now \"%s\", applied \"%s\"); restoring \"%s\" anyway",
+				   shown, now, st->keys[i].new, st->keys[i].old);
+		plan_add(plan, st->keys[i].key, now, st->keys[i].old);
+	}
+	if (apply_preflight(ctx, plan, &ctx->diags) < 0) {
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
+	r = apply_execute(ctx, plan, &ctx->diags);
+	if (r < 0) {
+		worst = r == -ENOTRECOVERABLE ? QT_LEVEL_FATAL : QT_LEVEL_ERROR;
+		goto out;
+	}
+	if (st->persist_file &&
+	    sysctld_replace(ctx, st->persist_file, st->persist_had_old ? old_persist : NULL,
+			    old_persist_len, &ctx->diags) < 0) {
+		diags_error(&ctx->diags, "the running values were restored, but %s/%s was not; the record is kept, run rollback again",
+			    SYSCTLD_ETC, st->persist_file);
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
+	if (state_clear(ctx, &ctx->diags) < 0)
+		diags_warn(&ctx->diags, "values restored, but the record could not be removed");
+	report(ctx, "rollback", st->profile, plan, NULL, plan->nchanges > 0 || st->persist_file);
+out:
+	plan_free(plan);
+	free(old_persist);
+	state_free(st);
+	return worst;
+}

@@ -1,0 +1,80 @@
+/* check: compare a profile with the running kernel and with what the next
+ * boot applies; exit 1 on drift. */
+#include <stdlib.h>
+
+#include "boot.h"
+#include "cmd_common.h"
+#include "commands.h"
+#include "keys.h"
+#include "output.h"
+#include "sysctld.h"
+
+/* Boot-time drift: differing keys are drift; keys where only
+ * `sysctl --system` would miss the profile are warned about. */
+static enum qt_level boot_level(struct qt_ctx *ctx, const struct boot_item *items, size_t n)
+{
+	enum qt_level worst = QT_LEVEL_OK;
+	char shown[KEY_PATH_MAX], src[600];
+
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].status == BOOT_DIFFERS)
+			worst = QT_LEVEL_DRIFT;
+		else if (items[i].procps_differs) {
+			key_display(items[i].entry->key, shown, sizeof(shown));
+			boot_source(&items[i].res.by[SYSCTLD_PROCPS], src, sizeof(src));
+			diags_warn(&ctx->diags, "%s: `sysctl --system` would leave %s (%s), which the profile does not accept",
+				   shown, items[i].res.by[SYSCTLD_PROCPS].value, src);
+		}
+	}
+	return worst;
+}
+
+enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
+{
+	struct profile *p = NULL;
+	struct plan *plan = NULL;
+	struct sysctld_config *boot = NULL;
+	struct boot_item *items = NULL;
+	enum qt_level worst = QT_LEVEL_OK, b;
+	struct jw w;
+
+	if (cmd_load_profile(ctx, argv[1], QT_LEVEL_WARN, &p) < 0)
+		return QT_LEVEL_ERROR;
+	cmd_warn_global_keys(ctx, p);
+	if (cmd_build_plan(ctx, p, &plan) < 0 ||
+	    sysctld_load(ctx, &boot, &ctx->diags) < 0 || !boot->complete ||
+	    boot_audit(boot, p, &items) < 0) {
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
+	if (plan->nchanges)
+		worst = QT_LEVEL_DRIFT;
+	b = boot_level(ctx, items, p->nentries);
+	if (b > worst)
+		worst = b;
+
+	if (ctx->output == QT_OUT_JSON) {
+		jw_init(&w, ctx->out);
+		jw_object_begin(&w);
+		output_json_header(&w, ctx, "check");
+		jw_kstring(&w, "profile", p->path);
+		jw_kbool(&w, "compliant", worst < QT_LEVEL_DRIFT);
+		cmd_render_plan_json(&w, plan);
+		boot_render_json(&w, items, p->nentries);
+		output_json_diags(&w, &ctx->diags);
+		jw_object_end(&w);
+	} else if (ctx->verbosity >= 0 || worst >= QT_LEVEL_DRIFT) {
+		cmd_render_plan_text(ctx, plan, "check");
+		boot_render_text(ctx, items, p->nentries);
+		fprintf(ctx->out, "\n%s: %s\n", p->path,
+			worst < QT_LEVEL_DRIFT ? "compliant"
+			: plan->nchanges ? "drift: the running kernel differs from the profile"
+			: "drift: the next boot would not apply the profile");
+	}
+out:
+	free(items);
+	sysctld_config_free(boot);
+	plan_free(plan);
+	profile_free(p);
+	return worst;
+}

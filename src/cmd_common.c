@@ -1,0 +1,149 @@
+/* cmd_common: load → read → plan, and plan rendering. */
+#include "cmd_common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "sysctl.h"
+#include "trust.h"
+#include "util.h"
+
+int cmd_load_profile(struct qt_ctx *ctx, const char *text, enum qt_level trust_level,
+		     struct profile **out)
+{
+	char *path = NULL;
+	int r = profile_find(ctx, text, &path, &ctx->diags);
+
+	if (r < 0)
+		return r;
+	r = profile_load(ctx, path, out, &ctx->diags);
+	free(path);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < (*out)->nfiles; i++)
+		if (trust_check_file((*out)->files[i], trust_level, &ctx->diags) < 0 &&
+		    trust_level >= QT_LEVEL_ERROR)
+			r = -EPERM;
+	if (r < 0) {
+		profile_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+int cmd_build_plan(struct qt_ctx *ctx, const struct profile *p, struct plan **out)
+{
+	char **current = xcalloc(p->nentries, sizeof(*current));
+	char value[KEY_VALUE_MAX], shown[KEY_PATH_MAX];
+	int r;
+
+	for (size_t i = 0; i < p->nentries; i++) {
+		r = sysctl_read(ctx->procsys_fd, p->entries[i].key, value, sizeof(value));
+		if (r == 0) {
+			current[i] = xstrdup(value);
+			continue;
+		}
+		key_display(p->entries[i].key, shown, sizeof(shown));
+		diags_add(&ctx->diags, QT_LEVEL_ERROR, p->entries[i].file, p->entries[i].line,
+			  p->entries[i].col, "%s: %s", shown, strerror(-r));
+	}
+	r = plan_build(p, current, out, &ctx->diags);
+	for (size_t i = 0; i < p->nentries; i++)
+		free(current[i]);
+	free(current);
+	return r;
+}
+
+void cmd_warn_global_keys(struct qt_ctx *ctx, const struct profile *p)
+{
+	char shown[KEY_PATH_MAX];
+
+	if (ctx->netns_initial == 1)
+		return;
+	for (size_t i = 0; i < p->nentries; i++) {
+		const struct profile_entry *e = &p->entries[i];
+
+		if (key_is_per_netns(e->key))
+			continue;
+		key_display(e->key, shown, sizeof(shown));
+		diags_add(&ctx->diags, QT_LEVEL_WARN, e->file, e->line, e->col,
+			  "%s is host-wide: apply in this network namespace refuses it without --allow-global",
+			  shown);
+	}
+}
+
+static const char *status_word(const struct plan_item *it, const char *mode)
+{
+	if (!it->change)
+		return "ok";
+	return strcmp(mode, "check") == 0 ? "drift" : "change";
+}
+
+void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, const char *mode)
+{
+	char shown[KEY_PATH_MAX], want[64];
+	int wkey = 3, wrun = 7, wwant = 7;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_item *it = &plan->items[i];
+		int l;
+
+		key_display(it->key, shown, sizeof(shown));
+		if ((l = (int)strlen(shown)) > wkey)
+			wkey = l;
+		if ((l = (int)strlen(it->current)) > wrun)
+			wrun = l;
+		if (it->entry) {
+			plan_describe_want(&it->entry->want, want, sizeof(want));
+			if ((l = (int)strlen(want)) > wwant)
+				wwant = l;
+		}
+	}
+	fprintf(ctx->out, "%-*s  %-*s  %-*s  %s\n", wkey, "KEY", wrun, "RUNNING", wwant,
+		"PROFILE", "STATUS");
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_item *it = &plan->items[i];
+		const char *st = status_word(it, mode);
+
+		key_display(it->key, shown, sizeof(shown));
+		if (it->entry)
+			plan_describe_want(&it->entry->want, want, sizeof(want));
+		else
+			snprintf(want, sizeof(want), "%s", it->target);
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %s%s%s", wkey, shown, wrun, it->current,
+			wwant, want, output_color(ctx, it->change ? OUT_YELLOW : OUT_GREEN), st,
+			output_color(ctx, OUT_RESET));
+		if (it->change)
+			fprintf(ctx->out, " -> %s", it->target);
+		fputc('\n', ctx->out);
+	}
+}
+
+void cmd_render_plan_json(struct jw *w, const struct plan *plan)
+{
+	char shown[KEY_PATH_MAX], want[64];
+
+	jw_key(w, "keys");
+	jw_array_begin(w);
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_item *it = &plan->items[i];
+
+		key_display(it->key, shown, sizeof(shown));
+		jw_object_begin(w);
+		jw_kstring(w, "key", shown);
+		jw_kstring(w, "running", it->current);
+		if (it->entry) {
+			plan_describe_want(&it->entry->want, want, sizeof(want));
+			jw_kstring(w, "wanted", want);
+			jw_kstring(w, "file", it->entry->file);
+			jw_kint(w, "line", it->entry->line);
+		}
+		jw_kstring(w, "target", it->target);
+		jw_kbool(w, "change", it->change);
+		jw_kbool(w, "per_netns", key_is_per_netns(it->key));
+		jw_object_end(w);
+	}
+	jw_array_end(w);
+}

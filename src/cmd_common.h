@@ -1,0 +1,30 @@
+/* cmd_common: the steps check, apply and validate share — find and load a
+ * profile, read the running value of each of its keys, build the plan —
+ * and the one rendering of a plan as a table or as JSON. */
+#ifndef QTUNE_CMD_COMMON_H
+#define QTUNE_CMD_COMMON_H
+
+#include "ctx.h"
+#include "output.h"
+#include "plan.h"
+#include "profile.h"
+
+/* profile_find + profile_load, then the trust rule on every file read:
+ * trust_level QT_LEVEL_ERROR refuses (commands about to change something),
+ * QT_LEVEL_WARN only warns (reading commands). Diagnostics go to
+ * ctx->diags; on refusal *out is NULL and -EPERM is returned. */
+int cmd_load_profile(struct qt_ctx *ctx, const char *text, enum qt_level trust_level,
+		     struct profile **out);
+
+/* Reads every key of the profile and builds the plan. */
+int cmd_build_plan(struct qt_ctx *ctx, const struct profile *p, struct plan **out);
+
+/* Warns about keys that are host-wide when the target namespace is not the
+ * initial one (validate, check); apply refuses them in apply_preflight(). */
+void cmd_warn_global_keys(struct qt_ctx *ctx, const struct profile *p);
+
+/* mode selects the status words: "check" says drift, "apply" says change. */
+void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, const char *mode);
+void cmd_render_plan_json(struct jw *w, const struct plan *plan);
+
+#endif

@@ -1,0 +1,221 @@
+/* show: the listen-queue keys as they are now, what they mean for a new
+ * listener's queues, and the counters that tell whether queues overflow. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "commands.h"
+#include "findings.h"
+#include "keys.h"
+#include "netstat.h"
+#include "output.h"
+#include "sysctl.h"
+#include "sysctld.h"
+#include "boot.h"
+#include "util.h"
+
+/* The running value of an integer key, or -1 when it cannot be read. */
+static int64_t read_int(const struct qt_ctx *ctx, const char *path)
+{
+	char buf[64];
+	int64_t v;
+
+	if (sysctl_read(ctx->procsys_fd, path, buf, sizeof(buf)) < 0 || util_parse_i64(buf, &v) < 0)
+		return -1;
+	return v;
+}
+
+struct limits {
+	int64_t somaxconn, max_syn_backlog, syncookies;
+	int64_t accept_queue;   /* connections a listen(fd, SOMAXCONN) socket holds */
+	int64_t syn_queue;      /* half-open requests it holds, for new peers */
+};
+
+static void compute_limits(const struct qt_ctx *ctx, struct limits *l)
+{
+	l->somaxconn = read_int(ctx, "net/core/somaxconn");
+	l->max_syn_backlog = read_int(ctx, "net/ipv4/tcp_max_syn_backlog");
+	l->syncookies = read_int(ctx, "net/ipv4/tcp_syncookies");
+	/* sk_acceptq_is_full() is "more than backlog": backlog + 1 fit. */
+	l->accept_queue = l->somaxconn >= 0 ? l->somaxconn + 1 : -1;
+	l->syn_queue = l->somaxconn >= 0 && l->max_syn_backlog >= 0 && l->syncookies >= 0
+		? findings_syn_queue_limit(l->somaxconn, l->max_syn_backlog, l->syncookies).new_peers : -1;
+}
+
+static const char *syn_queue_note(int64_t syncookies)
+{
+	switch (syncookies) {
+	case 0: return "beyond it SYNs are dropped (TCPReqQFullDrop)";
+	case 1: return "beyond it SYN cookies answer instead (TCPReqQFullDoCookies)";
+	case 2: return "cookies answer every SYN; nothing is queued";
+	}
+	return "";
+}
+
+static void show_text(struct qt_ctx *ctx, const struct limits *l,
+		      const struct netstat_counter *c, bool have_counters)
+{
+	char shown[KEY_PATH_MAX], value[KEY_VALUE_MAX];
+	const char *b = output_color(ctx, OUT_BOLD), *r = output_color(ctx, OUT_RESET);
+
+	fprintf(ctx->out, "%snetwork namespace%s %" PRIu64 " (%s), kernel %s\n\n", b, r,
+		ctx->netns_inode, ctx->netns_initial == 1 ? "initial" : ctx->netns_initial == 0
+		? "not the initial one" : "unknown whether initial", ctx->kernel_release);
+	fprintf(ctx->out, "%-30s  %-12s  %s\n", "KEY", "VALUE", "MEANING");
+	for (size_t i = 0; i < keys_count; i++) {
+		if (!keys_table[i].listen_queue)
+			continue;
+		key_display(keys_table[i].path, shown, sizeof(shown));
+		if (sysctl_read(ctx->procsys_fd, keys_table[i].path, value, sizeof(value)) < 0)
+			snprintf(value, sizeof(value), "%s", keys_table[i].scope == KEY_SCOPE_GLOBAL
+				 ? "n/a" : "unreadable");
+		fprintf(ctx->out, "%-30s  %-12s  %s\n", shown, value, keys_table[i].meaning);
+	}
+	fprintf(ctx->out, "\n%seffective limits of a new listener%s (listen(fd, N) stores min(N, somaxconn) as its backlog B)\n", b, r);
+	if (l->accept_queue >= 0) {
+		fprintf(ctx->out, "  accept queue: B + 1 connections; at most %" PRId64
+			" (B = somaxconn = %" PRId64 ")\n", l->accept_queue, l->somaxconn);
+	}
+	if (l->syn_queue >= 0) {
+		if (l->syncookies == 0)
+			fprintf(ctx->out, "  SYN queue:    min(B, M - M/4) + 1 for new peers with M = tcp_max_syn_backlog = %" PRId64
+				"; at most %" PRId64 "; %s\n", l->max_syn_backlog, l->syn_queue,
+				syn_queue_note(l->syncookies));
+		else
+			fprintf(ctx->out, "  SYN queue:    B + 1 requests; at most %" PRId64
+				" (tcp_max_syn_backlog plays no part with syncookies on); %s\n",
+				l->syn_queue, syn_queue_note(l->syncookies));
+		fprintf(ctx->out, "  (assumes the kernel's current SYN-queue test, qlen > B; kernels before the 2025 change admit one request fewer)\n");
+	}
+	if (!have_counters)
+		return;
+	fprintf(ctx->out, "\n%soverflow counters%s (TcpExt, /proc/net/netstat, since the namespace was created)\n", b, r);
+	for (size_t i = 0; i < netstat_count; i++) {
+		if (!c[i].present)
+			continue;
+		fprintf(ctx->out, "  %-22s %12" PRIu64 "  %s\n", c[i].name, c[i].value, c[i].meaning);
+	}
+}
+
+static void show_json(struct qt_ctx *ctx, const struct limits *l,
+		      const struct netstat_counter *c, bool have_counters)
+{
+	char shown[KEY_PATH_MAX], value[KEY_VALUE_MAX];
+	struct jw w;
+
+	jw_init(&w, ctx->out);
+	jw_object_begin(&w);
+	output_json_header(&w, ctx, "show");
+	jw_key(&w, "keys");
+	jw_array_begin(&w);
+	for (size_t i = 0; i < keys_count; i++) {
+		if (!keys_table[i].listen_queue)
+			continue;
+		key_display(keys_table[i].path, shown, sizeof(shown));
+		jw_object_begin(&w);
+		jw_kstring(&w, "key", shown);
+		if (sysctl_read(ctx->procsys_fd, keys_table[i].path, value, sizeof(value)) == 0)
+			jw_kstring(&w, "value", value);
+		else
+			jw_kstring(&w, "value", NULL);
+		jw_kbool(&w, "per_netns", keys_table[i].scope == KEY_SCOPE_NETNS);
+		jw_kstring(&w, "meaning", keys_table[i].meaning);
+		jw_object_end(&w);
+	}
+	jw_array_end(&w);
+	jw_key(&w, "limits");
+	jw_object_begin(&w);
+	jw_kint(&w, "accept_queue_max", l->accept_queue);
+	jw_kint(&w, "syn_queue_max", l->syn_queue);
+	jw_kstring(&w, "syn_queue_rule", l->syncookies == 0 ? "min(B, M - M/4) + 1"
+		   : l->syncookies == 1 ? "B + 1, then cookies" : "cookies only");
+	jw_kstring(&w, "kernel_assumption", "qlen > backlog (SYN queue holds B + 1)");
+	jw_object_end(&w);
+	jw_key(&w, "counters");
+	jw_object_begin(&w);
+	for (size_t i = 0; have_counters && i < netstat_count; i++) {
+		if (!c[i].present)
+			continue;
+		jw_key(&w, c[i].name);
+		jw_uint(&w, c[i].value);
+	}
+	jw_object_end(&w);
+	output_json_diags(&w, &ctx->diags);
+	jw_object_end(&w);
+}
+
+/* show --boot: what the next boot leaves in each listen-queue key, from
+ * which file and line, under both boot tools. */
+static enum qt_level show_boot(struct qt_ctx *ctx)
+{
+	struct sysctld_config *c = NULL;
+	char shown[KEY_PATH_MAX], src[600], psrc[600];
+	struct sysctld_resolved res;
+	struct jw w;
+
+	if (sysctld_load(ctx, &c, &ctx->diags) < 0 || !c->complete) {
+		sysctld_config_free(c);
+		return QT_LEVEL_ERROR;
+	}
+	if (ctx->output == QT_OUT_JSON) {
+		jw_init(&w, ctx->out);
+		jw_object_begin(&w);
+		output_json_header(&w, ctx, "show");
+		jw_key(&w, "boot");
+		jw_array_begin(&w);
+	} else {
+		fprintf(ctx->out, "%-30s  %-12s  %s\n", "KEY", "AT BOOT", "SET BY (systemd-sysctl)");
+	}
+	for (size_t i = 0; i < keys_count; i++) {
+		if (!keys_table[i].listen_queue || sysctld_resolve(c, keys_table[i].path, &res) < 0)
+			continue;
+		const struct sysctld_value *sd = &res.by[SYSCTLD_SYSTEMD], *pr = &res.by[SYSCTLD_PROCPS];
+
+		key_display(keys_table[i].path, shown, sizeof(shown));
+		boot_source(sd, src, sizeof(src));
+		boot_source(pr, psrc, sizeof(psrc));
+		if (ctx->output == QT_OUT_JSON) {
+			jw_object_begin(&w);
+			jw_kstring(&w, "key", shown);
+			jw_kstring(&w, "value", sd->value);
+			jw_kstring(&w, "source", sd->file ? src : NULL);
+			jw_kbool(&w, "tools_disagree", res.disagree);
+			jw_kstring(&w, "procps_value", pr->value);
+			jw_kstring(&w, "procps_source", pr->file ? psrc : NULL);
+			jw_object_end(&w);
+			continue;
+		}
+		fprintf(ctx->out, "%-30s  %-12s  %s\n", shown, sd->value ? sd->value : "(kernel default)",
+			sd->file ? src : "no sysctl.d file sets it");
+		if (res.disagree)
+			fprintf(ctx->out, "%-30s  %-12s  sysctl --system: %s\n", "", pr->value ? pr->value : "(unset)", psrc);
+	}
+	if (ctx->output == QT_OUT_JSON) {
+		jw_array_end(&w);
+		output_json_diags(&w, &ctx->diags);
+		jw_object_end(&w);
+	}
+	sysctld_config_free(c);
+	return QT_LEVEL_OK;
+}
+
+enum qt_level cmd_show(struct qt_ctx *ctx, int argc, char **argv)
+{
+	struct netstat_counter counters[16];
+	struct limits l;
+	bool have_counters;
+	int r;
+
+	if (ctx->boot)
+		return show_boot(ctx);
+	compute_limits(ctx, &l);
+	r = netstat_read(ctx, counters);
+	have_counters = r == 0;
+	if (r < 0)
+		diags_warn(&ctx->diags, "/proc/net/netstat: %s", strerror(-r));
+	if (ctx->output == QT_OUT_JSON)
+		show_json(ctx, &l, counters, have_counters);
+	else
+		show_text(ctx, &l, counters, have_counters);
+	return QT_LEVEL_OK;
+}

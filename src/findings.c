@@ -1,0 +1,230 @@
+/* findings: listeners + limits → findings (pure). */
+#include "findings.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define ADVICE_MAX 512
+
+/* Appends to a bounded buffer; once full, the text ends in "...". */
+struct sbuf {
+	char *p;
+	size_t size, len;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len + 1 >= b->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->size - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= b->size - b->len) {
+		b->len = b->size - 1;
+		if (b->size > 4)
+			memcpy(b->p + b->size - 4, "...", 4);
+		return;
+	}
+	b->len += (size_t)n;
+}
+
+/* "nginx.service (pid 123 nginx, pid 124 nginx)", "redis-server (pid 77)",
+ * owners grouped by unit in the order they were found. */
+static void owners_phrase(const struct listener_set *set, const struct listener *l,
+			  struct sbuf *b)
+{
+	bool done[LISTENERS_MAX_OWNERS] = { false };
+	bool first_group = true;
+
+	if (!l->owners_known || l->nowners == 0) {
+		sb_add(b, "the process owning it");
+		return;
+	}
+	for (size_t k = 0; k < l->nowners; k++) {
+		const struct listener_owner *o = listener_owner_at(set, l, k);
+
+		if (done[k])
+			continue;
+		sb_add(b, "%s", first_group ? "" : " and ");
+		first_group = false;
+		if (!o->unit[0]) {
+			sb_add(b, "%s (pid %d)", o->comm[0] ? o->comm : "?", (int)o->pid);
+			continue;
+		}
+		sb_add(b, "%s (", o->unit);
+		for (size_t j = k; j < l->nowners; j++) {
+			const struct listener_owner *p = listener_owner_at(set, l, j);
+			if (done[j] || strcmp(p->unit, o->unit) != 0)
+				continue;
+			done[j] = true;
+			sb_add(b, "%spid %d %s", j == k ? "" : ", ", (int)p->pid, p->comm);
+		}
+		sb_add(b, ")");
+	}
+	if (l->owners_truncated)
+		sb_add(b, " and more");
+}
+
+/* Why the owner is not named, when it is not. */
+static const char *owners_note(const struct listener *l)
+{
+	if (!l->owners_known)
+		return "; owner unknown (needs root)";
+	if (l->nowners == 0)
+		return "; no process of this network namespace holds it";
+	return "";
+}
+
+void findings_restart_advice(const struct listener_set *set, const struct listener *l,
+			     char *buf, size_t size)
+{
+	struct sbuf b = { buf, size, 0 };
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	sb_add(&b, "restart ");
+	owners_phrase(set, l, &b);
+	sb_add(&b, "%s", owners_note(l));
+}
+
+const char *finding_kind_name(enum finding_kind kind)
+{
+	switch (kind) {
+	case FINDING_CLAMPED: return "clamped";
+	case FINDING_BELOW_MIN: return "below-min";
+	case FINDING_QUEUE_FULL: return "queue-full";
+	}
+	return "?";
+}
+
+static const struct finding_port *port_entry(const struct finding_limits *lim, uint16_t port)
+{
+	for (size_t i = 0; i < lim->nports; i++)
+		if (lim->ports[i].port == port)
+			return &lim->ports[i];
+	return NULL;
+}
+
+int64_t findings_port_requirement(const struct finding_limits *lim, uint16_t port)
+{
+	const struct finding_port *own = port_entry(lim, port);
+
+	for (size_t i = 0; i < lim->nignore; i++)
+		if (lim->ignore[i] == port)
+			return -1;
+	if (own)
+		return own->backlog;
+	return lim->has_min_backlog ? lim->min_backlog : 0;
+}
+
+static void add(struct findings *out, size_t listener, enum finding_kind kind,
+		int64_t limit, char *message)
+{
+	if (out->n == out->cap) {
+		out->cap = out->cap ? out->cap * 2 : 16;
+		out->v = xreallocarray(out->v, out->cap, sizeof(*out->v));
+	}
+	out->v[out->n++] = (struct finding){
+		.listener = listener, .kind = kind, .level = QT_LEVEL_DRIFT,
+		.limit = limit, .message = message,
+	};
+}
+
+size_t findings_build(const struct listener_set *set, const struct finding_limits *lim,
+		      struct findings *out)
+{
+	size_t before = out->n;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct listener *l = &set->v[i];
+		int64_t req = findings_port_requirement(lim, l->port);
+		char advice[ADVICE_MAX], who[ADVICE_MAX];
+		struct sbuf wb = { who, sizeof(who), 0 };
+		bool clamped = lim->somaxconn_after > lim->somaxconn_before &&
+			       (int64_t)l->backlog == lim->somaxconn_before;
+		bool below = req > 0 && (int64_t)l->backlog < req;
+		/* sk_acceptq_is_full() is queued > backlog; DESIGN.md reports
+		 * from "at" the backlog, one connection earlier, so an operator
+		 * hears of it before SYNs are dropped. */
+		bool full = l->queued > 0 && l->queued >= l->backlog;
+
+		if (req < 0 || !(clamped || below || full))
+			continue;
+		findings_restart_advice(set, l, advice, sizeof(advice));
+		who[0] = '\0';
+		owners_phrase(set, l, &wb);
+		if (clamped)
+			add(out, i, FINDING_CLAMPED, lim->somaxconn_after,
+			    xasprintf("backlog %u is the somaxconn in force before (%lld): it keeps "
+				      "it, not %lld, until its process calls listen() again; %s",
+				      l->backlog, (long long)lim->somaxconn_before,
+				      (long long)lim->somaxconn_after, advice));
+		if (below) {
+			const char *src = port_entry(lim, l->port)
+					  ? "listeners.ports" : "listeners.min_backlog";
+			if (lim->somaxconn_after > 0 && req > lim->somaxconn_after)
+				add(out, i, FINDING_BELOW_MIN, req,
+				    xasprintf("backlog %u is below %lld (%s) and net.core.somaxconn "
+					      "%lld caps it: raise somaxconn, then %s",
+					      l->backlog, (long long)req, src,
+					      (long long)lim->somaxconn_after, advice));
+			else
+				add(out, i, FINDING_BELOW_MIN, req,
+				    xasprintf("backlog %u is below %lld (%s): configure a listen() "
+					      "backlog of at least %lld in the program, then %s",
+					      l->backlog, (long long)req, src, (long long)req, advice));
+		}
+		if (full)
+			add(out, i, FINDING_QUEUE_FULL, l->backlog,
+			    xasprintf("accept queue holds %u connections, at or over its backlog %u: "
+				      "new connections are dropped while it is full; check that %s "
+				      "accepts fast enough, or give it a larger backlog%s",
+				      l->queued, l->backlog, who, owners_note(l)));
+	}
+	return out->n - before;
+}
+
+void findings_free(struct findings *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].message);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+struct syn_queue_limit findings_syn_queue_limit(int64_t backlog, int64_t max_syn_backlog,
+						int64_t syncookies)
+{
+	struct syn_queue_limit r = { 0, 0, false };
+	int64_t b = backlog < 0 ? 0 : backlog, m = max_syn_backlog;
+
+	if (syncookies == 2) {
+		r.cookies = true;
+		return r;
+	}
+	r.proven_peers = b + 1;
+	if (syncookies != 0) {
+		r.new_peers = b + 1;
+		r.cookies = true;
+		return r;
+	}
+	/* The kernel drops an unproven peer's SYN when
+	 * M - qlen < (M >> 2): floor division, as the shift does. */
+	int64_t quarter = m / 4 - (m % 4 < 0 ? 1 : 0);
+	int64_t cap = m - quarter;
+	r.new_peers = cap < 0 ? 0 : (b < cap ? b : cap) + 1;
+	return r;
+}

@@ -1,0 +1,709 @@
+/* listeners: sock_diag dump of TCP listeners, inode → process attribution. */
+#include "listeners.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sysctl.h"
+#include "util.h"
+
+/* The kernel fills a dump skb up to 32 KiB (netlink caps max_recvmsg_len
+ * there) and expects a buffer at least that large; twice that leaves room
+ * for min_dump_alloc growth without ever truncating. */
+#define DUMP_BUF_SIZE (64 * 1024)
+#define DUMP_RCVBUF (1024 * 1024)
+/* getdents64 buffer: /proc/PID/fd of a process with 50,000 fds is ~1.2 MB
+ * of entries, read in a few dozen calls. */
+#define DENTS_BUF_SIZE (64 * 1024)
+
+/* ------------------------------------------------------------------ dump */
+
+static int dump_request(int fd, uint8_t family, uint32_t seq)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+	memset(&msg, 0, sizeof(msg));
+	msg.nlh.nlmsg_len = sizeof(msg);
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	msg.nlh.nlmsg_seq = seq;
+	msg.req.sdiag_family = family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	/* The kernel walks only the listening hash for this state set: the
+	 * established connections of a busy host are never copied to us. */
+	msg.req.idiag_states = 1u << TCP_LISTEN;
+	for (;;) {
+		ssize_t r = sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&sa, sizeof(sa));
+		if (r == (ssize_t)sizeof(msg))
+			return 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0 ? -errno : -EIO;
+	}
+}
+
+static void set_ifname(struct listener *l, uint32_t *cache_index, char *cache_name)
+{
+	if (l->ifindex == 0) {
+		l->ifname[0] = '\0';
+		return;
+	}
+	if (*cache_index != l->ifindex) {
+		char name[IF_NAMESIZE];
+
+		/* The interface may be gone while the socket stays bound to
+		 * its index: show the number rather than nothing. */
+		if (!if_indextoname(l->ifindex, name))
+			snprintf(name, sizeof(name), "if%u", l->ifindex);
+		memcpy(cache_name, name, IF_NAMESIZE);
+		*cache_index = l->ifindex;
+	}
+	memcpy(l->ifname, cache_name, IF_NAMESIZE);
+}
+
+/* Adds one listener from a sock_diag message. 1 when the set is full. */
+static int dump_add(struct listener_set *set, const struct inet_diag_msg *m,
+		    uint32_t *cache_index, char *cache_name)
+{
+	struct listener *l;
+
+	if (m->idiag_state != TCP_LISTEN ||
+	    (m->idiag_family != AF_INET && m->idiag_family != AF_INET6))
+		return 0;
+	if (set->n == set->cap) {
+		if (set->cap >= LISTENERS_MAX) {
+			set->truncated = true;
+			return 1;
+		}
+		set->cap = set->cap ? set->cap * 2 : 256;
+		if (set->cap > LISTENERS_MAX)
+			set->cap = LISTENERS_MAX;
+		set->v = xreallocarray(set->v, set->cap, sizeof(*set->v));
+	}
+	l = &set->v[set->n++];
+	memset(l, 0, sizeof(*l));
+	l->family = m->idiag_family;
+	l->port = ntohs(m->id.idiag_sport);
+	memcpy(l->raw, m->id.idiag_src, l->family == AF_INET ? 4 : 16);
+	if (!inet_ntop(l->family, l->raw, l->addr, sizeof(l->addr)))
+		snprintf(l->addr, sizeof(l->addr), "?");
+	l->ifindex = m->id.idiag_if;
+	set_ifname(l, cache_index, cache_name);
+	l->backlog = m->idiag_wqueue;
+	l->queued = m->idiag_rqueue;
+	l->uid = m->idiag_uid;
+	l->inode = m->idiag_inode;
+	return 0;
+}
+
+/* Reads one family's dump to its end. */
+static int dump_family(int fd, uint8_t family, uint32_t seq, char *buf,
+		       struct listener_set *set)
+{
+	uint32_t cache_index = 0;
+	char cache_name[IF_NAMESIZE] = "";
+	int r = dump_request(fd, family, seq);
+
+	if (r < 0)
+		return r;
+	for (;;) {
+		struct iovec iov = { .iov_base = buf, .iov_len = DUMP_BUF_SIZE };
+		struct sockaddr_nl sa;
+		struct msghdr mh = {
+			.msg_name = &sa, .msg_namelen = sizeof(sa),
+			.msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t len = recvmsg(fd, &mh, 0);
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (len == 0)
+			return -EIO;
+		if (mh.msg_flags & MSG_TRUNC)
+			return -EMSGSIZE;
+		if (sa.nl_pid != 0)
+			continue;     /* not from the kernel */
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				/* A dump that failed half-way says so here. */
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+					int e;
+					memcpy(&e, NLMSG_DATA(h), sizeof(e));
+					if (e < 0)
+						return e;
+				}
+				return 0;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EIO;
+				if (e->error < 0)
+					return e->error;
+				continue;
+			}
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+				continue;
+			/* Past the bound the dump is still drained to its end, so
+			 * the next request on this socket starts clean. */
+			if (!set->truncated)
+				dump_add(set, NLMSG_DATA(h), &cache_index, cache_name);
+		}
+	}
+}
+
+static int listener_cmp(const void *a, const void *b)
+{
+	const struct listener *x = a, *y = b;
+	int c;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->family != y->family)
+		return x->family == AF_INET ? -1 : 1;
+	c = memcmp(x->raw, y->raw, sizeof(x->raw));
+	if (c)
+		return c;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	int fd, r = 0, rcvbuf = DUMP_RCVBUF;
+	char *buf = NULL;
+
+	(void)ctx;
+	listener_set_free(out);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		r = -errno;
+		diags_error(d, "listeners: cannot open a sock_diag netlink socket: %s", strerror(-r));
+		return r;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	buf = xmalloc(DUMP_BUF_SIZE);
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+		r = dump_family(fd, families[i], (uint32_t)i + 1, buf, out);
+		/* A kernel without IPv6 (ipv6.disable=1) has no inet6 handler:
+		 * no IPv6 listeners, not an error. */
+		if (r < 0 && families[i] == AF_INET6 && (r == -ENOENT || r == -EAFNOSUPPORT)) {
+			r = 0;
+			continue;
+		}
+		if (r < 0) {
+			diags_error(d, "listeners: sock_diag dump of %s TCP sockets failed: %s",
+				    families[i] == AF_INET ? "IPv4" : "IPv6", strerror(-r));
+			listener_set_free(out);
+			goto out;
+		}
+	}
+	if (out->truncated)
+		diags_warn(d, "listeners: more than %u listeners, only the first %u are shown",
+			   LISTENERS_MAX, LISTENERS_MAX);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), listener_cmp);
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+/* ----------------------------------------------------------- attribution */
+
+struct ino_ix {
+	uint32_t ino, ix;
+};
+
+struct link_pair {
+	uint32_t listener, owner;
+};
+
+struct scan {
+	struct listener_set *set;
+	uint64_t netns;
+	struct ino_ix *index;         /* sorted by inode */
+	size_t nindex;
+	uint32_t *last_owner;         /* per listener: owner index that last claimed it */
+	struct link_pair *pairs;
+	size_t npairs, cappairs;
+	size_t capowners;
+	char *dents;                  /* getdents buffer for fd directories */
+	uint64_t netdev_ino;          /* inode of our /proc/PID/net/dev, 0 unknown */
+	bool bound_hit;
+};
+
+static int ino_ix_cmp(const void *a, const void *b)
+{
+	const struct ino_ix *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* "PREFIX[NUMBER]" → NUMBER, for "socket:[123]" and "net:[4026531840]". */
+static bool parse_bracketed(const char *s, size_t len, const char *prefix, uint64_t *out)
+{
+	size_t pl = strlen(prefix);
+	char digits[24];
+	int64_t v;
+
+	if (len <= pl + 1 || len - pl - 1 >= sizeof(digits) || memcmp(s, prefix, pl) != 0 ||
+	    s[len - 1] != ']')
+		return false;
+	memcpy(digits, s + pl, len - pl - 1);
+	digits[len - pl - 1] = '\0';
+	if (digits[0] < '0' || digits[0] > '9' || util_parse_i64(digits, &v) < 0 || v < 0)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+/* The inode of the namespace link at dirfd/path ("ns/net"): readlink
+ * tells it without following the link. */
+static int netns_of(int dirfd, const char *path, uint64_t *ino)
+{
+	char lnk[64];
+	ssize_t n = readlinkat(dirfd, path, lnk, sizeof(lnk));
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(lnk) || !parse_bracketed(lnk, (size_t)n, "net:[", ino))
+		return -EINVAL;
+	return 0;
+}
+
+/* The inode of net/dev as the target namespace shows it, when the calling
+ * thread is in that namespace (else 0: no fallback). */
+static uint64_t netdev_reference(int proc_fd, uint64_t netns)
+{
+	struct stat st;
+	uint64_t mine;
+
+	if (netns_of(proc_fd, "thread-self/ns/net", &mine) < 0 || mine != netns ||
+	    fstatat(proc_fd, "thread-self/net/dev", &st, 0) < 0)
+		return 0;
+	return st.st_ino;
+}
+
+/* Printable ASCII only: these strings are chosen by the owner of the
+ * process and are printed by root, on a terminal or into JSON. */
+static void copy_printable(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t n = len < size - 1 ? len : size - 1;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[n] = '\0';
+}
+
+/* The last component of a cgroup path that names a systemd unit. */
+static bool unit_from_path(const char *path, size_t len, char *unit, size_t size)
+{
+	static const char *const suffixes[] = { ".service", ".socket", ".scope" };
+	const char *end = path + len, *best = NULL;
+	size_t bestlen = 0;
+
+	for (const char *p = path; p < end;) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *cend = slash ? slash : end;
+		size_t cl = (size_t)(cend - p);
+
+		for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+			size_t sl = strlen(suffixes[i]);
+			if (cl > sl && cl < size && memcmp(cend - sl, suffixes[i], sl) == 0) {
+				best = p;
+				bestlen = cl;
+			}
+		}
+		p = cend + 1;
+	}
+	if (!best)
+		return false;
+	copy_printable(unit, size, best, bestlen);
+	return true;
+}
+
+bool listeners_unit_from_cgroup(const char *text, char *unit, size_t size)
+{
+	const char *v2 = NULL, *v1 = NULL;
+	size_t v2len = 0, v1len = 0;
+
+	unit[0] = '\0';
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+		const char *c1 = memchr(line, ':', ll);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
+
+		if (c2) {
+			const char *path = c2 + 1;
+			size_t pl = ll - (size_t)(path - line);
+			size_t cl = (size_t)(c2 - c1 - 1);
+
+			if (c1 - line == 1 && line[0] == '0' && cl == 0) {
+				v2 = path;
+				v2len = pl;
+			} else if (memmem(c1 + 1, cl, "name=systemd", 12)) {
+				v1 = path;
+				v1len = pl;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (v2 && unit_from_path(v2, v2len, unit, size))
+		return true;
+	if (v1 && unit_from_path(v1, v1len, unit, size))
+		return true;
+	return false;
+}
+
+static void owner_describe(int piddir, struct listener_owner *o)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	o->comm[0] = '\0';
+	o->unit[0] = '\0';
+	if (util_read_file_at(piddir, "comm", O_NOFOLLOW, 4 * LISTENERS_COMM_MAX, &text, &len) == 0) {
+		while (len > 0 && text[len - 1] == '\n')
+			len--;
+		copy_printable(o->comm, sizeof(o->comm), text, len);
+		free(text);
+	}
+	if (util_read_file_at(piddir, "cgroup", O_NOFOLLOW, LISTENERS_CGROUP_MAX, &text, NULL) == 0) {
+		listeners_unit_from_cgroup(text, o->unit, sizeof(o->unit));
+		free(text);
+	}
+}
+
+static uint32_t owner_new(struct scan *s, pid_t pid)
+{
+	struct listener_set *set = s->set;
+
+	if (set->nowners == s->capowners) {
+		s->capowners = s->capowners ? s->capowners * 2 : 16;
+		set->owners = xreallocarray(set->owners, s->capowners, sizeof(*set->owners));
+	}
+	memset(&set->owners[set->nowners], 0, sizeof(set->owners[0]));
+	set->owners[set->nowners].pid = pid;
+	return (uint32_t)set->nowners++;
+}
+
+static void pair_add(struct scan *s, uint32_t listener, uint32_t owner)
+{
+	if (s->last_owner[listener] == owner)
+		return;       /* the same socket on several fds of one process */
+	s->last_owner[listener] = owner;
+	if (s->npairs == s->cappairs) {
+		s->cappairs = s->cappairs ? s->cappairs * 2 : 64;
+		s->pairs = xreallocarray(s->pairs, s->cappairs, sizeof(*s->pairs));
+	}
+	s->pairs[s->npairs++] = (struct link_pair){ listener, owner };
+}
+
+static bool gone(int err)
+{
+	return err == -ENOENT || err == -ESRCH;
+}
+
+/* Scans one process's fd table; 0, or -errno when it could not. */
+static int scan_fds(struct scan *s, int piddir, pid_t pid, uint32_t *owner)
+{
+	int fdd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned seen = 0;
+	int r = 0;
+
+	if (fdd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = getdents64(fdd, s->dents, DENTS_BUF_SIZE);
+
+		if (n < 0) {
+			r = gone(-errno) ? 0 : -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(s->dents + off);
+			char lnk[32];
+			uint64_t ino;
+			ssize_t ll;
+
+			off += e->d_reclen;
+			if (e->d_name[0] == '.')
+				continue;
+			if (++seen > LISTENERS_SCAN_MAX_FDS) {
+				s->bound_hit = true;
+				goto out;
+			}
+			ll = readlinkat(fdd, e->d_name, lnk, sizeof(lnk));
+			/* Closed meanwhile, or a long path: not a socket. */
+			if (ll <= 0 || (size_t)ll >= sizeof(lnk) ||
+			    !parse_bracketed(lnk, (size_t)ll, "socket:[", &ino) || ino > UINT32_MAX)
+				continue;
+			struct ino_ix key = { (uint32_t)ino, 0 };
+			const struct ino_ix *hit = bsearch(&key, s->index, s->nindex,
+							   sizeof(*s->index), ino_ix_cmp);
+			if (!hit)
+				continue;
+			if (*owner == UINT32_MAX)
+				*owner = owner_new(s, pid);
+			pair_add(s, hit->ix, *owner);
+		}
+	}
+out:
+	close(fdd);
+	return r;
+}
+
+static void scan_pid(struct scan *s, int procdir, const char *name)
+{
+	struct listener_set *set = s->set;
+	uint32_t owner = UINT32_MAX;
+	uint64_t ns;
+	int64_t pid;
+	int piddir, r;
+
+	if (util_parse_i64(name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
+		return;
+	piddir = openat(procdir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (piddir < 0)
+		return;       /* exited meanwhile */
+	set->pids_scanned++;
+	r = netns_of(piddir, "ns/net", &ns);
+	if (r < 0 && !gone(r) && s->netdev_ino) {
+		/* ns/net needs ptrace access, /proc/PID/net does not: its
+		 * entries are the namespace's own, so a process whose net/dev
+		 * is not ours is in another namespace, and no concern. */
+		struct stat st;
+		if (fstatat(piddir, "net/dev", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_ino != s->netdev_ino) {
+			set->pids_other_netns++;
+			goto out;
+		}
+	}
+	if (r < 0) {
+		/* Cannot tell its namespace, or it is ours and we may not read
+		 * its fds: skip it, and say the answer may be incomplete
+		 * unless it simply exited. */
+		if (!gone(r)) {
+			set->pids_denied++;
+			set->owners_complete = false;
+		}
+		goto out;
+	}
+	if (ns != s->netns) {
+		set->pids_other_netns++;
+		goto out;
+	}
+	r = scan_fds(s, piddir, (pid_t)pid, &owner);
+	if (r < 0 && !gone(r)) {
+		set->pids_denied++;
+		set->owners_complete = false;
+	}
+	if (owner != UINT32_MAX)
+		owner_describe(piddir, &set->owners[owner]);
+out:
+	close(piddir);
+}
+
+/* Turns the (listener, owner) pairs into per-listener runs of links. */
+static void links_build(struct scan *s)
+{
+	struct listener_set *set = s->set;
+	size_t total = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		set->v[i].nowners = 0;
+	for (size_t k = 0; k < s->npairs; k++) {
+		struct listener *l = &set->v[s->pairs[k].listener];
+		if (l->nowners < LISTENERS_MAX_OWNERS)
+			l->nowners++;
+		else
+			l->owners_truncated = true;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		set->v[i].owner_off = (uint32_t)total;
+		total += set->v[i].nowners;
+		s->last_owner[i] = 0;       /* now: links filled so far */
+	}
+	set->links = xcalloc(total, sizeof(*set->links));
+	set->nlinks = total;
+	for (size_t k = 0; k < s->npairs; k++) {
+		uint32_t li = s->pairs[k].listener;
+		struct listener *l = &set->v[li];
+		if (s->last_owner[li] < l->nowners)
+			set->links[l->owner_off + s->last_owner[li]++] = s->pairs[k].owner;
+	}
+}
+
+static void attribution_reset(struct listener_set *set)
+{
+	free(set->owners);
+	free(set->links);
+	set->owners = NULL;
+	set->links = NULL;
+	set->nowners = set->nlinks = 0;
+	set->pids_scanned = set->pids_other_netns = set->pids_denied = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		set->v[i].nowners = 0;
+		set->v[i].owner_off = 0;
+		set->v[i].owners_truncated = false;
+		set->v[i].owners_known = false;
+	}
+}
+
+int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
+{
+	struct scan s = { .set = set, .netns = ctx->netns_inode };
+	char *dents = NULL;
+	unsigned pids = 0;
+	int procdir = -1;
+
+	attribution_reset(set);
+	set->attributed = true;
+	set->owners_complete = true;
+	if (set->n == 0)
+		return 0;
+	if (s.netns == 0 && netns_of(ctx->proc_fd, "thread-self/ns/net", &s.netns) < 0) {
+		diags_warn(d, "listeners: cannot tell which network namespace this is; owners unknown");
+		set->owners_complete = false;
+		goto done;
+	}
+	s.netdev_ino = netdev_reference(ctx->proc_fd, s.netns);
+	procdir = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procdir < 0) {
+		diags_warn(d, "listeners: cannot list /proc: %s; owners unknown", strerror(errno));
+		set->owners_complete = false;
+		goto done;
+	}
+	s.nindex = set->n;
+	s.index = xreallocarray(NULL, set->n, sizeof(*s.index));
+	for (size_t i = 0; i < set->n; i++)
+		s.index[i] = (struct ino_ix){ set->v[i].inode, (uint32_t)i };
+	qsort(s.index, s.nindex, sizeof(*s.index), ino_ix_cmp);
+	s.last_owner = xreallocarray(NULL, set->n, sizeof(*s.last_owner));
+	memset(s.last_owner, 0xff, set->n * sizeof(*s.last_owner));
+	s.dents = xmalloc(DENTS_BUF_SIZE);
+	dents = xmalloc(DENTS_BUF_SIZE);
+	for (;;) {
+		ssize_t n = getdents64(procdir, dents, DENTS_BUF_SIZE);
+
+		if (n < 0) {
+			diags_warn(d, "listeners: reading /proc: %s; owners may be incomplete",
+				   strerror(errno));
+			set->owners_complete = false;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(dents + off);
+
+			off += e->d_reclen;
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			if (++pids > LISTENERS_SCAN_MAX_PIDS) {
+				s.bound_hit = true;
+				goto scanned;
+			}
+			scan_pid(&s, procdir, e->d_name);
+		}
+	}
+scanned:
+	if (s.bound_hit) {
+		diags_warn(d, "listeners: stopped scanning at %u processes or %u fds per process; "
+			   "owners may be incomplete", LISTENERS_SCAN_MAX_PIDS, LISTENERS_SCAN_MAX_FDS);
+		set->owners_complete = false;
+	}
+	links_build(&s);
+done:
+	/* With /proc mounted hidepid=, other users' processes are not even
+	 * listed: a listener of another uid with no owner found may well have
+	 * one we cannot see. */
+	uid_t me = geteuid();
+	for (size_t i = 0; i < set->n && me != 0; i++)
+		if (set->v[i].nowners == 0 && set->v[i].uid != me)
+			set->owners_complete = false;
+	for (size_t i = 0; i < set->n; i++)
+		set->v[i].owners_known = set->v[i].nowners > 0 || set->owners_complete;
+	if (procdir >= 0)
+		close(procdir);
+	free(dents);
+	free(s.dents);
+	free(s.index);
+	free(s.last_owner);
+	free(s.pairs);
+	return 0;
+}
+
+const struct listener_owner *listener_owner_at(const struct listener_set *set,
+					       const struct listener *l, size_t k)
+{
+	return &set->owners[set->links[l->owner_off + k]];
+}
+
+void listener_set_free(struct listener_set *set)
+{
+	if (!set)
+		return;
+	free(set->v);
+	free(set->owners);
+	free(set->links);
+	memset(set, 0, sizeof(*set));
+}
+
+/* ---------------------------------------------------------------- kernel */
+
+static void kernel_read_one(const struct qt_ctx *ctx, const char *path, bool *have,
+			    int64_t *val, struct qt_diags *d)
+{
+	char buf[64];
+	int r = sysctl_read(ctx->procsys_fd, path, buf, sizeof(buf));
+
+	*have = false;
+	if (r == 0 && util_parse_i64(buf, val) == 0) {
+		*have = true;
+		return;
+	}
+	diags_warn(d, "listeners: cannot read %s: %s", path,
+		   r < 0 ? strerror(-r) : "not an integer");
+}
+
+int listeners_kernel_read(const struct qt_ctx *ctx, struct listeners_kernel *k,
+			  struct qt_diags *d)
+{
+	memset(k, 0, sizeof(*k));
+	kernel_read_one(ctx, "net/core/somaxconn", &k->have_somaxconn, &k->somaxconn, d);
+	kernel_read_one(ctx, "net/ipv4/tcp_max_syn_backlog", &k->have_max_syn_backlog,
+			&k->max_syn_backlog, d);
+	kernel_read_one(ctx, "net/ipv4/tcp_syncookies", &k->have_syncookies, &k->syncookies, d);
+	return 0;
+}

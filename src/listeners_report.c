@@ -1,0 +1,255 @@
+/* listeners_report: text table and JSON of listeners and findings. */
+#include "listeners_report.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util.h"
+
+#define OWNERS_SHOWN 3          /* owners named in a table cell; JSON has all */
+#define CELL_MAX 640         /* 3 owners of 64-byte comms and one 256-byte unit */
+
+void listeners_format_endpoint(const struct listener *l, char *buf, size_t size)
+{
+	const char *pct = l->ifname[0] ? "%" : "";
+
+	if (l->family == AF_INET6)
+		snprintf(buf, size, "[%s]%s%s:%u", l->addr, pct, l->ifname, l->port);
+	else
+		snprintf(buf, size, "%s%s%s:%u", l->addr, pct, l->ifname, l->port);
+}
+
+static void format_owners(const struct listener_set *set, const struct listener *l,
+			  char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!set->attributed) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (!l->owners_known) {
+		snprintf(buf, size, "owner unknown (needs root)");
+		return;
+	}
+	if (l->nowners == 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	for (size_t k = 0; k < l->nowners && k < OWNERS_SHOWN && len < size; k++) {
+		const struct listener_owner *o = listener_owner_at(set, l, k);
+		int n = snprintf(buf + len, size - len, "%s%s[%d]", k ? "," : "", o->comm,
+				 (int)o->pid);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	if (len < size && (l->nowners > OWNERS_SHOWN || l->owners_truncated)) {
+		int n = snprintf(buf + len, size - len, ",+%u%s",
+				 l->nowners > OWNERS_SHOWN ? l->nowners - OWNERS_SHOWN : 0,
+				 l->owners_truncated ? "+" : "");
+		len += n > 0 ? (size_t)n : 0;
+	}
+	const struct listener_owner *first = listener_owner_at(set, l, 0);
+	if (len < size && first->unit[0])
+		snprintf(buf + len, size - len, " (%s)", first->unit);
+}
+
+static void format_syn(const struct listener *l, const struct listeners_kernel *k,
+		       char *buf, size_t size)
+{
+	if (!k || !k->have_syncookies || (k->syncookies == 0 && !k->have_max_syn_backlog)) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	struct syn_queue_limit s = findings_syn_queue_limit(l->backlog, k->max_syn_backlog,
+							    k->syncookies);
+	if (k->syncookies == 2)
+		snprintf(buf, size, "cookies");
+	else
+		snprintf(buf, size, "%lld", (long long)s.new_peers);
+}
+
+/* The findings of listener i: fs is in listener order, *cursor walks it. */
+static size_t findings_of(const struct findings *fs, size_t i, size_t *cursor)
+{
+	size_t n = 0;
+
+	if (!fs)
+		return 0;
+	while (*cursor < fs->n && fs->v[*cursor].listener < i)
+		(*cursor)++;
+	while (*cursor + n < fs->n && fs->v[*cursor + n].listener == i)
+		n++;
+	return n;
+}
+
+static void format_kinds(const struct findings *fs, size_t from, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	snprintf(buf, size, "-");
+	for (size_t j = 0; j < n && len < size; j++) {
+		int w = snprintf(buf + len, size - len, "%s%s", j ? "," : "",
+				 finding_kind_name(fs->v[from + j].kind));
+		len += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* One line on what the SYN limit column means under the running values,
+ * and the kernel rule it assumes. */
+static const char *syn_legend(const struct listeners_kernel *k)
+{
+	if (!k || !k->have_syncookies)
+		return NULL;
+	if (k->syncookies == 0)
+		return "SYN limit: SYN requests queued for new peers, then dropped (tcp_syncookies=0: "
+		       "min(backlog, tcp_max_syn_backlog - tcp_max_syn_backlog/4) + 1; Linux 2025+, "
+		       "older kernels one less)";
+	if (k->syncookies == 2)
+		return "SYN limit: tcp_syncookies=2: nothing is queued, every SYN is answered with a cookie";
+	return "SYN limit: SYN requests queued, then SYN cookies (tcp_syncookies=1: backlog + 1; "
+	       "Linux 2025+, older kernels one less)";
+}
+
+void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct listener_set *set,
+			   const struct listeners_kernel *k, const struct findings *fs)
+{
+	static const char *const head[] = { "Local Address:Port", "Backlog", "Queued",
+					    "SYN limit", "Owner(s)", "Findings" };
+	int w[6];
+	char ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], own[CELL_MAX], syn[32], kinds[64];
+	size_t cursor = 0;
+	const char *yellow = output_color(ctx, OUT_YELLOW), *reset = output_color(ctx, OUT_RESET);
+
+	for (size_t c = 0; c < ARRAY_SIZE(head); c++)
+		w[c] = (int)strlen(head[c]);
+	/* Two passes over the rows: one for the column widths, one to print. */
+	for (size_t i = 0; i < set->n; i++) {
+		const struct listener *l = &set->v[i];
+		int n;
+
+		listeners_format_endpoint(l, ep, sizeof(ep));
+		if ((n = (int)strlen(ep)) > w[0])
+			w[0] = n;
+		n = snprintf(NULL, 0, "%u", l->backlog);
+		if (n > w[1])
+			w[1] = n;
+		n = snprintf(NULL, 0, "%u", l->queued);
+		if (n > w[2])
+			w[2] = n;
+		format_owners(set, l, own, sizeof(own));
+		if ((n = (int)strlen(own)) > w[4])
+			w[4] = n;
+	}
+	fprintf(f, "%-*s  %*s  %*s  %*s  %-*s  %s\n", w[0], head[0], w[1], head[1], w[2], head[2],
+		w[3], head[3], w[4], head[4], head[5]);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct listener *l = &set->v[i];
+		size_t nf = findings_of(fs, i, &cursor);
+
+		listeners_format_endpoint(l, ep, sizeof(ep));
+		format_owners(set, l, own, sizeof(own));
+		format_syn(l, k, syn, sizeof(syn));
+		format_kinds(fs, cursor, nf, kinds, sizeof(kinds));
+		fprintf(f, "%-*s  %*u  %*u  %*s  %-*s  %s%s%s\n", w[0], ep, w[1], l->backlog, w[2],
+			l->queued, w[3], syn, w[4], own, nf ? yellow : "", kinds, nf ? reset : "");
+	}
+	if (fs && fs->n) {
+		fputc('\n', f);
+		for (size_t j = 0; j < fs->n; j++) {
+			const struct finding *x = &fs->v[j];
+			if (x->listener >= set->n)
+				continue;
+			listeners_format_endpoint(&set->v[x->listener], ep, sizeof(ep));
+			fprintf(f, "%s: %s%s%s: %s\n", ep, yellow, finding_kind_name(x->kind), reset,
+				x->message);
+		}
+	}
+	if (ctx->verbosity < 0)
+		return;
+	const char *legend = syn_legend(k);
+	if (legend && set->n)
+		fprintf(f, "\n%s\n", legend);
+	if (set->attributed && !set->owners_complete)
+		fprintf(f, "note: some processes could not be inspected; run as root to see "
+			   "every owner\n");
+	if (ctx->verbosity > 0 && set->attributed)
+		fprintf(f, "scanned %u processes: %u in other network namespaces, %u not readable\n",
+			set->pids_scanned, set->pids_other_netns, set->pids_denied);
+}
+
+void listeners_render_json(struct jw *w, const struct listener_set *set,
+			   const struct listeners_kernel *k, const struct findings *fs)
+{
+	size_t cursor = 0;
+	bool syn_known = k && k->have_syncookies && (k->syncookies != 0 || k->have_max_syn_backlog);
+
+	jw_key(w, "kernel_limits");
+	jw_object_begin(w);
+	jw_key(w, "somaxconn");
+	if (k && k->have_somaxconn) jw_int(w, k->somaxconn); else jw_null(w);
+	jw_key(w, "tcp_max_syn_backlog");
+	if (k && k->have_max_syn_backlog) jw_int(w, k->max_syn_backlog); else jw_null(w);
+	jw_key(w, "tcp_syncookies");
+	if (k && k->have_syncookies) jw_int(w, k->syncookies); else jw_null(w);
+	/* The rule the SYN limits assume, so a reader on an older kernel
+	 * knows they are one too high there. */
+	jw_kstring(w, "syn_queue_rule", "full when queued > backlog (Linux 2025 and later)");
+	jw_object_end(w);
+	jw_kbool(w, "owners_complete", set->attributed && set->owners_complete);
+	jw_key(w, "listeners");
+	jw_array_begin(w);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct listener *l = &set->v[i];
+		size_t nf = findings_of(fs, i, &cursor);
+
+		jw_object_begin(w);
+		jw_kstring(w, "family", l->family == AF_INET6 ? "ipv6" : "ipv4");
+		jw_kstring(w, "address", l->addr);
+		jw_kint(w, "port", l->port);
+		jw_kstring(w, "interface", l->ifname[0] ? l->ifname : NULL);
+		jw_kint(w, "backlog", l->backlog);
+		jw_kint(w, "queued", l->queued);
+		jw_key(w, "syn_queue_limit");
+		if (syn_known) {
+			struct syn_queue_limit s = findings_syn_queue_limit(
+				l->backlog, k->max_syn_backlog, k->syncookies);
+			jw_int(w, s.new_peers);
+			jw_kbool(w, "syn_cookies", s.cookies);
+		} else {
+			jw_null(w);
+			jw_key(w, "syn_cookies");
+			jw_null(w);
+		}
+		jw_kint(w, "uid", l->uid);
+		jw_kint(w, "inode", l->inode);
+		jw_kbool(w, "owners_known", set->attributed && l->owners_known);
+		jw_key(w, "owners");
+		jw_array_begin(w);
+		for (size_t o = 0; set->attributed && o < l->nowners; o++) {
+			const struct listener_owner *p = listener_owner_at(set, l, o);
+			jw_object_begin(w);
+			jw_kint(w, "pid", p->pid);
+			jw_kstring(w, "comm", p->comm);
+			jw_kstring(w, "unit", p->unit[0] ? p->unit : NULL);
+			jw_object_end(w);
+		}
+		jw_array_end(w);
+		jw_key(w, "findings");
+		jw_array_begin(w);
+		for (size_t j = 0; j < nf; j++) {
+			const struct finding *x = &fs->v[cursor + j];
+			jw_object_begin(w);
+			jw_kstring(w, "kind", finding_kind_name(x->kind));
+			/* DESIGN.md calls it a finding at warning level; it is what
+			 * makes `check` exit 1 (QT_LEVEL_DRIFT). */
+			jw_kstring(w, "level", x->level >= QT_LEVEL_DRIFT ? "warning" : "info");
+			jw_kint(w, "limit", x->limit);
+			jw_kstring(w, "message", x->message);
+			jw_object_end(w);
+		}
+		jw_array_end(w);
+		jw_object_end(w);
+	}
+	jw_array_end(w);
+}

@@ -1,0 +1,20 @@
+/* netns: enters the network namespace named by --netns (a name under
+ * /run/netns or a path such as /proc/PID/ns/net) before anything is read
+ * or written, and tells whether the namespace qtune works in is the
+ * initial one — the line between keys a container may change and keys
+ * that change the whole host. */
+#ifndef QTUNE_NETNS_H
+#define QTUNE_NETNS_H
+
+#include "ctx.h"
+
+#define NETNS_RUN_DIR "/run/netns"
+
+/* setns() into the namespace; -errno with a diagnostic on failure. */
+int netns_enter(const char *name_or_path, struct qt_diags *d);
+
+/* Fills ctx->netns_inode and ctx->netns_initial. how receives a short
+ * explanation of the decision, for -v. */
+int netns_identify(struct qt_ctx *ctx, const char **how);
+
+#endif

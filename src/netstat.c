@@ -1,0 +1,79 @@
+/* netstat: listen-queue overflow counters from /proc/net/netstat. */
+#include "netstat.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const struct { const char *name, *meaning; } counters_known[] = {
+	{ "ListenOverflows", "a connection completed while its listener's accept queue was full" },
+	{ "ListenDrops", "a SYN or completed connection was dropped at a listener, for any reason" },
+	{ "TCPReqQFullDrop", "a SYN was dropped because the SYN queue was full and syncookies are off" },
+	{ "TCPReqQFullDoCookies", "the SYN queue was full and a SYN cookie was sent instead" },
+	{ "SyncookiesSent", "SYN cookies sent" },
+	{ "SyncookiesRecv", "valid SYN cookies received back (connections saved)" },
+	{ "SyncookiesFailed", "invalid SYN cookies received" },
+	{ "TCPAbortOnData", "connections reset, e.g. by tcp_abort_on_overflow" },
+};
+const size_t netstat_count = ARRAY_SIZE(counters_known);
+
+#define NETSTAT_MAX_BYTES (64 * 1024)
+
+int netstat_parse(const char *text, struct netstat_counter *c, size_t n)
+{
+	const char *p = text;
+
+	for (size_t i = 0; i < n && i < netstat_count; i++) {
+		c[i].name = counters_known[i].name;
+		c[i].meaning = counters_known[i].meaning;
+		c[i].present = false;
+		c[i].value = 0;
+	}
+	/* The file is pairs of lines: "TcpExt: Name Name ..." then
+	 * "TcpExt: 1 2 ...". */
+	while (*p) {
+		const char *e1 = strchr(p, '\n');
+		if (!e1)
+			break;
+		const char *l2 = e1 + 1, *e2 = strchr(l2, '\n');
+		if (!e2)
+			e2 = l2 + strlen(l2);
+		if (strncmp(p, "TcpExt:", 7) == 0 && strncmp(l2, "TcpExt:", 7) == 0) {
+			char *names = xstrndup(p + 7, (size_t)(e1 - p - 7));
+			char *vals = xstrndup(l2 + 7, (size_t)(e2 - l2 - 7));
+			char *s1 = NULL, *s2 = NULL;
+			char *nm = strtok_r(names, " ", &s1), *vl = strtok_r(vals, " ", &s2);
+
+			for (; nm && vl; nm = strtok_r(NULL, " ", &s1), vl = strtok_r(NULL, " ", &s2)) {
+				int64_t v;
+				for (size_t i = 0; i < n && i < netstat_count; i++) {
+					if (strcmp(nm, c[i].name) == 0 && util_parse_i64(vl, &v) == 0 && v >= 0) {
+						c[i].present = true;
+						c[i].value = (uint64_t)v;
+					}
+				}
+			}
+			free(names);
+			free(vals);
+			return 0;
+		}
+		p = *e2 ? e2 + 1 : e2;
+	}
+	return -ENOENT;
+}
+
+int netstat_read(const struct qt_ctx *ctx, struct netstat_counter *counters)
+{
+	char *text = NULL;
+	/* thread-self: the namespace this thread entered with --netns. */
+	int r = util_read_file_at(ctx->proc_fd, "thread-self/net/netstat", 0,
+				  NETSTAT_MAX_BYTES, &text, NULL);
+
+	if (r < 0)
+		return r;
+	r = netstat_parse(text, counters, netstat_count);
+	free(text);
+	return r;
+}

@@ -1,0 +1,56 @@
+/* state: what an apply is about to change, recorded in the state directory
+ * (ROOT/var/lib/qtune) before anything changes, so that `rollback` can put
+ * it back; and the lock (ROOT/run/qtune.lock) that serialises apply and
+ * rollback. The state file is replaced atomically: it is either the old
+ * record or the new one, never half of either. */
+#ifndef QTUNE_STATE_H
+#define QTUNE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ctx.h"
+
+#define STATE_DIR "/var/lib/qtune"
+#define STATE_FILE "state"
+#define STATE_PERSIST_OLD "persist.old"
+#define LOCK_DIR "/run"
+#define LOCK_FILE "qtune.lock"
+#define STATE_MAX_BYTES (1024 * 1024)
+
+struct state_key {
+	char *key;      /* slashed path */
+	char *old;      /* value before the apply */
+	char *new;      /* value the apply wrote */
+};
+
+struct state {
+	char *profile;          /* path of the profile applied */
+	char *checksum;
+	struct state_key *keys;
+	size_t n;
+	char *persist_file;     /* sysctl.d name written by --persist, or NULL */
+	bool persist_had_old;   /* an older file existed; its bytes are in persist.old */
+};
+
+/* Takes the exclusive lock, waiting for a concurrent apply or rollback. */
+int state_lock(const struct qt_ctx *ctx, int *lockfd, struct qt_diags *d);
+void state_unlock(int lockfd);
+
+/* Opens (creating when create is true, mode 0700) the state directory,
+ * refusing a symlink and a directory that others could write. */
+int state_dir_open(const struct qt_ctx *ctx, bool create, int *dirfd, struct qt_diags *d);
+
+void state_add_key(struct state *s, const char *key, const char *old, const char *new_value);
+/* old_persist: bytes of the sysctl.d file the apply replaces (NULL: none). */
+int state_save(const struct qt_ctx *ctx, const struct state *s,
+	       const char *old_persist, size_t old_persist_len, struct qt_diags *d);
+/* -ENOENT when no apply has been recorded. *old_persist is set when the
+ * record has one (caller frees). */
+int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
+	       size_t *old_persist_len, struct qt_diags *d);
+/* Removes the record after a rollback; a second rollback has nothing to do. */
+int state_clear(const struct qt_ctx *ctx, struct qt_diags *d);
+void state_free(struct state *s);
+
+#endif

@@ -1,0 +1,1061 @@
+/* sysctld: the sysctl.d replay and the persisted file.
+ *
+ * The rules are those of systemd-sysctl (src/sysctl/sysctl.c and
+ * conf-files in systemd 252) and of procps-ng `sysctl --system`, as
+ * documented in sysctl.d(5) and checked against both programs. Files are
+ * read as the booted system would see them: symlinks resolve inside ROOT
+ * (openat2 RESOLVE_IN_ROOT), so an image mounted elsewhere is audited
+ * correctly and a link cannot lead the reader out of it. */
+#include "sysctld.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "keys.h"
+#include "sysctl.h"
+#include "util.h"
+
+/* In precedence order: a name in an earlier directory masks the same name
+ * in every later one. */
+static const char *const sysctld_dirs[] = {
+	"/etc/sysctl.d",
+	"/run/sysctl.d",
+	"/usr/local/lib/sysctl.d",
+	"/usr/lib/sysctl.d",
+	"/lib/sysctl.d",
+};
+#define SYSCTLD_NDIRS (sizeof(sysctld_dirs) / sizeof(sysctld_dirs[0]))
+#define SYSCTL_CONF "/etc/sysctl.conf"
+#define PERSIST_DIR "/etc/sysctl.d"
+
+/* ---- keys ---- */
+
+/* The sysctl.d spelling of a key → its slashed path. As both tools do,
+ * when the first separator is '.', dots become slashes and slashes become
+ * dots ("net.ipv4.conf.eth0/100.rp_filter" names the interface "eth0.100");
+ * repeated and leading slashes are dropped. key_canonicalize() then is the
+ * gate: a glob is checked with its wildcards standing in for a name. */
+static int sysctld_key(const char *text, bool allow_glob, char *out, size_t size,
+		       bool *glob, const char **why)
+{
+	char buf[KEY_PATH_MAX], probe[KEY_PATH_MAX];
+	const char *first = strpbrk(text, "./");
+	bool swap = first && *first == '.';
+	size_t w = 0;
+
+	*glob = strpbrk(text, "*?[") != NULL;
+	if (*glob && !allow_glob) {
+		*why = "a glob is not a key";
+		return -EINVAL;
+	}
+	if (strlen(text) >= sizeof(buf)) {
+		*why = "key too long";
+		return -ENAMETOOLONG;
+	}
+	for (const char *p = text; *p; p++) {
+		char ch = *p;
+
+		if (swap && (ch == '.' || ch == '/'))
+			ch = ch == '.' ? '/' : '.';
+		if (ch == '/' && (w == 0 || buf[w - 1] == '/'))
+			continue;
+		buf[w++] = ch;
+	}
+	while (w > 0 && buf[w - 1] == '/')
+		w--;
+	buf[w] = '\0';
+
+	if (!*glob)
+		return key_canonicalize(buf, out, size, why);
+
+	/* Wildcards stand in for name characters, so the gate still checks
+	 * the segments and every other character of a pattern. */
+	for (size_t i = 0; i <= w; i++)
+		probe[i] = strchr("*?[]!^", buf[i]) && buf[i] ? 'x' : buf[i];
+	int r = key_canonicalize(probe, out, size, why);
+	if (r < 0)
+		return r;
+	if (w >= size) {
+		*why = "key too long";
+		return -ENAMETOOLONG;
+	}
+	memcpy(out, buf, w + 1);
+	return 0;
+}
+
+/* glob(3) on /proc/sys, as both tools expand a pattern: a wildcard never
+ * matches '/', nor a leading '.' of a name. */
+static bool glob_matches(const char *pattern, const char *path)
+{
+	return fnmatch(pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0;
+}
+
+/* ---- loading ---- */
+
+struct loader {
+	struct sysctld_config *c;
+	struct qt_diags *d;
+	const char *root;
+	int rootfd;
+	size_t cap_files, cap_entries;
+	bool entries_full;
+};
+
+struct candidate {
+	char *name;
+	size_t dir;
+};
+
+/* Opens path (absolute, as the target system sees it) with every symlink
+ * resolved inside rootfd, as it would resolve on the booted system. */
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	while (*path == '/')
+		path++;
+	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	if (errno != ENOSYS)
+		return -errno;
+	/* Before Linux 5.6: links resolve as the kernel sees them, which is
+	 * exact only when ROOT is "/". */
+	fd = openat(rootfd, path, (int)how.flags);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Reading commands only warn (DESIGN, Trust): a sysctl.d file or directory
+ * that another user can change decides what root applies at boot. */
+static void warn_if_others_can_write(struct loader *L, const struct stat *st, const char *what)
+{
+	uid_t me = geteuid();
+	mode_t m = st->st_mode;
+
+	if (st->st_uid != 0 && st->st_uid != me)
+		diags_add(L->d, QT_LEVEL_WARN, what, 0, 0,
+			  "owned by uid %u, who can change what the next boot applies",
+			  (unsigned)st->st_uid);
+	else if (S_ISDIR(m) && (m & S_ISVTX))
+		return;
+	else if ((m & S_IWOTH) || ((m & S_IWGRP) && st->st_gid != 0))
+		diags_add(L->d, QT_LEVEL_WARN, what, 0, 0,
+			  "writable by %s (mode %04o): they can change what the next boot applies",
+			  (m & S_IWOTH) ? "everyone" : "its group", (unsigned)(m & 07777));
+}
+
+static struct sysctld_file *add_file(struct loader *L, const char *name, const char *path)
+{
+	struct sysctld_config *c = L->c;
+
+	if (c->nfiles == L->cap_files) {
+		L->cap_files = L->cap_files ? 2 * L->cap_files : 16;
+		c->files = xreallocarray(c->files, L->cap_files, sizeof(*c->files));
+	}
+	struct sysctld_file *f = &c->files[c->nfiles++];
+	*f = (struct sysctld_file){
+		.name = xstrdup(name),
+		.path = xstrdup(path),
+		.disk_path = util_rooted(L->root, path),
+		.hidden = name[0] == '.',
+		.first = c->nentries,
+	};
+	return f;
+}
+
+static void add_entry(struct loader *L, size_t fi, unsigned line, unsigned col,
+		      const char *key, const char *value, bool glob, bool ignore_failure)
+{
+	struct sysctld_config *c = L->c;
+
+	if (c->nentries == SYSCTLD_ASSIGN_MAX) {
+		if (!L->entries_full)
+			diags_add(L->d, QT_LEVEL_ERROR, c->files[fi].disk_path, line, col,
+				  "more than %d assignments in all: the rest is not read",
+				  SYSCTLD_ASSIGN_MAX);
+		L->entries_full = true;
+		c->complete = false;
+		return;
+	}
+	if (c->nentries == L->cap_entries) {
+		L->cap_entries = L->cap_entries ? 2 * L->cap_entries : 64;
+		c->entries = xreallocarray(c->entries, L->cap_entries, sizeof(*c->entries));
+	}
+	c->entries[c->nentries++] = (struct sysctld_entry){
+		.key = xstrdup(key),
+		.value = value ? xstrdup(value) : NULL,
+		.file = fi,
+		.line = line,
+		.glob = glob,
+		.ignore_failure = ignore_failure,
+	};
+	c->files[fi].count++;
+}
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
+}
+
+static char *strip(char *s)
+{
+	size_t n;
+
+	while (is_blank(*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && is_blank(s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* One line, as systemd-sysctl reads it: blanks around key and value are
+ * not part of them, '#' and ';' start comments, "-KEY = V" ignores a
+ * failed write, "-KEY" alone is an exclusion. Offending text is not echoed:
+ * it may hold anything, and the position says where to look. */
+static void parse_line(struct loader *L, size_t fi, unsigned lineno, char *line)
+{
+	const char *file = L->c->files[fi].disk_path;
+	char *s = strip(line), *eq, *key, *value = NULL;
+	unsigned col = (unsigned)(s - line) + 1;
+	char path[KEY_PATH_MAX];
+	const char *why = NULL;
+	bool ignore = false, glob;
+
+	if (!*s || *s == '#' || *s == ';')
+		return;
+	eq = strchr(s, '=');
+	if (!eq) {
+		if (*s != '-') {
+			diags_add(L->d, QT_LEVEL_WARN, file, lineno, col,
+				  "line is not an assignment (KEY = VALUE, or -KEY to exclude), ignored");
+			return;
+		}
+		key = s + 1;
+	} else {
+		*eq = '\0';
+		key = s;
+		if (*key == '-') {
+			ignore = true;
+			key++;
+		}
+		value = strip(eq + 1);
+		util_normalize_ws(value);
+	}
+	key = strip(key);
+	if (!*key) {
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col, "empty key, line ignored");
+		return;
+	}
+	if (sysctld_key(key, true, path, sizeof(path), &glob, &why) < 0) {
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col, "bad key (%s), line ignored", why);
+		return;
+	}
+	/* Both kept: the tools write such values too, and fail or store them. */
+	if (value && !*value)
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col,
+			  "empty value: writing it fails at boot and the key keeps its default");
+	else if (value && has_control(value))
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col, "value holds a control character");
+	add_entry(L, fi, lineno, col, path, value, glob, ignore);
+}
+
+static void parse_buffer(struct loader *L, size_t fi, char *buf, size_t len)
+{
+	const char *file = L->c->files[fi].disk_path;
+	char line[SYSCTLD_LINE_MAX + 1];
+	unsigned lineno = 0;
+	char *p = buf, *end = buf + len;
+
+	while (p < end && !L->entries_full) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		lineno++;
+		if (n > SYSCTLD_LINE_MAX)
+			diags_add(L->d, QT_LEVEL_WARN, file, lineno, 1,
+				  "line longer than %d bytes, ignored", SYSCTLD_LINE_MAX);
+		else if (memchr(p, '\0', n))
+			diags_add(L->d, QT_LEVEL_WARN, file, lineno, 1, "line holds a NUL byte, ignored");
+		else {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			parse_line(L, fi, lineno, line);
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+static char *read_link_at(int dirfd, const char *name)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf));
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* Decides what the file that won its name contributes, and parses it. The
+ * real tools open whatever holds the name: a link to /dev/null, an empty
+ * file, a dangling link or a directory all yield no line, and mask the name
+ * all the same. parent is the directory holding the entry. */
+static void examine_file(struct loader *L, size_t fi, int parent)
+{
+	struct sysctld_file *f = &L->c->files[fi];
+	char proc[64], *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	int fd, r;
+
+	if (fstatat(parent, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		f->link = read_link_at(parent, f->name);
+		if (f->link && strcmp(f->link, "/dev/null") == 0) {
+			f->state = SYSCTLD_FILE_MASKED;
+			return;
+		}
+	}
+	/* O_PATH first: opening a device or a FIFO for reading could block
+	 * or have effects; only a regular file is then opened for real. */
+	fd = open_in_root(L->rootfd, f->path, O_PATH);
+	if (fd < 0) {
+		f->state = SYSCTLD_FILE_UNREADABLE;
+		if (fd == -ENOENT || fd == -ELOOP) {
+			diags_add(L->d, QT_LEVEL_WARN, f->disk_path, 0, 0,
+				  "dangling or looping link: masks the name, sets nothing");
+		} else {
+			diags_add(L->d, QT_LEVEL_ERROR, f->disk_path, 0, 0, "cannot open: %s",
+				  strerror(-fd));
+			L->c->complete = false;
+		}
+		return;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto unreadable;
+	}
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+		f->state = SYSCTLD_FILE_MASKED;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		f->state = SYSCTLD_FILE_UNREADABLE;
+		diags_add(L->d, QT_LEVEL_WARN, f->disk_path, 0, 0,
+			  "not a regular file: masks the name, sets nothing");
+		goto out;
+	}
+	warn_if_others_can_write(L, &st, f->disk_path);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	r = util_read_file_at(AT_FDCWD, proc, 0, SYSCTLD_FILE_MAX, &buf, &len);
+	if (r == -EFBIG) {
+		f->state = SYSCTLD_FILE_REFUSED;
+		L->c->complete = false;
+		diags_add(L->d, QT_LEVEL_ERROR, f->disk_path, 0, 0,
+			  "larger than %d bytes: not read, the boot-time values are incomplete",
+			  SYSCTLD_FILE_MAX);
+		goto out;
+	}
+	if (r < 0)
+		goto unreadable;
+	f->state = SYSCTLD_FILE_READ;
+	parse_buffer(L, fi, buf, len);
+	goto out;
+
+unreadable:
+	f->state = SYSCTLD_FILE_UNREADABLE;
+	L->c->complete = false;
+	diags_add(L->d, QT_LEVEL_ERROR, f->disk_path, 0, 0, "cannot read: %s", strerror(-r));
+out:
+	free(buf);
+	close(fd);
+}
+
+static int candidate_cmp(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : (x->dir > y->dir) - (x->dir < y->dir);
+}
+
+/* Lists the *.conf names of one directory. */
+static void scan_dir(struct loader *L, size_t di, DIR *dir, struct candidate **cands,
+		     size_t *n, size_t *cap)
+{
+	size_t here = 0;
+	struct dirent *de;
+
+	errno = 0;
+	while ((de = readdir(dir))) {
+		if (!util_has_suffix(de->d_name, ".conf"))
+			continue;
+		if (++here > SYSCTLD_DIR_FILES_MAX) {
+			char *disk = util_rooted(L->root, sysctld_dirs[di]);
+
+			diags_add(L->d, QT_LEVEL_ERROR, disk, 0, 0,
+				  "more than %d *.conf files: not read, the boot-time values are incomplete",
+				  SYSCTLD_DIR_FILES_MAX);
+			free(disk);
+			L->c->complete = false;
+			return;
+		}
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 32;
+			*cands = xreallocarray(*cands, *cap, sizeof(**cands));
+		}
+		(*cands)[(*n)++] = (struct candidate){ xstrdup(de->d_name), di };
+		errno = 0;
+	}
+	if (errno) {
+		char *disk = util_rooted(L->root, sysctld_dirs[di]);
+
+		diags_add(L->d, QT_LEVEL_ERROR, disk, 0, 0, "cannot list: %s", strerror(errno));
+		free(disk);
+		L->c->complete = false;
+	}
+}
+
+/* Opens the directories, skipping one already reached under another name
+ * (/lib -> usr/lib on merged-/usr systems: systemd resolves and dedupes
+ * them; counting it twice would only repeat every file). */
+static void open_dirs(struct loader *L, DIR *dirs[SYSCTLD_NDIRS])
+{
+	struct stat seen[SYSCTLD_NDIRS];
+	size_t nseen = 0;
+
+	for (size_t i = 0; i < SYSCTLD_NDIRS; i++) {
+		struct stat st;
+		bool dup = false;
+		int fd;
+
+		dirs[i] = NULL;
+		fd = open_in_root(L->rootfd, sysctld_dirs[i], O_RDONLY | O_DIRECTORY);
+		if (fd == -ENOENT || fd == -ENOTDIR)
+			continue;
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			char *disk = util_rooted(L->root, sysctld_dirs[i]);
+
+			diags_add(L->d, QT_LEVEL_ERROR, disk, 0, 0, "cannot open: %s",
+				  strerror(fd < 0 ? -fd : errno));
+			free(disk);
+			L->c->complete = false;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		for (size_t j = 0; j < nseen; j++)
+			dup |= seen[j].st_dev == st.st_dev && seen[j].st_ino == st.st_ino;
+		if (dup) {
+			close(fd);
+			continue;
+		}
+		seen[nseen++] = st;
+		char *disk = util_rooted(L->root, sysctld_dirs[i]);
+		warn_if_others_can_write(L, &st, disk);
+		free(disk);
+		dirs[i] = fdopendir(fd);
+		if (!dirs[i])
+			close(fd);
+	}
+}
+
+/* procps reads /etc/sysctl.conf last when it is a regular file (through
+ * links); systemd-sysctl never reads it by that name. */
+static void add_sysctl_conf(struct loader *L)
+{
+	struct stat st;
+	int fd = open_in_root(L->rootfd, SYSCTL_CONF, O_PATH);
+
+	if (fd < 0)
+		return;
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	close(fd);
+	if (!regular)
+		return;
+	int etc = open_in_root(L->rootfd, "/etc", O_PATH | O_DIRECTORY);
+	if (etc < 0)
+		return;
+	add_file(L, "sysctl.conf", SYSCTL_CONF);
+	examine_file(L, L->c->nfiles - 1, etc);
+	close(etc);
+	L->c->order[SYSCTLD_PROCPS][L->c->norder[SYSCTLD_PROCPS]++] = L->c->nfiles - 1;
+}
+
+int sysctld_load(const struct qt_ctx *ctx, struct sysctld_config **out, struct qt_diags *d)
+{
+	struct loader L = { .d = d, .root = ctx->root };
+	struct candidate *cands = NULL;
+	size_t ncands = 0, capc = 0;
+	DIR *dirs[SYSCTLD_NDIRS];
+	char *rootpath;
+
+	*out = NULL;
+	rootpath = util_rooted(ctx->root, "/");
+	L.rootfd = open(rootpath, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (L.rootfd < 0) {
+		int r = -errno;
+
+		diags_add(d, QT_LEVEL_ERROR, rootpath, 0, 0, "cannot open the root directory: %s",
+			  strerror(-r));
+		free(rootpath);
+		return r;
+	}
+	free(rootpath);
+
+	L.c = xcalloc(1, sizeof(*L.c));
+	L.c->complete = true;
+	open_dirs(&L, dirs);
+	for (size_t i = 0; i < SYSCTLD_NDIRS; i++)
+		if (dirs[i])
+			scan_dir(&L, i, dirs[i], &cands, &ncands, &capc);
+	if (ncands)
+		qsort(cands, ncands, sizeof(*cands), candidate_cmp);
+
+	for (size_t t = 0; t < SYSCTLD_NTOOLS; t++)
+		L.c->order[t] = xcalloc(ncands + 1, sizeof(size_t));
+
+	size_t winner = 0;
+	for (size_t i = 0; i < ncands; i++) {
+		char *path = xasprintf("%s/%s", sysctld_dirs[cands[i].dir], cands[i].name);
+		struct sysctld_file *f = add_file(&L, cands[i].name, path);
+		size_t fi = L.c->nfiles - 1;
+
+		free(path);
+		if (i > 0 && strcmp(cands[i].name, cands[i - 1].name) == 0) {
+			f->state = SYSCTLD_FILE_SHADOWED;
+			f->shadowed_by = winner;
+			continue;
+		}
+		winner = fi;
+		examine_file(&L, fi, dirfd(dirs[cands[i].dir]));
+		f = &L.c->files[fi];
+		if (!f->hidden)
+			L.c->order[SYSCTLD_SYSTEMD][L.c->norder[SYSCTLD_SYSTEMD]++] = fi;
+		L.c->order[SYSCTLD_PROCPS][L.c->norder[SYSCTLD_PROCPS]++] = fi;
+	}
+	add_sysctl_conf(&L);
+
+	for (size_t i = 0; i < ncands; i++)
+		free(cands[i].name);
+	free(cands);
+	for (size_t i = 0; i < SYSCTLD_NDIRS; i++)
+		if (dirs[i])
+			closedir(dirs[i]);
+	close(L.rootfd);
+	*out = L.c;
+	return 0;
+}
+
+void sysctld_config_free(struct sysctld_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nfiles; i++) {
+		free(c->files[i].name);
+		free(c->files[i].path);
+		free(c->files[i].disk_path);
+		free(c->files[i].link);
+	}
+	for (size_t i = 0; i < c->nentries; i++) {
+		free(c->entries[i].key);
+		free(c->entries[i].value);
+	}
+	for (size_t t = 0; t < SYSCTLD_NTOOLS; t++)
+		free(c->order[t]);
+	free(c->files);
+	free(c->entries);
+	free(c);
+}
+
+/* ---- resolving ---- */
+
+/* Walks the lines one tool reads, in the order it reads them. */
+struct entry_iter {
+	const struct sysctld_config *c;
+	enum sysctld_tool tool;
+	size_t o, i;
+};
+
+static const struct sysctld_entry *next_entry(struct entry_iter *it)
+{
+	const struct sysctld_config *c = it->c;
+
+	while (it->o < c->norder[it->tool]) {
+		const struct sysctld_file *f = &c->files[c->order[it->tool][it->o]];
+
+		if (it->i < f->count)
+			return &c->entries[f->first + it->i++];
+		it->o++;
+		it->i = 0;
+	}
+	return NULL;
+}
+
+static bool same_value(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* systemd keeps one ordered map of keys and patterns: a concrete key set
+ * anywhere (even by "-KEY", which sets "nothing") keeps every glob off it;
+ * among globs, the one last put in the map wins, and re-assigning a
+ * pattern its same value keeps its old place. */
+static const struct sysctld_entry *decide_systemd(const struct sysctld_config *c, const char *path)
+{
+	const struct sysctld_entry *concrete = NULL, *best = NULL;
+	struct slot {
+		const struct sysctld_entry *e;
+		size_t seq;
+	} *slots = NULL;
+	size_t nslots = 0, seq = 0, best_seq = 0;
+
+	struct entry_iter it = { c, SYSCTLD_SYSTEMD, 0, 0 };
+	const struct sysctld_entry *e;
+
+	while ((e = next_entry(&it))) {
+		if (!e->glob) {
+			if (strcmp(e->key, path) == 0)
+				concrete = e;
+			continue;
+		}
+		if (!glob_matches(e->key, path))
+			continue;
+		size_t s = 0;
+		while (s < nslots && strcmp(slots[s].e->key, e->key) != 0)
+			s++;
+		if (s < nslots && same_value(slots[s].e->value, e->value)) {
+			slots[s].e = e;
+			continue;
+		}
+		if (s == nslots)
+			slots = xreallocarray(slots, ++nslots, sizeof(*slots));
+		slots[s] = (struct slot){ e, ++seq };
+	}
+	if (concrete) {
+		free(slots);
+		return concrete;
+	}
+	for (size_t s = 0; s < nslots; s++) {
+		if (slots[s].e->value && slots[s].seq > best_seq) {
+			best = slots[s].e;
+			best_seq = slots[s].seq;
+		}
+	}
+	free(slots);
+	return best;
+}
+
+/* procps writes every explicit assignment in turn; a glob skips a key that
+ * has an explicit line or matches an exclusion anywhere in the list. */
+static const struct sysctld_entry *decide_procps(const struct sysctld_config *c, const char *path)
+{
+	const struct sysctld_entry *explicit = NULL, *excluded = NULL, *glob = NULL;
+
+	struct entry_iter it = { c, SYSCTLD_PROCPS, 0, 0 };
+	const struct sysctld_entry *e;
+
+	while ((e = next_entry(&it))) {
+		if (!e->value) {
+			if (fnmatch(e->key, path, 0) == 0)
+				excluded = e;
+		} else if (!e->glob) {
+			if (strcmp(e->key, path) == 0)
+				explicit = e;
+		} else if (glob_matches(e->key, path)) {
+			glob = e;
+		}
+	}
+	return explicit ? explicit : excluded ? excluded : glob;
+}
+
+int sysctld_lookup(const struct sysctld_config *c, const char *key, enum sysctld_tool tool,
+		   struct sysctld_value *out)
+{
+	char path[KEY_PATH_MAX];
+	const struct sysctld_entry *e;
+	const char *why;
+	bool glob;
+
+	memset(out, 0, sizeof(*out));
+	if (!key || sysctld_key(key, false, path, sizeof(path), &glob, &why) < 0)
+		return -EINVAL;
+	e = tool == SYSCTLD_SYSTEMD ? decide_systemd(c, path) : decide_procps(c, path);
+	if (!e)
+		return 0;
+	out->entry = e;
+	out->file = &c->files[e->file];
+	out->line = e->line;
+	out->value = e->value;
+	out->from_glob = e->glob;
+	out->ignore_failure = e->ignore_failure;
+	return e->value ? 1 : 0;
+}
+
+int sysctld_resolve(const struct sysctld_config *c, const char *key, struct sysctld_resolved *out)
+{
+	int a, b;
+
+	memset(out, 0, sizeof(*out));
+	a = sysctld_lookup(c, key, SYSCTLD_SYSTEMD, &out->by[SYSCTLD_SYSTEMD]);
+	if (a < 0)
+		return a;
+	b = sysctld_lookup(c, key, SYSCTLD_PROCPS, &out->by[SYSCTLD_PROCPS]);
+	if (a != b) {
+		out->disagree = true;
+	} else if (a == 1) {
+		char path[KEY_PATH_MAX];
+		const char *why;
+		bool glob;
+
+		sysctld_key(key, false, path, sizeof(path), &glob, &why);
+		out->disagree = !sysctl_values_equal(key_lookup(path), out->by[0].value,
+						     out->by[1].value);
+	}
+	return 0;
+}
+
+int sysctld_history(const struct sysctld_config *c, const char *key, enum sysctld_tool tool,
+		    const struct sysctld_entry **v, size_t max)
+{
+	char path[KEY_PATH_MAX];
+	const char *why;
+	size_t n = 0;
+	bool glob;
+
+	if (!key || sysctld_key(key, false, path, sizeof(path), &glob, &why) < 0)
+		return -EINVAL;
+	struct entry_iter it = { c, tool, 0, 0 };
+	const struct sysctld_entry *e;
+
+	while ((e = next_entry(&it))) {
+		bool concerns = e->glob ? glob_matches(e->key, path) : strcmp(e->key, path) == 0;
+
+		if (!concerns && tool == SYSCTLD_PROCPS && !e->value)
+			concerns = fnmatch(e->key, path, 0) == 0;
+		if (!concerns)
+			continue;
+		if (n < max)
+			v[n] = e;
+		n++;
+	}
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* ---- persistence ---- */
+
+int sysctld_check_name(const char *name, const char **why)
+{
+	const char *dummy;
+	size_t n;
+
+	if (!why)
+		why = &dummy;
+	if (!name || !*name) {
+		*why = "empty file name";
+		return -EINVAL;
+	}
+	n = strlen(name);
+	if (n > 200) {
+		*why = "file name longer than 200 bytes";
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr("._@+-", ch))) {
+			*why = "file name must be a plain name of [A-Za-z0-9._@+-] (no '/')";
+			return -EINVAL;
+		}
+	}
+	if (name[0] == '.') {
+		*why = "file name starts with '.': systemd-sysctl would never read it";
+		return -EINVAL;
+	}
+	if (n <= 5 || !util_has_suffix(name, ".conf")) {
+		*why = "file name must end in \".conf\", or no tool reads it at boot";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static char *sanitized(const char *s)
+{
+	char *r = xstrdup(s ? s : "-");
+
+	for (char *p = r; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return r;
+}
+
+char *sysctld_header(const char *version, const char *profile_name, const char *profile_path,
+		     const char *checksum)
+{
+	/* A newline in a profile path would end the comment and let the
+	 * rest of the path be read as an assignment at boot. */
+	char *v = sanitized(version), *n = sanitized(profile_name);
+	char *p = sanitized(profile_path), *c = sanitized(checksum);
+	char *h = xasprintf("# Written by qtune %s from profile %s (%s)\n"
+			    "# sha256 %s\n"
+			    "# Do not edit: qtune apply --persist rewrites this file.\n",
+			    v, n, p, c);
+
+	free(v);
+	free(n);
+	free(p);
+	free(c);
+	return h;
+}
+
+static int check_header(const char *header, struct qt_diags *d)
+{
+	bool line_start = true;
+
+	for (const char *p = header; *p; p++) {
+		if (line_start && *p != '#' && *p != '\n') {
+			diags_error(d, "sysctl.d header: every line must be a '#' comment");
+			return -EINVAL;
+		}
+		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) {
+			diags_error(d, "sysctl.d header holds a control character");
+			return -EINVAL;
+		}
+		line_start = *p == '\n';
+	}
+	return 0;
+}
+
+int sysctld_render(const char *header, const struct sysctld_assign *a, size_t n,
+		   char **out, size_t *len, struct qt_diags *d)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r = 0;
+
+	*out = NULL;
+	if (header && (r = check_header(header, d)) < 0)
+		return r;
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -errno;
+	if (header && *header)
+		fprintf(f, "%s%s", header, util_has_suffix(header, "\n") ? "" : "\n");
+	for (size_t i = 0; i < n; i++) {
+		char path[KEY_PATH_MAX], shown[KEY_PATH_MAX], value[KEY_VALUE_MAX];
+		const char *why = NULL;
+
+		if (key_canonicalize(a[i].key, path, sizeof(path), &why) < 0) {
+			diags_error(d, "cannot persist key: %s", why);
+			r = -EINVAL;
+			break;
+		}
+		key_display(path, shown, sizeof(shown));
+		if (shown[0] == '-') {
+			diags_error(d, "cannot persist %s: a leading '-' reads as \"ignore failure\"", shown);
+			r = -EINVAL;
+			break;
+		}
+		/* key_check_value with no key info: no control characters (a
+		 * newline would start another assignment), bounded, blanks
+		 * normalised. */
+		if (!a[i].value || key_check_value(NULL, a[i].value, value, sizeof(value), &why) < 0 ||
+		    !*value) {
+			diags_error(d, "cannot persist %s: %s", shown, why ? why : "empty value");
+			r = -EINVAL;
+			break;
+		}
+		fprintf(f, "%s = %s\n", shown, value);
+	}
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	if (len)
+		*len = size;
+	return 0;
+}
+
+/* Opens ROOT/etc/sysctl.d for writing in it, refusing a symlink. */
+static int persist_dir_open(const struct qt_ctx *ctx, bool create, int *dfd, char **disk,
+			    struct qt_diags *d)
+{
+	char *path = util_rooted(ctx->root, PERSIST_DIR);
+	bool created = false;
+	struct stat st;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdir(path, 0755) == 0)
+			created = true;
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		r = -errno;
+		if ((r == -ELOOP || r == -ENOTDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			r = -ELOOP;
+			if (d)
+				diags_add(d, QT_LEVEL_ERROR, path, 0, 0,
+					  "is a symlink: refusing to write through it");
+		} else if (d && !(r == -ENOENT && !create)) {
+			diags_add(d, QT_LEVEL_ERROR, path, 0, 0, "cannot open: %s", strerror(-r));
+		}
+		free(path);
+		return r;
+	}
+	if (created)
+		fchmod(fd, 0755);
+	*dfd = fd;
+	if (disk)
+		*disk = path;
+	else
+		free(path);
+	return 0;
+}
+
+/* What sits at the target name: 0 for nothing or a regular file. */
+static int check_target(int dfd, const char *name, const char *shown, struct qt_diags *d)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		int r = -errno;
+
+		if (r == -ENOENT)
+			return 0;
+		diags_add(d, QT_LEVEL_ERROR, shown, 0, 0, "cannot examine: %s", strerror(-r));
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		diags_add(d, QT_LEVEL_ERROR, shown, 0, 0,
+			  "is a symlink: refusing to write through it (remove it or choose another persist.file)");
+		return -ELOOP;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diags_add(d, QT_LEVEL_ERROR, shown, 0, 0, "is not a regular file: refusing to replace it");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Puts buf at ROOT/etc/sysctl.d/name atomically, or with buf NULL removes
+ * the file (absent already is success). Never acts through a symlink. */
+static int persist_bytes(const struct qt_ctx *ctx, const char *name, const char *buf, size_t len,
+			 struct qt_diags *d)
+{
+	char *dir = NULL, *shown = NULL;
+	int dfd = -1, r;
+
+	r = persist_dir_open(ctx, buf != NULL, &dfd, &dir, d);
+	if (r < 0)
+		return r == -ENOENT && !buf ? 0 : r;
+	shown = xasprintf("%s/%s", dir, name);
+	r = check_target(dfd, name, shown, d);
+	if (r < 0)
+		goto out;
+	if (buf) {
+		r = util_write_atomic(dfd, name, buf, len, 0644);
+		if (r < 0)
+			diags_add(d, QT_LEVEL_ERROR, shown, 0, 0, "cannot write: %s", strerror(-r));
+		goto out;
+	}
+	if (unlinkat(dfd, name, 0) < 0) {
+		if (errno != ENOENT) {
+			r = -errno;
+			diags_add(d, QT_LEVEL_ERROR, shown, 0, 0, "cannot remove: %s", strerror(-r));
+		}
+		goto out;
+	}
+	if (fsync(dfd) < 0) {
+		r = -errno;
+		diags_add(d, QT_LEVEL_ERROR, dir, 0, 0, "cannot sync the directory: %s", strerror(-r));
+	}
+out:
+	close(dfd);
+	free(dir);
+	free(shown);
+	return r;
+}
+
+static int check_name_diag(const char *name, struct qt_diags *d)
+{
+	const char *why;
+
+	if (sysctld_check_name(name, &why) < 0) {
+		diags_error(d, "persist file %s: %s", name ? name : "(none)", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sysctld_persist(const struct qt_ctx *ctx, const char *file_name, const char *header,
+		    const struct sysctld_assign *a, size_t n, struct qt_diags *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = check_name_diag(file_name, d);
+	if (r < 0)
+		return r;
+	r = sysctld_render(header, a, n, &buf, &len, d);
+	if (r < 0)
+		return r;
+	r = persist_bytes(ctx, file_name, buf, len, d);
+	free(buf);
+	return r;
+}
+
+int sysctld_read_persisted(const struct qt_ctx *ctx, const char *file_name, char **content,
+			   size_t *len)
+{
+	int dfd, r;
+
+	*content = NULL;
+	if (sysctld_check_name(file_name, NULL) < 0)
+		return -EINVAL;
+	r = persist_dir_open(ctx, false, &dfd, NULL, NULL);
+	if (r < 0)
+		return r;
+	r = util_read_file_at(dfd, file_name, O_NOFOLLOW, SYSCTLD_FILE_MAX, content, len);
+	close(dfd);
+	return r;
+}
+
+int sysctld_replace(const struct qt_ctx *ctx, const char *file_name, const char *content,
+		    size_t len, struct qt_diags *d)
+{
+	int r = check_name_diag(file_name, d);
+
+	return r < 0 ? r : persist_bytes(ctx, file_name, content, len, d);
+}

@@ -1,0 +1,216 @@
+/* Tests for findings: pure, no root, no sockets. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "fake_listeners.h"
+#include "findings.h"
+
+static struct listener_set set;
+static struct findings fs;
+
+static void cleanup(void)
+{
+	findings_free(&fs);
+	listener_set_free(&set);
+}
+
+TestSuite(findings, .fini = cleanup);
+
+/* The findings of listener ix, as "kind,kind". */
+static const char *kinds_of(size_t ix)
+{
+	static char buf[128];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < fs.n; i++) {
+		if (fs.v[i].listener != ix)
+			continue;
+		if (buf[0])
+			strcat(buf, ",");
+		strcat(buf, finding_kind_name(fs.v[i].kind));
+	}
+	return buf;
+}
+
+static const struct finding *find(size_t ix, enum finding_kind kind)
+{
+	for (size_t i = 0; i < fs.n; i++)
+		if (fs.v[i].listener == ix && fs.v[i].kind == kind)
+			return &fs.v[i];
+	return NULL;
+}
+
+Test(findings, clamped_only_when_raised_and_backlog_was_the_old_limit)
+{
+	size_t at_old = fake_listener(&set, "127.0.0.1", 80, 128, 0);
+	size_t below_old = fake_listener(&set, "127.0.0.1", 81, 100, 0);
+	size_t above_old = fake_listener(&set, "::1", 82, 4096, 0);
+	fake_owner(&set, at_old, 123, "nginx", "nginx.service");
+	fake_attribute(&set, true);
+
+	struct finding_limits raised = { .somaxconn_before = 128, .somaxconn_after = 4096 };
+	cr_assert_eq(findings_build(&set, &raised, &fs), 1);
+	cr_assert_str_eq(kinds_of(at_old), "clamped");
+	cr_assert_str_eq(kinds_of(below_old), "");
+	cr_assert_str_eq(kinds_of(above_old), "");
+	const struct finding *f = find(at_old, FINDING_CLAMPED);
+	cr_assert_eq(f->level, QT_LEVEL_DRIFT);
+	cr_assert_eq(f->limit, 4096);
+	cr_assert(strstr(f->message, "restart nginx.service (pid 123 nginx)"), "%s", f->message);
+	findings_free(&fs);
+
+	/* Unchanged or lowered somaxconn: nothing can be clamped. */
+	struct finding_limits same = { .somaxconn_before = 128, .somaxconn_after = 128 };
+	cr_assert_eq(findings_build(&set, &same, &fs), 0);
+	struct finding_limits lowered = { .somaxconn_before = 128, .somaxconn_after = 64 };
+	cr_assert_eq(findings_build(&set, &lowered, &fs), 0);
+}
+
+Test(findings, below_min_from_min_backlog)
+{
+	size_t small = fake_listener(&set, "127.0.0.1", 8080, 64, 0);
+	size_t exact = fake_listener(&set, "127.0.0.1", 8081, 1024, 0);
+	fake_attribute(&set, true);
+	struct finding_limits lim = { .somaxconn_before = 4096, .somaxconn_after = 4096,
+				      .has_min_backlog = true, .min_backlog = 1024 };
+
+	cr_assert_eq(findings_build(&set, &lim, &fs), 1);
+	cr_assert_str_eq(kinds_of(small), "below-min");
+	cr_assert_str_eq(kinds_of(exact), "");
+	const struct finding *f = find(small, FINDING_BELOW_MIN);
+	cr_assert_eq(f->limit, 1024);
+	cr_assert_eq(f->level, QT_LEVEL_DRIFT);
+	cr_assert(strstr(f->message, "backlog 64 is below 1024 (listeners.min_backlog)"), "%s",
+		  f->message);
+	/* somaxconn is high enough: the program's own backlog is the fix. */
+	cr_assert(strstr(f->message, "configure a listen() backlog of at least 1024"), "%s",
+		  f->message);
+}
+
+Test(findings, below_min_says_raise_somaxconn_when_it_is_the_cap)
+{
+	size_t l = fake_listener(&set, "127.0.0.1", 80, 128, 0);
+	fake_attribute(&set, true);
+	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 128,
+				      .has_min_backlog = true, .min_backlog = 1024 };
+
+	cr_assert_eq(findings_build(&set, &lim, &fs), 1);
+	cr_assert(strstr(find(l, FINDING_BELOW_MIN)->message, "net.core.somaxconn 128 caps it"),
+		  "%s", find(l, FINDING_BELOW_MIN)->message);
+}
+
+Test(findings, port_requirement_wins_over_min_backlog)
+{
+	size_t https = fake_listener(&set, "0.0.0.0", 443, 2048, 0);
+	size_t http = fake_listener(&set, "0.0.0.0", 80, 200, 0);
+	size_t other = fake_listener(&set, "0.0.0.0", 8080, 200, 0);
+	fake_attribute(&set, true);
+	const struct finding_port ports[] = { { 443, 4096 }, { 80, 128 } };
+	struct finding_limits lim = { .somaxconn_before = 8192, .somaxconn_after = 8192,
+				      .has_min_backlog = true, .min_backlog = 1024,
+				      .ports = ports, .nports = 2 };
+
+	cr_assert_eq(findings_port_requirement(&lim, 443), 4096);
+	cr_assert_eq(findings_port_requirement(&lim, 80), 128);
+	cr_assert_eq(findings_port_requirement(&lim, 8080), 1024);
+	findings_build(&set, &lim, &fs);
+	cr_assert_str_eq(kinds_of(https), "below-min");      /* 2048 ≥ min, < its port's 4096 */
+	cr_assert_eq(find(https, FINDING_BELOW_MIN)->limit, 4096);
+	cr_assert(strstr(find(https, FINDING_BELOW_MIN)->message, "(listeners.ports)"));
+	cr_assert_str_eq(kinds_of(http), "");                /* 200 < min, ≥ its port's 128 */
+	cr_assert_str_eq(kinds_of(other), "below-min");
+	cr_assert_eq(find(other, FINDING_BELOW_MIN)->limit, 1024);
+}
+
+Test(findings, ignored_port_is_never_flagged)
+{
+	/* Clamped, below every minimum and with a full queue: still nothing. */
+	size_t ssh = fake_listener(&set, "0.0.0.0", 22, 128, 129);
+	size_t web = fake_listener(&set, "0.0.0.0", 80, 128, 129);
+	fake_attribute(&set, false);
+	const uint16_t ignore[] = { 22 };
+	const struct finding_port ports[] = { { 22, 4096 } };
+	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 4096,
+				      .has_min_backlog = true, .min_backlog = 1024,
+				      .ports = ports, .nports = 1,
+				      .ignore = ignore, .nignore = 1 };
+
+	cr_assert_eq(findings_port_requirement(&lim, 22), -1);
+	findings_build(&set, &lim, &fs);
+	cr_assert_str_eq(kinds_of(ssh), "");
+	cr_assert_str_eq(kinds_of(web), "clamped,below-min,queue-full");
+}
+
+Test(findings, queue_full_at_or_over_backlog)
+{
+	size_t over = fake_listener(&set, "127.0.0.1", 1, 2, 3);
+	size_t at = fake_listener(&set, "127.0.0.1", 2, 2, 2);
+	size_t under = fake_listener(&set, "127.0.0.1", 3, 2, 1);
+	size_t zero_empty = fake_listener(&set, "127.0.0.1", 4, 0, 0);
+	size_t zero_one = fake_listener(&set, "127.0.0.1", 5, 0, 1);
+	fake_owner(&set, over, 77, "redis-server", "");
+	fake_attribute(&set, true);
+	struct finding_limits none = { .somaxconn_before = 4096, .somaxconn_after = 4096 };
+
+	findings_build(&set, &none, &fs);
+	cr_assert_str_eq(kinds_of(over), "queue-full");
+	cr_assert_str_eq(kinds_of(at), "queue-full");
+	cr_assert_str_eq(kinds_of(under), "");
+	cr_assert_str_eq(kinds_of(zero_empty), "");
+	cr_assert_str_eq(kinds_of(zero_one), "queue-full");
+	const struct finding *f = find(over, FINDING_QUEUE_FULL);
+	cr_assert_eq(f->limit, 2);
+	cr_assert(strstr(f->message, "redis-server (pid 77)"), "%s", f->message);
+	/* Complete scan, no owner: say so rather than "needs root". */
+	cr_assert(strstr(find(at, FINDING_QUEUE_FULL)->message,
+			 "no process of this network namespace holds it"));
+}
+
+Test(findings, advice_names_owners_or_says_unknown)
+{
+	char buf[512];
+	size_t shared = fake_listener(&set, "0.0.0.0", 80, 128, 0);
+	size_t plain = fake_listener(&set, "0.0.0.0", 6379, 128, 0);
+	size_t unknown = fake_listener(&set, "0.0.0.0", 5432, 128, 0);
+	fake_owner(&set, shared, 123, "nginx", "nginx.service");
+	fake_owner(&set, shared, 124, "nginx", "nginx.service");
+	fake_owner(&set, shared, 200, "helper", "");
+	fake_owner(&set, plain, 77, "redis-server", "");
+	fake_attribute(&set, false);
+
+	findings_restart_advice(&set, &set.v[shared], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "restart nginx.service (pid 123 nginx, pid 124 nginx) and helper (pid 200)");
+	findings_restart_advice(&set, &set.v[plain], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "restart redis-server (pid 77)");
+	findings_restart_advice(&set, &set.v[unknown], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "restart the process owning it; owner unknown (needs root)");
+	/* A short buffer truncates visibly, never overflows. */
+	findings_restart_advice(&set, &set.v[shared], buf, 16);
+	cr_assert_str_eq(buf, "restart ngin...");
+}
+
+Test(findings, syn_queue_limit_matches_measured_figures)
+{
+	/* Measured on 6.18 with raw SYN floods (DESIGN.md). */
+	cr_assert_eq(findings_syn_queue_limit(100, 1000, 0).new_peers, 101);
+	cr_assert_eq(findings_syn_queue_limit(1000, 256, 0).new_peers, 193);
+	cr_assert_eq(findings_syn_queue_limit(64, 64, 0).new_peers, 49);
+	cr_assert_eq(findings_syn_queue_limit(0, 1000, 0).new_peers, 1);
+	cr_assert_eq(findings_syn_queue_limit(0, 1000, 1).new_peers, 1);
+	struct syn_queue_limit on = findings_syn_queue_limit(1000, 256, 1);
+	cr_assert_eq(on.new_peers, 1001);
+	cr_assert(on.cookies);
+	/* Cookies off: proven peers are bounded by the backlog alone. */
+	struct syn_queue_limit off = findings_syn_queue_limit(1000, 256, 0);
+	cr_assert_eq(off.proven_peers, 1001);
+	cr_assert_not(off.cookies);
+	/* tcp_syncookies=2 queues nothing. */
+	struct syn_queue_limit always = findings_syn_queue_limit(1000, 256, 2);
+	cr_assert_eq(always.new_peers, 0);
+	cr_assert_eq(always.proven_peers, 0);
+	cr_assert(always.cookies);
+	/* The kernel's M >> 2 floors: M=0 admits one request, M<0 none. */
+	cr_assert_eq(findings_syn_queue_limit(100, 0, 0).new_peers, 1);
+	cr_assert_eq(findings_syn_queue_limit(100, -4, 0).new_peers, 0);
+	cr_assert_eq(findings_syn_queue_limit(100, 7, 0).new_peers, 7);   /* 7 - 1 + 1 */
+}

@@ -1,0 +1,103 @@
+/* keys: the key gate and value checks. Pure. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "keys.h"
+
+static int canon(const char *text, char *out)
+{
+	return key_canonicalize(text, out, KEY_PATH_MAX, NULL);
+}
+
+Test(keys, dotted_and_slashed_forms_meet)
+{
+	char a[KEY_PATH_MAX], b[KEY_PATH_MAX];
+
+	cr_assert_eq(canon("net.core.somaxconn", a), 0);
+	cr_assert_eq(canon("net/core/somaxconn", b), 0);
+	cr_assert_str_eq(a, "net/core/somaxconn");
+	cr_assert_str_eq(a, b);
+}
+
+Test(keys, slashed_form_keeps_dots_in_names)
+{
+	char p[KEY_PATH_MAX], shown[KEY_PATH_MAX];
+
+	cr_assert_eq(canon("net/ipv4/conf/eth0.100/rp_filter", p), 0);
+	cr_assert_str_eq(p, "net/ipv4/conf/eth0.100/rp_filter");
+	cr_assert_eq(canon("net.ipv4.conf.eth0/100.rp_filter", p), 0);
+	cr_assert_str_eq(p, "net/ipv4/conf/eth0.100/rp_filter", "dotted form: '/' is a dot in a name");
+	key_display(p, shown, sizeof(shown));
+	cr_assert_str_eq(shown, "net/ipv4/conf/eth0.100/rp_filter");
+	key_display("net/core/somaxconn", shown, sizeof(shown));
+	cr_assert_str_eq(shown, "net.core.somaxconn");
+}
+
+Test(keys, traversal_and_junk_are_refused)
+{
+	static const char *const bad[] = {
+		"", "/etc/passwd", "net/../../etc/passwd", "net..core", "net.core.",
+		".net.core", "net/core//somaxconn", "net/./core", "net core", "net.core.s*",
+		"net\ncore", "../kernel", "net/core/somaxconn\\",
+	};
+	char p[KEY_PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = NULL;
+		cr_expect_lt(key_canonicalize(bad[i], p, sizeof(p), &why), 0, "accepted '%s'", bad[i]);
+		cr_expect_not_null(why, "no reason for '%s'", bad[i]);
+	}
+	char longkey[KEY_PATH_MAX + 10];
+	memset(longkey, 'a', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	cr_assert_eq(key_canonicalize(longkey, p, sizeof(p), NULL), -ENAMETOOLONG);
+}
+
+Test(keys, table_knows_the_listen_queue_keys)
+{
+	static const char *const must[] = {
+		"net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog", "net/ipv4/tcp_syncookies",
+		"net/ipv4/tcp_abort_on_overflow", "net/ipv4/tcp_synack_retries",
+		"net/core/netdev_max_backlog", "net/ipv4/ip_local_port_range",
+	};
+	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++)
+		cr_expect_not_null(key_lookup(must[i]), "%s missing", must[i]);
+	cr_assert_null(key_lookup("net/core/nonexistent"));
+}
+
+Test(keys, scope_of_keys)
+{
+	cr_assert(key_is_per_netns("net/core/somaxconn"));
+	cr_assert(key_is_per_netns("net/ipv4/tcp_rmem"));
+	cr_assert_not(key_is_per_netns("net/core/netdev_max_backlog"));
+	cr_assert_not(key_is_per_netns("kernel/msgmax"));
+	cr_assert_not(key_is_per_netns("vm/swappiness"));
+}
+
+Test(keys, values_checked_against_the_table)
+{
+	char c[KEY_VALUE_MAX];
+	const char *why;
+	const struct key_info *cookies = key_lookup("net/ipv4/tcp_syncookies");
+	const struct key_info *range = key_lookup("net/ipv4/ip_local_port_range");
+	const struct key_info *somax = key_lookup("net/core/somaxconn");
+
+	cr_assert_eq(key_check_value(cookies, "2", c, sizeof(c), &why), 0);
+	cr_assert_eq(key_check_value(cookies, "3", c, sizeof(c), &why), -ERANGE);
+	cr_assert_eq(key_check_value(somax, "0x10", c, sizeof(c), &why), -EINVAL);
+	cr_assert_eq(key_check_value(somax, "-1", c, sizeof(c), &why), -ERANGE);
+	cr_assert_eq(key_check_value(somax, "2147483648", c, sizeof(c), &why), -ERANGE);
+	cr_assert_eq(key_check_value(somax, "99999999999999999999999", c, sizeof(c), &why), -ERANGE);
+	cr_assert_eq(key_check_value(somax, "0100", c, sizeof(c), &why), 0);
+	cr_assert_str_eq(c, "100");
+	cr_assert_eq(key_check_value(range, "1024\t 65000 ", c, sizeof(c), &why), 0);
+	cr_assert_str_eq(c, "1024 65000");
+	cr_assert_eq(key_check_value(range, "40000 1024", c, sizeof(c), &why), -EINVAL);
+	cr_assert_eq(key_check_value(range, "1024", c, sizeof(c), &why), -EINVAL);
+	cr_assert_eq(key_check_value(range, "0 100", c, sizeof(c), &why), -ERANGE);
+	cr_assert_eq(key_check_value(NULL, "a\nb = 1", c, sizeof(c), &why), -EINVAL,
+		     "a newline would smuggle a line into sysctl.d");
+	cr_assert_eq(key_check_value(NULL, "  free   text ", c, sizeof(c), &why), 0);
+	cr_assert_str_eq(c, "free text");
+}

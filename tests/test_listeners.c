@@ -1,0 +1,380 @@
+/* Tests for listeners: real sockets in a private network namespace, dumped
+ * over sock_diag and attributed through /proc. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "listeners.h"
+#include "sandbox.h"
+#include "sysctl.h"
+#include "util.h"
+
+static struct qt_ctx ctx;
+static struct listener_set set;
+static struct qt_diags diags;
+static pid_t child = -1;
+
+static void setup(void)
+{
+	struct stat st;
+
+	sandbox_enter();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.root = "";
+	ctx.out = stdout;
+	cr_assert(sysctl_open_root(&ctx.procsys_fd) == 0);
+	ctx.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert(ctx.proc_fd >= 0);
+	cr_assert(stat("/proc/self/ns/net", &st) == 0);
+	ctx.netns_inode = st.st_ino;
+}
+
+static void teardown(void)
+{
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = -1;
+	}
+	listener_set_free(&set);
+	diags_free(&diags);
+	close(ctx.procsys_fd);
+	close(ctx.proc_fd);
+	sandbox_leave();
+}
+
+TestSuite(listeners, .init = setup, .fini = teardown);
+
+static void dump(void)
+{
+	cr_assert_eq(listeners_dump(&ctx, &set, &diags), 0);
+}
+
+static const struct listener *find(int family, uint16_t port)
+{
+	for (size_t i = 0; i < set.n; i++)
+		if (set.v[i].family == family && set.v[i].port == port)
+			return &set.v[i];
+	return NULL;
+}
+
+static void my_comm(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/self/comm", "re");
+
+	cr_assert(f);
+	cr_assert(fgets(buf, (int)size, f));
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* A child that holds our fds and waits; ready once it has written to
+ * the pipe. With new_netns it first moves to a network namespace of its
+ * own (and listens there on port, when port is not 0). */
+static pid_t spawn_holder(bool new_netns, uint16_t port)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	cr_assert(pipe(p) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		/* Dies with the test even when an assertion ends it early. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		if (new_netns && unshare(CLONE_NEWNET) != 0)
+			_exit(1);
+		if (port) {
+			struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+						  .sin_addr.s_addr = htonl(INADDR_ANY) };
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+			    listen(fd, 10) != 0)
+				_exit(1);
+		}
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	cr_assert_eq(read(p[0], &c, 1), 1, "holder child failed");
+	close(p[0]);
+	return pid;
+}
+
+Test(listeners, backlog_clamped_by_somaxconn_at_listen_time)
+{
+	char comm[64];
+	uint16_t port;
+
+	sandbox_sysctl_set("net/core/somaxconn", "128");
+	sandbox_listen("127.0.0.1", 0, 4096, &port);
+	sandbox_sysctl_set("net/core/somaxconn", "4096");
+	dump();
+	const struct listener *l = find(AF_INET, port);
+	cr_assert_not_null(l, "listener on port %u not dumped", port);
+	cr_assert_str_eq(l->addr, "127.0.0.1");
+	cr_assert_eq(l->backlog, 128);
+	cr_assert_eq(l->queued, 0);
+	cr_assert_eq(l->uid, 0);
+	cr_assert_neq(l->inode, 0);
+
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	l = find(AF_INET, port);
+	cr_assert(set.owners_complete);
+	cr_assert(l->owners_known);
+	cr_assert_eq(l->nowners, 1);
+	my_comm(comm, sizeof(comm));
+	cr_assert_eq(listener_owner_at(&set, l, 0)->pid, getpid());
+	cr_assert_str_eq(listener_owner_at(&set, l, 0)->comm, comm);
+
+	/* After raising somaxconn from 128 to 4096 the listener is clamped,
+	 * and the finding names this process. */
+	struct findings fs = { 0 };
+	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 4096 };
+	char pidtext[64];
+	findings_build(&set, &lim, &fs);
+	cr_assert_eq(fs.n, 1);
+	cr_assert_eq(fs.v[0].kind, FINDING_CLAMPED);
+	snprintf(pidtext, sizeof(pidtext), "(pid %d)", (int)getpid());
+	cr_assert(strstr(fs.v[0].message, pidtext), "%s", fs.v[0].message);
+	findings_free(&fs);
+}
+
+Test(listeners, ipv6_and_ipv4_are_both_seen)
+{
+	uint16_t p6, p4;
+
+	sandbox_listen("::1", 0, 50, &p6);
+	sandbox_listen("127.0.0.1", 0, 60, &p4);
+	dump();
+	const struct listener *l6 = find(AF_INET6, p6), *l4 = find(AF_INET, p4);
+	cr_assert_not_null(l6);
+	cr_assert_not_null(l4);
+	cr_assert_str_eq(l6->addr, "::1");
+	cr_assert_eq(l6->backlog, 50);
+	cr_assert_eq(l4->backlog, 60);
+	cr_assert_eq(set.n, 2, "only LISTEN sockets, nothing else: %zu", set.n);
+}
+
+Test(listeners, connected_sockets_are_not_listeners)
+{
+	uint16_t port;
+	int lfd = sandbox_listen("127.0.0.1", 0, 16, &port);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	int a = accept(lfd, NULL, NULL);
+	cr_assert(a >= 0);
+	dump();
+	cr_assert_eq(set.n, 1);
+	cr_assert_eq(set.v[0].port, port);
+}
+
+Test(listeners, full_accept_queue_is_queue_full)
+{
+	uint16_t port;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	const struct listener *l = NULL;
+
+	sandbox_listen("127.0.0.1", 0, 2, &port);
+	sa.sin_port = htons(port);
+	for (int i = 0; i < 3; i++) {
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		int r = connect(c, (struct sockaddr *)&sa, sizeof(sa));
+		cr_assert(r == 0 || errno == EINPROGRESS, "connect: %s", strerror(errno));
+	}
+	/* Loopback handshakes complete in softirq; allow a moment anyway. */
+	for (int tries = 0; tries < 100; tries++) {
+		dump();
+		l = find(AF_INET, port);
+		if (l && l->queued == 3)
+			break;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	cr_assert_not_null(l);
+	cr_assert_eq(l->backlog, 2);
+	cr_assert_eq(l->queued, 3, "queued %u", l->queued);
+
+	struct findings fs = { 0 };
+	struct finding_limits lim = { .somaxconn_before = 4096, .somaxconn_after = 4096 };
+	listeners_attribute(&ctx, &set, &diags);
+	findings_build(&set, &lim, &fs);
+	cr_assert_eq(fs.n, 1);
+	cr_assert_eq(fs.v[0].kind, FINDING_QUEUE_FULL);
+	cr_assert_eq(fs.v[0].limit, 2);
+	findings_free(&fs);
+}
+
+Test(listeners, forked_child_sharing_the_socket_is_a_second_owner)
+{
+	uint16_t port;
+
+	sandbox_listen("127.0.0.1", 0, 10, &port);
+	child = spawn_holder(false, 0);
+	dump();
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	const struct listener *l = find(AF_INET, port);
+	cr_assert_eq(l->nowners, 2);
+	pid_t a = listener_owner_at(&set, l, 0)->pid, b = listener_owner_at(&set, l, 1)->pid;
+	cr_assert((a == getpid() && b == child) || (a == child && b == getpid()),
+		  "owners %d %d, expected %d and %d", a, b, getpid(), child);
+}
+
+Test(listeners, owners_beyond_the_bound_are_flagged_not_kept)
+{
+	pid_t kids[LISTENERS_MAX_OWNERS + 1];
+	uint16_t port;
+
+	sandbox_listen("127.0.0.1", 0, 10, &port);
+	for (size_t i = 0; i < ARRAY_SIZE(kids); i++)
+		kids[i] = spawn_holder(false, 0);
+	dump();
+	listeners_attribute(&ctx, &set, &diags);
+	const struct listener *l = find(AF_INET, port);
+	cr_assert_eq(l->nowners, LISTENERS_MAX_OWNERS);
+	cr_assert(l->owners_truncated);
+	cr_assert(l->owners_known);
+	for (size_t i = 0; i < ARRAY_SIZE(kids); i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+}
+
+Test(listeners, same_socket_on_two_fds_is_one_owner)
+{
+	uint16_t port;
+	int fd = sandbox_listen("127.0.0.1", 0, 10, &port);
+
+	cr_assert(dup(fd) >= 0);
+	cr_assert(dup(fd) >= 0);
+	dump();
+	listeners_attribute(&ctx, &set, &diags);
+	cr_assert_eq(find(AF_INET, port)->nowners, 1);
+}
+
+Test(listeners, other_namespaces_are_neither_dumped_nor_scanned)
+{
+	uint16_t port;
+
+	sandbox_listen("127.0.0.1", 0, 10, &port);
+	/* The child inherits our listener's fd but lives in another network
+	 * namespace, where it also listens on port 7777. */
+	child = spawn_holder(true, 7777);
+	dump();
+	cr_assert_null(find(AF_INET, 7777), "a listener of another namespace was dumped");
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	const struct listener *l = find(AF_INET, port);
+	cr_assert_eq(l->nowners, 1);
+	cr_assert_eq(listener_owner_at(&set, l, 0)->pid, getpid());
+	/* Every process of the machine is in another namespace but us. */
+	cr_assert_geq(set.pids_other_netns, 1);
+	cr_assert(set.owners_complete);
+}
+
+Test(listeners, without_privilege_owners_are_unknown_not_an_error)
+{
+	uint16_t port;
+	int status;
+	pid_t pid;
+
+	int fd = sandbox_listen("127.0.0.1", 0, 10, &port);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct listener_set s = { 0 };
+		struct qt_diags d = { 0 };
+
+		close(fd);      /* else this child would be an owner it can see */
+
+		/* nobody, no capabilities: root's /proc/PID/fd is out of reach. */
+		if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+		    setresuid(65534, 65534, 65534) != 0)
+			_exit(10);
+		if (listeners_dump(&ctx, &s, &d) != 0)
+			_exit(11);
+		if (listeners_attribute(&ctx, &s, &d) != 0)
+			_exit(12);
+		for (size_t i = 0; i < s.n; i++) {
+			if (s.v[i].port != port)
+				continue;
+			if (s.v[i].owners_known || s.v[i].nowners != 0)
+				_exit(13);
+			if (s.owners_complete || s.pids_denied == 0)
+				_exit(14);
+			_exit(0);
+		}
+		_exit(15);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "child check %d failed", WEXITSTATUS(status));
+}
+
+Test(listeners, kernel_values_are_read_from_the_namespace)
+{
+	struct listeners_kernel k;
+
+	sandbox_sysctl_set("net/core/somaxconn", "321");
+	sandbox_sysctl_set("net/ipv4/tcp_max_syn_backlog", "256");
+	sandbox_sysctl_set("net/ipv4/tcp_syncookies", "0");
+	cr_assert_eq(listeners_kernel_read(&ctx, &k, &diags), 0);
+	cr_assert(k.have_somaxconn && k.have_max_syn_backlog && k.have_syncookies);
+	cr_assert_eq(k.somaxconn, 321);
+	cr_assert_eq(k.max_syn_backlog, 256);
+	cr_assert_eq(k.syncookies, 0);
+}
+
+Test(listeners, unit_from_cgroup)
+{
+	char unit[LISTENERS_UNIT_MAX];
+
+	cr_assert(listeners_unit_from_cgroup("0::/system.slice/nginx.service\n", unit, sizeof(unit)));
+	cr_assert_str_eq(unit, "nginx.service");
+	/* The last unit component wins (a service's own sub-cgroups). */
+	cr_assert(listeners_unit_from_cgroup(
+		"0::/user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-1.scope\n",
+		unit, sizeof(unit)));
+	cr_assert_str_eq(unit, "vte-spawn-1.scope");
+	cr_assert(listeners_unit_from_cgroup("0::/system.slice/docker.service/payload\n",
+					     unit, sizeof(unit)));
+	cr_assert_str_eq(unit, "docker.service");
+	/* cgroup v1: the name=systemd hierarchy. */
+	cr_assert(listeners_unit_from_cgroup("12:memory:/x.service\n1:name=systemd:/system.slice/sshd.service\n",
+					     unit, sizeof(unit)));
+	cr_assert_str_eq(unit, "sshd.service");
+	/* No unit: a container's own cgroup, garbage, empty text. */
+	cr_assert_not(listeners_unit_from_cgroup("0::/\n", unit, sizeof(unit)));
+	cr_assert_str_eq(unit, "");
+	cr_assert_not(listeners_unit_from_cgroup("garbage", unit, sizeof(unit)));
+	cr_assert_not(listeners_unit_from_cgroup("", unit, sizeof(unit)));
+	cr_assert_not(listeners_unit_from_cgroup("0::/.service\n", unit, sizeof(unit)));
+	/* A component too long for the field is not cut into a wrong name;
+	 * bytes a terminal would interpret are replaced. */
+	char longer[600] = "0::/";
+	memset(longer + 4, 'a', 500);
+	strcpy(longer + 504, ".service\n");
+	cr_assert_not(listeners_unit_from_cgroup(longer, unit, sizeof(unit)));
+	cr_assert(listeners_unit_from_cgroup("0::/x\033[31m.service\n", unit, sizeof(unit)));
+	cr_assert_str_eq(unit, "x?[31m.service");
+}

@@ -1,0 +1,129 @@
+/* Tests for listeners_report: the table and the JSON of a hand-made set.
+ * The expected texts are the interface; change them only on purpose. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_listeners.h"
+#include "findings.h"
+#include "listeners_report.h"
+
+static struct listener_set set;
+static struct findings fs;
+static char *text;
+static size_t text_len;
+
+static void cleanup(void)
+{
+	findings_free(&fs);
+	listener_set_free(&set);
+	free(text);
+	text = NULL;
+}
+
+TestSuite(listeners_report, .fini = cleanup);
+
+static void build(void)
+{
+	size_t web = fake_listener(&set, "0.0.0.0", 80, 128, 0);
+	size_t v6 = fake_listener(&set, "::1", 8080, 4096, 4097);
+	fake_listener(&set, "127.0.0.1", 5432, 244, 0);
+	fake_owner(&set, web, 123, "nginx", "nginx.service");
+	fake_owner(&set, web, 124, "nginx", "nginx.service");
+	fake_owner(&set, v6, 77, "app", "");
+	set.v[2].uid = 105;
+	fake_attribute(&set, false);
+	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 4096 };
+	findings_build(&set, &lim, &fs);
+}
+
+static const struct listeners_kernel kernel = {
+	.have_somaxconn = true, .have_max_syn_backlog = true, .have_syncookies = true,
+	.somaxconn = 4096, .max_syn_backlog = 256, .syncookies = 1,
+};
+
+static void render_text(const struct listeners_kernel *k)
+{
+	struct qt_ctx ctx = { .root = "", .verbosity = 0, .color = false };
+	FILE *f = open_memstream(&text, &text_len);
+
+	cr_assert(f);
+	listeners_render_text(&ctx, f, &set, k, &fs);
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(listeners_report, text_table)
+{
+	build();
+	render_text(&kernel);
+	cr_assert_str_eq(text,
+		"Local Address:Port  Backlog  Queued  SYN limit  Owner(s)                               Findings\n"
+		"0.0.0.0:80              128       0        129  nginx[123],nginx[124] (nginx.service)  clamped\n"
+		"[::1]:8080             4096    4097       4097  app[77]                                queue-full\n"
+		"127.0.0.1:5432          244       0        245  owner unknown (needs root)             -\n"
+		"\n"
+		"0.0.0.0:80: clamped: backlog 128 is the somaxconn in force before (128): it keeps it, "
+		"not 4096, until its process calls listen() again; restart nginx.service "
+		"(pid 123 nginx, pid 124 nginx)\n"
+		"[::1]:8080: queue-full: accept queue holds 4097 connections, at or over its backlog "
+		"4096: new connections are dropped while it is full; check that app (pid 77) accepts "
+		"fast enough, or give it a larger backlog\n"
+		"\n"
+		"SYN limit: SYN requests queued, then SYN cookies (tcp_syncookies=1: backlog + 1; "
+		"Linux 2025+, older kernels one less)\n"
+		"note: some processes could not be inspected; run as root to see every owner\n",
+		"got:\n%s", text);
+}
+
+Test(listeners_report, text_with_unknown_kernel_values)
+{
+	build();
+	render_text(NULL);
+	cr_assert(strstr(text, "0.0.0.0:80              128       0          ?  "), "%s", text);
+	cr_assert_null(strstr(text, "SYN limit: SYN"));
+}
+
+Test(listeners_report, endpoint_format)
+{
+	char buf[96];
+	size_t i = fake_listener(&set, "fe80::1", 22, 1, 0);
+	size_t j = fake_listener(&set, "10.0.0.1", 22, 1, 0);
+
+	snprintf(set.v[i].ifname, sizeof(set.v[i].ifname), "eth0");
+	listeners_format_endpoint(&set.v[i], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "[fe80::1]%eth0:22");
+	snprintf(set.v[j].ifname, sizeof(set.v[j].ifname), "lo");
+	listeners_format_endpoint(&set.v[j], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "10.0.0.1%lo:22");
+}
+
+Test(listeners_report, json_members)
+{
+	struct jw w;
+	FILE *f = open_memstream(&text, &text_len);
+
+	build();
+	jw_init(&w, f);
+	jw_object_begin(&w);
+	listeners_render_json(&w, &set, &kernel, &fs);
+	jw_object_end(&w);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert(strstr(text, "\"kernel_limits\":{\"somaxconn\":4096,\"tcp_max_syn_backlog\":256,"
+			       "\"tcp_syncookies\":1,"), "%s", text);
+	cr_assert(strstr(text, "\"owners_complete\":false,\"listeners\":[{\"family\":\"ipv4\","
+			       "\"address\":\"0.0.0.0\",\"port\":80,\"interface\":null,\"backlog\":128,"
+			       "\"queued\":0,\"syn_queue_limit\":129,\"syn_cookies\":true,\"uid\":0,"
+			       "\"inode\":1000,\"owners_known\":true,\"owners\":[{\"pid\":123,"
+			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\"},{\"pid\":124,"
+			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\"}],\"findings\":[{"
+			       "\"kind\":\"clamped\",\"level\":\"warning\",\"limit\":4096,\"message\":"),
+		  "%s", text);
+	cr_assert(strstr(text, "\"address\":\"127.0.0.1\",\"port\":5432,\"interface\":null,"
+			       "\"backlog\":244,\"queued\":0,\"syn_queue_limit\":245,\"syn_cookies\":true,"
+			       "\"uid\":105,\"inode\":1002,\"owners_known\":false,\"owners\":[],"
+			       "\"findings\":[]}"), "%s", text);
+	cr_assert(strstr(text, "{\"pid\":77,\"comm\":\"app\",\"unit\":null}"), "%s", text);
+	cr_assert(strstr(text, "\"kind\":\"queue-full\",\"level\":\"warning\",\"limit\":4096,"), "%s",
+		  text);
+}

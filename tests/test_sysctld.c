@@ -1,0 +1,918 @@
+/* Tests for sysctld: the boot-time replay of sysctl.d (systemd-sysctl and
+ * procps rules) and the atomic persisted file. Every test runs in its own
+ * mount namespace on a tmpfs root (sandbox_enter), so trees, read-only
+ * binds and tiny full filesystems vanish with it. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "sysctld.h"
+#include "util.h"
+
+static struct qt_ctx ctx;
+static struct qt_diags diags;
+static struct sysctld_config *conf;
+
+static void mkdirs(const char *rel);
+
+static void setup(void)
+{
+	sandbox_enter();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.root = sandbox_root;
+	ctx.procsys_fd = -1;
+	ctx.proc_fd = -1;
+	umask(022);
+	/* Every target system has /etc; sysctld_persist creates only sysctl.d. */
+	mkdirs("etc");
+}
+
+static void teardown(void)
+{
+	sysctld_config_free(conf);
+	conf = NULL;
+	diags_free(&diags);
+	sandbox_leave();
+}
+
+TestSuite(sysctld, .init = setup, .fini = teardown);
+
+/* ---- helpers ---- */
+
+static void mkdirs(const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s", sandbox_path(rel));
+	for (char *p = path + strlen(sandbox_root) + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	mkdir(path, 0755);
+}
+
+static void link_at(const char *target, const char *rel)
+{
+	char dir[512], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", rel);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdirs(dir);
+	}
+	cr_assert(symlink(target, sandbox_path(rel)) == 0, "symlink %s: %s", rel, strerror(errno));
+}
+
+static void load(void)
+{
+	sysctld_config_free(conf);
+	conf = NULL;
+	cr_assert_eq(sysctld_load(&ctx, &conf, &diags), 0);
+	cr_assert_not_null(conf);
+}
+
+/* value NULL: the tool leaves the key alone; path NULL: no line concerns it. */
+static void expect(const char *key, enum sysctld_tool tool, const char *value, const char *path,
+		   unsigned line)
+{
+	const char *name = tool == SYSCTLD_SYSTEMD ? "systemd" : "procps";
+	struct sysctld_value v;
+	int r = sysctld_lookup(conf, key, tool, &v);
+
+	cr_assert_geq(r, 0, "%s: lookup failed: %d", key, r);
+	if (value) {
+		cr_assert_eq(r, 1, "%s (%s): expected %s, the tool sets nothing", key, name, value);
+		cr_assert_str_eq(v.value, value, "%s (%s)", key, name);
+	} else {
+		cr_assert_eq(r, 0, "%s (%s): expected unset, got %s", key, name, v.value);
+		cr_assert_null(v.value);
+	}
+	if (!path) {
+		cr_assert_null(v.file, "%s (%s): expected no line, got %s:%u", key, name,
+			       v.file->path, v.line);
+		return;
+	}
+	cr_assert_not_null(v.file, "%s (%s): expected %s:%u, got no line", key, name, path, line);
+	cr_assert_str_eq(v.file->path, path, "%s (%s)", key, name);
+	cr_assert_eq(v.line, line, "%s (%s): line %u, expected %u", key, name, v.line, line);
+}
+
+static void expect_both(const char *key, const char *value, const char *path, unsigned line)
+{
+	expect(key, SYSCTLD_SYSTEMD, value, path, line);
+	expect(key, SYSCTLD_PROCPS, value, path, line);
+}
+
+static const struct sysctld_file *file_named(const char *path)
+{
+	for (size_t i = 0; i < conf->nfiles; i++)
+		if (strcmp(conf->files[i].path, path) == 0)
+			return &conf->files[i];
+	cr_assert_fail("no file %s in the config", path);
+	return NULL;
+}
+
+static const char *order_name(enum sysctld_tool tool, size_t i)
+{
+	cr_assert_lt(i, conf->norder[tool]);
+	return conf->files[conf->order[tool][i]].path;
+}
+
+/* The diagnostic at file:line, or NULL. */
+static const struct qt_diag *diag_at(const char *rel, unsigned line)
+{
+	const char *file = sandbox_path(rel);
+
+	for (size_t i = 0; i < diags.n; i++)
+		if (diags.v[i].file && strcmp(diags.v[i].file, file) == 0 && diags.v[i].line == line)
+			return &diags.v[i];
+	return NULL;
+}
+
+static char *slurp(const char *rel)
+{
+	char *buf = NULL;
+	size_t len;
+	int r = util_read_file_at(AT_FDCWD, sandbox_path(rel), O_NOFOLLOW, 1 << 22, &buf, &len);
+
+	cr_assert_eq(r, 0, "read %s: %s", rel, strerror(-r));
+	return buf;
+}
+
+static void expect_content(const char *rel, const char *want)
+{
+	char *got = slurp(rel);
+
+	cr_assert_str_eq(got, want, "%s", rel);
+	free(got);
+}
+
+/* Names in a directory except "." and "..", sorted, joined by ' '. */
+static char *listing(const char *rel)
+{
+	char names[64][256];
+	size_t n = 0, off = 0;
+	static char out[4096];
+	struct dirent *de;
+	DIR *d = opendir(sandbox_path(rel));
+
+	cr_assert_not_null(d, "opendir %s: %s", rel, strerror(errno));
+	while ((de = readdir(d)) && n < 64)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), (int (*)(const void *, const void *))strcmp);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", i ? " " : "", names[i]);
+	return out;
+}
+
+/* ---- resolver: files and directories ---- */
+
+Test(sysctld, name_in_earlier_directory_masks_later_ones)
+{
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	sandbox_write("usr/local/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 150\n", 0644);
+	sandbox_write("run/sysctl.d/50-a.conf", "net.core.somaxconn = 200\n", 0644);
+	sandbox_write("etc/sysctl.d/50-a.conf", "# local\nnet.core.somaxconn = 300\n", 0644);
+	sandbox_write("usr/lib/sysctl.d/60-b.conf", "net.ipv4.tcp_syncookies = 1\n", 0644);
+	load();
+
+	expect_both("net.core.somaxconn", "300", "/etc/sysctl.d/50-a.conf", 2);
+	expect_both("net.ipv4.tcp_syncookies", "1", "/usr/lib/sysctl.d/60-b.conf", 1);
+	const struct sysctld_file *winner = file_named("/etc/sysctl.d/50-a.conf");
+	const struct sysctld_file *run = file_named("/run/sysctl.d/50-a.conf");
+	const struct sysctld_file *usr = file_named("/usr/lib/sysctl.d/50-a.conf");
+	cr_assert_eq(winner->state, SYSCTLD_FILE_READ);
+	cr_assert_eq(run->state, SYSCTLD_FILE_SHADOWED);
+	cr_assert_eq(usr->state, SYSCTLD_FILE_SHADOWED);
+	cr_assert_eq(&conf->files[run->shadowed_by], winner);
+	cr_assert_eq(conf->norder[SYSCTLD_SYSTEMD], 2);
+	cr_assert_str_eq(winner->disk_path, sandbox_path("etc/sysctl.d/50-a.conf"));
+	cr_assert_eq(diags.n, 0);
+	cr_assert(conf->complete);
+}
+
+Test(sysctld, run_masks_usr_lib)
+{
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	sandbox_write("run/sysctl.d/50-a.conf", "\n\nnet.core.somaxconn = 200\n", 0644);
+	load();
+	expect_both("net.core.somaxconn", "200", "/run/sysctl.d/50-a.conf", 3);
+}
+
+Test(sysctld, link_to_dev_null_masks_and_sets_nothing)
+{
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	link_at("/dev/null", "etc/sysctl.d/50-a.conf");
+	load();
+
+	expect_both("net.core.somaxconn", NULL, NULL, 0);
+	cr_assert_eq(file_named("/etc/sysctl.d/50-a.conf")->state, SYSCTLD_FILE_MASKED);
+	cr_assert_str_eq(file_named("/etc/sysctl.d/50-a.conf")->link, "/dev/null");
+	cr_assert_eq(file_named("/usr/lib/sysctl.d/50-a.conf")->state, SYSCTLD_FILE_SHADOWED);
+	cr_assert_eq(diags.n, 0);
+}
+
+Test(sysctld, indirect_link_to_dev_null_masks)
+{
+	/* Not the text "/dev/null": recognised by what it opens to. */
+	mkdirs("dev");
+	cr_assert_eq(mknod(sandbox_path("dev/null"), S_IFCHR | 0666, makedev(1, 3)), 0,
+		     "mknod: %s", strerror(errno));
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	link_at("../../dev/null", "etc/sysctl.d/50-a.conf");
+	load();
+	expect_both("net.core.somaxconn", NULL, NULL, 0);
+	cr_assert_eq(file_named("/etc/sysctl.d/50-a.conf")->state, SYSCTLD_FILE_MASKED);
+	cr_assert_eq(diags.n, 0);
+}
+
+Test(sysctld, empty_file_takes_the_name_too)
+{
+	/* Both tools read the earlier file by name and find nothing in it. */
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	sandbox_write("etc/sysctl.d/50-a.conf", "", 0644);
+	load();
+	expect_both("net.core.somaxconn", NULL, NULL, 0);
+	cr_assert_eq(file_named("/etc/sysctl.d/50-a.conf")->state, SYSCTLD_FILE_READ);
+}
+
+Test(sysctld, dangling_link_and_directory_mask_with_a_warning)
+{
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	sandbox_write("usr/lib/sysctl.d/60-b.conf", "net.ipv4.tcp_syncookies = 0\n", 0644);
+	link_at("/nonexistent.conf", "etc/sysctl.d/50-a.conf");
+	mkdirs("etc/sysctl.d/60-b.conf");
+	load();
+
+	expect_both("net.core.somaxconn", NULL, NULL, 0);
+	expect_both("net.ipv4.tcp_syncookies", NULL, NULL, 0);
+	cr_assert_eq(file_named("/etc/sysctl.d/50-a.conf")->state, SYSCTLD_FILE_UNREADABLE);
+	cr_assert_eq(file_named("/etc/sysctl.d/60-b.conf")->state, SYSCTLD_FILE_UNREADABLE);
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_WARN), 2);
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 0);
+	cr_assert(conf->complete, "the real tools read nothing there either");
+}
+
+Test(sysctld, lexical_order_across_directories)
+{
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	sandbox_write("etc/sysctl.d/10-b.conf", "net.core.somaxconn = 200\n", 0644);
+	sandbox_write("run/sysctl.d/30-c.conf", "net.core.somaxconn = 300\n", 0644);
+	load();
+
+	expect_both("net.core.somaxconn", "100", "/usr/lib/sysctl.d/50-a.conf", 1);
+	cr_assert_str_eq(order_name(SYSCTLD_SYSTEMD, 0), "/etc/sysctl.d/10-b.conf");
+	cr_assert_str_eq(order_name(SYSCTLD_SYSTEMD, 1), "/run/sysctl.d/30-c.conf");
+	cr_assert_str_eq(order_name(SYSCTLD_SYSTEMD, 2), "/usr/lib/sysctl.d/50-a.conf");
+}
+
+Test(sysctld, order_is_strcmp_not_locale)
+{
+	sandbox_write("etc/sysctl.d/a.conf", "net.core.somaxconn = 1\n", 0644);
+	sandbox_write("etc/sysctl.d/B.conf", "net.core.somaxconn = 2\n", 0644);
+	load();
+	/* 'B' (0x42) sorts before 'a' (0x61). */
+	expect_both("net.core.somaxconn", "1", "/etc/sysctl.d/a.conf", 1);
+}
+
+Test(sysctld, lib_symlink_to_usr_lib_counts_once)
+{
+	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
+	link_at("usr/lib", "lib");
+	load();
+
+	cr_assert_eq(conf->nfiles, 1, "the same directory must not be read twice");
+	cr_assert_eq(conf->norder[SYSCTLD_SYSTEMD], 1);
+	expect_both("net.core.somaxconn", "100", "/usr/lib/sysctl.d/50-a.conf", 1);
+}
+
+Test(sysctld, split_lib_directory_is_read)
+{
+	sandbox_write("lib/sysctl.d/40-x.conf", "net.core.somaxconn = 40\n", 0644);
+	sandbox_write("usr/lib/sysctl.d/40-x.conf", "net.core.somaxconn = 41\n", 0644);
+	load();
+	expect_both("net.core.somaxconn", "41", "/usr/lib/sysctl.d/40-x.conf", 1);
+	cr_assert_eq(file_named("/lib/sysctl.d/40-x.conf")->state, SYSCTLD_FILE_SHADOWED);
+}
+
+Test(sysctld, only_conf_names_are_read)
+{
+	sandbox_write("etc/sysctl.d/README.sysctl", "net.core.somaxconn = 1\n", 0644);
+	sandbox_write("etc/sysctl.d/10-a.conf.dpkg-old", "net.core.somaxconn = 2\n", 0644);
+	sandbox_write("etc/sysctl.d/10-a.conf~", "net.core.somaxconn = 3\n", 0644);
+	sandbox_write("etc/sysctl.d/conf", "net.core.somaxconn = 4\n", 0644);
+	load();
+	cr_assert_eq(conf->nfiles, 0);
+	expect_both("net.core.somaxconn", NULL, NULL, 0);
+}
+
+Test(sysctld, hidden_names_are_read_by_procps_only)
+{
+	sandbox_write("etc/sysctl.d/.local.conf", "net.core.somaxconn = 5\n", 0644);
+	load();
+	expect("net.core.somaxconn", SYSCTLD_SYSTEMD, NULL, NULL, 0);
+	expect("net.core.somaxconn", SYSCTLD_PROCPS, "5", "/etc/sysctl.d/.local.conf", 1);
+
+	struct sysctld_resolved res;
+	cr_assert_eq(sysctld_resolve(conf, "net.core.somaxconn", &res), 0);
+	cr_assert(res.disagree);
+}
+
+/* ---- resolver: /etc/sysctl.conf ---- */
+
+Test(sysctld, sysctl_conf_is_read_last_by_procps_only)
+{
+	sandbox_write("etc/sysctl.conf", "net.core.somaxconn = 300\n", 0644);
+	sandbox_write("etc/sysctl.d/10-b.conf", "net.core.somaxconn = 200\n", 0644);
+	load();
+
+	expect("net.core.somaxconn", SYSCTLD_SYSTEMD, "200", "/etc/sysctl.d/10-b.conf", 1);
+	expect("net.core.somaxconn", SYSCTLD_PROCPS, "300", "/etc/sysctl.conf", 1);
+	cr_assert_eq(conf->norder[SYSCTLD_SYSTEMD], 1);
+	cr_assert_eq(conf->norder[SYSCTLD_PROCPS], 2);
+	cr_assert_str_eq(order_name(SYSCTLD_PROCPS, 1), "/etc/sysctl.conf");
+
+	struct sysctld_resolved res;
+	cr_assert_eq(sysctld_resolve(conf, "net/core/somaxconn", &res), 0);
+	cr_assert(res.disagree);
+	cr_assert_str_eq(res.by[SYSCTLD_SYSTEMD].value, "200");
+	cr_assert_str_eq(res.by[SYSCTLD_PROCPS].value, "300");
+}
+
+Test(sysctld, debian_99_sysctl_link)
+{
+	sandbox_write("etc/sysctl.conf", "# Debian\nnet.core.somaxconn = 300\n", 0644);
+	link_at("../sysctl.conf", "etc/sysctl.d/99-sysctl.conf");
+	load();
+
+	/* systemd reads it through the link, procps twice: same answer. */
+	expect("net.core.somaxconn", SYSCTLD_SYSTEMD, "300", "/etc/sysctl.d/99-sysctl.conf", 2);
+	expect("net.core.somaxconn", SYSCTLD_PROCPS, "300", "/etc/sysctl.conf", 2);
+	cr_assert_str_eq(file_named("/etc/sysctl.d/99-sysctl.conf")->link, "../sysctl.conf");
+	struct sysctld_resolved res;
+	cr_assert_eq(sysctld_resolve(conf, "net.core.somaxconn", &res), 0);
+	cr_assert_not(res.disagree);
+
+	/* A file sorting after 99-sysctl.conf wins for systemd only. */
+	sandbox_write("etc/sysctl.d/99-z.conf", "net.core.somaxconn = 400\n", 0644);
+	load();
+	expect("net.core.somaxconn", SYSCTLD_SYSTEMD, "400", "/etc/sysctl.d/99-z.conf", 1);
+	expect("net.core.somaxconn", SYSCTLD_PROCPS, "300", "/etc/sysctl.conf", 2);
+	cr_assert_eq(sysctld_resolve(conf, "net.core.somaxconn", &res), 0);
+	cr_assert(res.disagree);
+}
+
+Test(sysctld, absolute_links_resolve_inside_root)
+{
+	/* Resolved against the real "/", this link would read the host's
+	 * /etc/sysctl.conf; the booted image sees its own. */
+	sandbox_write("etc/sysctl.conf", "net.core.somaxconn = 321\n", 0644);
+	link_at("/etc/sysctl.conf", "etc/sysctl.d/99-sysctl.conf");
+	load();
+	expect("net.core.somaxconn", SYSCTLD_SYSTEMD, "321", "/etc/sysctl.d/99-sysctl.conf", 1);
+}
+
+Test(sysctld, sysctl_conf_link_to_dev_null_is_skipped)
+{
+	link_at("/dev/null", "etc/sysctl.conf");
+	sandbox_write("etc/sysctl.d/10-b.conf", "net.core.somaxconn = 200\n", 0644);
+	load();
+	cr_assert_eq(conf->norder[SYSCTLD_PROCPS], 1);
+	expect_both("net.core.somaxconn", "200", "/etc/sysctl.d/10-b.conf", 1);
+}
+
+/* ---- resolver: lines ---- */
+
+Test(sysctld, comments_and_ignore_failure_prefix)
+{
+	sandbox_write("etc/sysctl.d/10-a.conf",
+		      "# net.core.somaxconn = 1\n"
+		      "; net.core.somaxconn = 2\n"
+		      "   # indented comment = 3\n"
+		      "\n"
+		      "-net.core.somaxconn = 512\n"
+		      "  -  net.ipv4.tcp_syncookies=0\n"
+		      "net.ipv4.tcp_abort_on_overflow = 1 # not a comment\n",
+		      0644);
+	load();
+
+	expect_both("net.core.somaxconn", "512", "/etc/sysctl.d/10-a.conf", 5);
+	expect_both("net.ipv4.tcp_syncookies", "0", "/etc/sysctl.d/10-a.conf", 6);
+	/* '#' only starts a comment at the start of a line. */
+	expect_both("net.ipv4.tcp_abort_on_overflow", "1 # not a comment", "/etc/sysctl.d/10-a.conf", 7);
+
+	struct sysctld_value v;
+	cr_assert_eq(sysctld_lookup(conf, "net.core.somaxconn", SYSCTLD_SYSTEMD, &v), 1);
+	cr_assert(v.ignore_failure);
+	cr_assert_eq(sysctld_lookup(conf, "net.ipv4.tcp_abort_on_overflow", SYSCTLD_SYSTEMD, &v), 1);
+	cr_assert_not(v.ignore_failure);
+	cr_assert_eq(conf->nentries, 3);
+	cr_assert_eq(diags.n, 0);
+}
+
+Test(sysctld, dotted_and_slashed_keys)
+{
+	sandbox_write("etc/sysctl.d/10-a.conf",
+		      "net/core/somaxconn=700\n"
+		      "net.ipv4.conf.eth0/100.rp_filter = 1\n"
+		      "net/ipv4/conf/eth0.200/rp_filter = 2\n"
+		      "net.ipv4.tcp_syncookies\t=\t2\n"
+		      "net.core..netdev_max_backlog = 9\n",
+		      0644);
+	load();
+
+	expect_both("net.core.somaxconn", "700", "/etc/sysctl.d/10-a.conf", 1);
+	expect_both("net/core/somaxconn", "700", "/etc/sysctl.d/10-a.conf", 1);
+	/* First separator '.': a '/' is a dot inside a name (VLAN eth0.100). */
+	cr_assert_str_eq(conf->entries[1].key, "net/ipv4/conf/eth0.100/rp_filter");
+	expect_both("net/ipv4/conf/eth0.100/rp_filter", "1", "/etc/sysctl.d/10-a.conf", 2);
+	expect_both("net.ipv4.conf.eth0/100.rp_filter", "1", "/etc/sysctl.d/10-a.conf", 2);
+	expect_both("net/ipv4/conf/eth0.200/rp_filter", "2", "/etc/sysctl.d/10-a.conf", 3);
+	expect_both("net/ipv4/conf/eth0/100/rp_filter", NULL, NULL, 0);
+	expect_both("net.ipv4.tcp_syncookies", "2", "/etc/sysctl.d/10-a.conf", 4);
+	/* Repeated separators collapse, as both tools open the same file. */
+	expect_both("net.core.netdev_max_backlog", "9", "/etc/sysctl.d/10-a.conf", 5);
+	cr_assert_eq(diags.n, 0);
+}
+
+Test(sysctld, values_are_whitespace_normalised)
+{
+	sandbox_write("etc/sysctl.d/10-a.conf",
+		      "net.ipv4.ip_local_port_range =  1024\t \t65000  \r\n"
+		      "net.core.somaxconn=4096", /* no final newline */
+		      0644);
+	load();
+	expect_both("net.ipv4.ip_local_port_range", "1024 65000", "/etc/sysctl.d/10-a.conf", 1);
+	expect_both("net.core.somaxconn", "4096", "/etc/sysctl.d/10-a.conf", 2);
+}
+
+Test(sysctld, later_assignment_overrides_earlier)
+{
+	sandbox_write("etc/sysctl.d/10-a.conf",
+		      "net.core.somaxconn = 1\nnet.core.somaxconn = 2\n", 0644);
+	sandbox_write("etc/sysctl.d/20-b.conf", "net.core.somaxconn = 3\n", 0644);
+	sandbox_write("etc/sysctl.d/30-c.conf", "net.ipv4.tcp_syncookies = 1\n", 0644);
+	load();
+	expect_both("net.core.somaxconn", "3", "/etc/sysctl.d/20-b.conf", 1);
+
+	const struct sysctld_entry *h[8];
+	int n = sysctld_history(conf, "net.core.somaxconn", SYSCTLD_SYSTEMD, h, 8);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(h[0]->line, 1);
+	cr_assert_eq(h[1]->line, 2);
+	cr_assert_str_eq(conf->files[h[2]->file].name, "20-b.conf");
+	/* max bounds what is stored, not what is counted */
+	cr_assert_eq(sysctld_history(conf, "net.core.somaxconn", SYSCTLD_PROCPS, h, 1), 3);
+}
+
+Test(sysctld, explicit_key_beats_glob_and_exclusion_keeps_glob_off)
+{
+	sandbox_write("etc/sysctl.d/10-a.conf", "net.ipv4.conf.all.rp_filter = 1\n", 0644);
+	sandbox_write("usr/lib/sysctl.d/50-g.conf",
+		      "net.ipv4.conf.*.rp_filter = 2\n"
+		      "-net.ipv4.conf.lo.rp_filter\n", 0644);
+	load();
+
+	expect_both("net.ipv4.conf.eth0.rp_filter", "2", "/usr/lib/sysctl.d/50-g.conf", 1);
+	/* Explicit wins although the glob is read later. */
+	expect_both("net.ipv4.conf.all.rp_filter", "1", "/etc/sysctl.d/10-a.conf", 1);
+	/* The exclusion is what decides lo. */
+	expect_both("net.ipv4.conf.lo.rp_filter", NULL, "/usr/lib/sysctl.d/50-g.conf", 2);
+	/* A wildcard never spans a '/'. */
+	expect_both("net/ipv4/conf/eth0/x/rp_filter", NULL, NULL, 0);
+	expect_both("net.ipv4.conf.eth0.forwarding", NULL, NULL, 0);
+
+	struct sysctld_value v;
+	cr_assert_eq(sysctld_lookup(conf, "net.ipv4.conf.eth0.rp_filter", SYSCTLD_SYSTEMD, &v), 1);
+	cr_assert(v.from_glob);
+	cr_assert_str_eq(v.entry->key, "net/ipv4/conf/*/rp_filter");
+	cr_assert_eq(diags.n, 0);
+}
+
+Test(sysctld, exclusion_semantics_differ_between_tools)
+{
+	sandbox_write("etc/sysctl.d/50-g.conf",
+		      "net.ipv4.conf.*.rp_filter = 2\n"
+		      "-net.ipv4.conf.e*.rp_filter\n", 0644);
+	sandbox_write("etc/sysctl.d/60-x.conf", "net.core.somaxconn = 100\n", 0644);
+	sandbox_write("etc/sysctl.d/70-y.conf", "-net.core.somaxconn\n", 0644);
+	load();
+
+	/* systemd: an exclusion is a concrete key set to nothing, so a
+	 * pattern after '-' excludes nothing, and "-KEY" cancels KEY = v. */
+	expect("net.ipv4.conf.eth0.rp_filter", SYSCTLD_SYSTEMD, "2", "/etc/sysctl.d/50-g.conf", 1);
+	expect("net.core.somaxconn", SYSCTLD_SYSTEMD, NULL, "/etc/sysctl.d/70-y.conf", 1);
+	/* procps: exclusions only keep globs off; explicit lines are written. */
+	expect("net.ipv4.conf.eth0.rp_filter", SYSCTLD_PROCPS, NULL, "/etc/sysctl.d/50-g.conf", 2);
+	expect("net.core.somaxconn", SYSCTLD_PROCPS, "100", "/etc/sysctl.d/60-x.conf", 1);
+	expect_both("net.ipv4.conf.lo.rp_filter", "2", "/etc/sysctl.d/50-g.conf", 1);
+
+	struct sysctld_resolved res;
+	cr_assert_eq(sysctld_resolve(conf, "net.core.somaxconn", &res), 0);
+	cr_assert(res.disagree);
+	cr_assert_eq(sysctld_resolve(conf, "net.ipv4.conf.lo.rp_filter", &res), 0);
+	cr_assert_not(res.disagree);
+}
+
+Test(sysctld, systemd_glob_keeps_its_place_when_reassigned_the_same_value)
+{
+	sandbox_write("etc/sysctl.d/10-a.conf", "net.ipv4.conf.*.rp_filter = 1\n", 0644);
+	sandbox_write("etc/sysctl.d/20-b.conf", "net.ipv4.conf.e*.rp_filter = 2\n", 0644);
+	sandbox_write("etc/sysctl.d/30-c.conf", "net.ipv4.conf.*.rp_filter = 1\n", 0644);
+	load();
+	/* systemd's ordered map: "*" = 1 again keeps its first place, so
+	 * "e*" (placed after it) is applied last; procps simply writes in
+	 * order. */
+	expect("net.ipv4.conf.eth0.rp_filter", SYSCTLD_SYSTEMD, "2", "/etc/sysctl.d/20-b.conf", 1);
+	expect("net.ipv4.conf.eth0.rp_filter", SYSCTLD_PROCPS, "1", "/etc/sysctl.d/30-c.conf", 1);
+
+	/* With another value the pattern moves to the end of the map. */
+	sandbox_write("etc/sysctl.d/30-c.conf", "net.ipv4.conf.*.rp_filter = 3\n", 0644);
+	load();
+	expect_both("net.ipv4.conf.eth0.rp_filter", "3", "/etc/sysctl.d/30-c.conf", 1);
+}
+
+Test(sysctld, malformed_lines_are_reported_and_skipped)
+{
+	sandbox_write("etc/sysctl.d/50-bad.conf",
+		      "net.core.somaxconn = 128\n"          /* 1 */
+		      "this is not an assignment\n"         /* 2 */
+		      "= 5\n"                               /* 3 */
+		      "net.co re.x = 1\n"                   /* 4 */
+		      "net/../kernel/core_pattern = |/x\n"  /* 5 */
+		      "net.ipv4.tcp_syncookies = 2\n"       /* 6 */
+		      "   bad again\n"                      /* 7 */
+		      "-\n"                                 /* 8 */
+		      "/net/core/x$ = 1\n"                  /* 9 */
+		      "net.ipv4.tcp_fin_timeout =\n",       /* 10: empty value, kept */
+		      0644);
+	load();
+
+	expect_both("net.core.somaxconn", "128", "/etc/sysctl.d/50-bad.conf", 1);
+	expect_both("net.ipv4.tcp_syncookies", "2", "/etc/sysctl.d/50-bad.conf", 6);
+	expect_both("net.ipv4.tcp_fin_timeout", "", "/etc/sysctl.d/50-bad.conf", 10);
+	const unsigned bad[] = { 2, 3, 4, 5, 7, 8, 9, 10 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const struct qt_diag *g = diag_at("etc/sysctl.d/50-bad.conf", bad[i]);
+
+		cr_assert_not_null(g, "no diagnostic for line %u", bad[i]);
+		cr_assert_eq(g->level, QT_LEVEL_WARN, "line %u", bad[i]);
+	}
+	cr_assert_eq(diag_at("etc/sysctl.d/50-bad.conf", 7)->col, 4);
+	cr_assert_eq(diags.n, 8);
+	cr_assert_eq(conf->nentries, 3);
+	cr_assert(conf->complete);
+}
+
+Test(sysctld, over_long_line_is_malformed)
+{
+	char *text = xmalloc(3 * SYSCTLD_LINE_MAX + 200);
+	size_t off = 0;
+
+	/* Exactly SYSCTLD_LINE_MAX bytes: fine. */
+	text[off++] = '#';
+	memset(text + off, 'x', SYSCTLD_LINE_MAX - 1);
+	off += SYSCTLD_LINE_MAX - 1;
+	text[off++] = '\n';
+	/* One more: malformed, and its value must not leak into the next line. */
+	off += (size_t)sprintf(text + off, "net.core.somaxconn = ");
+	memset(text + off, '7', SYSCTLD_LINE_MAX);
+	off += SYSCTLD_LINE_MAX;
+	off += (size_t)sprintf(text + off, "\nnet.ipv4.tcp_syncookies = 1\n");
+	text[off] = '\0';
+	sandbox_write("etc/sysctl.d/10-long.conf", text, 0644);
+	free(text);
+	load();
+
+	cr_assert_null(diag_at("etc/sysctl.d/10-long.conf", 1));
+	cr_assert_not_null(diag_at("etc/sysctl.d/10-long.conf", 2));
+	expect_both("net.core.somaxconn", NULL, NULL, 0);
+	expect_both("net.ipv4.tcp_syncookies", "1", "/etc/sysctl.d/10-long.conf", 3);
+}
+
+Test(sysctld, huge_file_is_refused_and_marks_the_replay_incomplete)
+{
+	size_t n = SYSCTLD_FILE_MAX + 1;
+	char *big = xmalloc(n + 1);
+
+	memset(big, '#', n);
+	big[n - 1] = '\n';
+	big[n] = '\0';
+	sandbox_write("etc/sysctl.d/10-huge.conf", big, 0644);
+	free(big);
+	sandbox_write("etc/sysctl.d/20-ok.conf", "net.core.somaxconn = 1024\n", 0644);
+	load();
+
+	cr_assert_eq(file_named("/etc/sysctl.d/10-huge.conf")->state, SYSCTLD_FILE_REFUSED);
+	cr_assert_not(conf->complete);
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
+	cr_assert_str_eq(diags.v[0].file, sandbox_path("etc/sysctl.d/10-huge.conf"));
+	expect_both("net.core.somaxconn", "1024", "/etc/sysctl.d/20-ok.conf", 1);
+}
+
+Test(sysctld, too_many_files_in_a_directory)
+{
+	for (int i = 0; i <= SYSCTLD_DIR_FILES_MAX; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "etc/sysctl.d/%05d.conf", i);
+		sandbox_write(name, "", 0644);
+	}
+	load();
+	cr_assert_not(conf->complete);
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
+	cr_assert_str_eq(diags.v[0].file, sandbox_path("etc/sysctl.d"));
+}
+
+Test(sysctld, files_others_can_write_are_warned_about)
+{
+	sandbox_write("etc/sysctl.d/10-a.conf", "net.core.somaxconn = 1\n", 0666);
+	load();
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_WARN), 1);
+	cr_assert(strstr(diags.v[0].msg, "everyone"), "%s", diags.v[0].msg);
+	expect_both("net.core.somaxconn", "1", "/etc/sysctl.d/10-a.conf", 1);
+}
+
+Test(sysctld, lookup_refuses_what_is_not_a_key)
+{
+	struct sysctld_value v;
+
+	load();
+	cr_assert_eq(sysctld_lookup(conf, "net/../kernel/x", SYSCTLD_SYSTEMD, &v), -EINVAL);
+	cr_assert_eq(sysctld_lookup(conf, "net.*.x", SYSCTLD_PROCPS, &v), -EINVAL);
+	cr_assert_eq(sysctld_lookup(conf, "", SYSCTLD_PROCPS, &v), -EINVAL);
+	cr_assert_eq(sysctld_lookup(conf, "net.core.somaxconn", SYSCTLD_PROCPS, &v), 0);
+	cr_assert_null(v.file);
+}
+
+Test(sysctld, missing_root_is_an_error)
+{
+	struct qt_ctx bad = ctx;
+
+	bad.root = "/nonexistent/qtune-root";
+	cr_assert_eq(sysctld_load(&bad, &conf, &diags), -ENOENT);
+	cr_assert_null(conf);
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
+}
+
+/* ---- persistence ---- */
+
+static const char header_text[] =
+	"# Written by qtune 0.1.0 from profile web (/etc/qtune/profiles/web.yaml)\n"
+	"# sha256 0123abcd\n"
+	"# Do not edit: qtune apply --persist rewrites this file.\n";
+
+static const struct sysctld_assign web[] = {
+	{ "net/core/somaxconn", "4096" },
+	{ "net.ipv4.ip_local_port_range", "1024\t65000" },
+};
+
+static int persist_web(const char *name)
+{
+	char *h = sysctld_header("0.1.0", "web", "/etc/qtune/profiles/web.yaml", "0123abcd");
+	int r = sysctld_persist(&ctx, name, h, web, 2, &diags);
+
+	free(h);
+	return r;
+}
+
+static const char web_content[] =
+	"# Written by qtune 0.1.0 from profile web (/etc/qtune/profiles/web.yaml)\n"
+	"# sha256 0123abcd\n"
+	"# Do not edit: qtune apply --persist rewrites this file.\n"
+	"net.core.somaxconn = 4096\n"
+	"net.ipv4.ip_local_port_range = 1024 65000\n";
+
+Test(sysctld, header_format)
+{
+	char *h = sysctld_header("0.1.0", "web", "/etc/qtune/profiles/web.yaml", "0123abcd");
+
+	cr_assert_str_eq(h, header_text);
+	free(h);
+}
+
+Test(sysctld, header_cannot_smuggle_an_assignment)
+{
+	char *h = sysctld_header("0.1.0", "we\nb", "/tmp/x\nkernel.core_pattern = |/bin/sh", "s");
+	char *out = NULL;
+	size_t len;
+
+	cr_assert_eq(strchr(h, '\n') - h, strcspn(h, "\n"));
+	cr_assert_eq(sysctld_render(h, web, 1, &out, &len, &diags), 0);
+	for (char *line = out; *line; line = strchr(line, '\n') + 1)
+		cr_assert(line[0] == '#' || strncmp(line, "net.core.somaxconn = 4096\n", 26) == 0,
+			  "unexpected line: %.40s", line);
+	free(out);
+	free(h);
+	cr_assert_eq(sysctld_render("# ok\nnot a comment\n", web, 1, &out, &len, &diags), -EINVAL);
+	cr_assert_null(out);
+}
+
+Test(sysctld, persist_writes_the_file_with_mode_0644)
+{
+	umask(077);
+	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
+
+	struct stat st;
+	expect_content("etc/sysctl.d/90-qtune-web.conf", web_content);
+	cr_assert_eq(stat(sandbox_path("etc/sysctl.d/90-qtune-web.conf"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0644, "mode %o", st.st_mode & 07777);
+	cr_assert_eq(stat(sandbox_path("etc/sysctl.d"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "created directory mode %o", st.st_mode & 07777);
+	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf", "a temporary file was left");
+	cr_assert_eq(diags.n, 0);
+
+	/* And the replay reads back what was written, lines after the header. */
+	load();
+	expect_both("net.core.somaxconn", "4096", "/etc/sysctl.d/90-qtune-web.conf", 4);
+	expect_both("net.ipv4.ip_local_port_range", "1024 65000", "/etc/sysctl.d/90-qtune-web.conf", 5);
+}
+
+Test(sysctld, persist_replaces_an_existing_file)
+{
+	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n", 0600);
+	sandbox_write("etc/sysctl.d/10-other.conf", "net.core.somaxconn = 2\n", 0644);
+	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
+	expect_content("etc/sysctl.d/90-qtune-web.conf", web_content);
+	expect_content("etc/sysctl.d/10-other.conf", "net.core.somaxconn = 2\n");
+	cr_assert_str_eq(listing("etc/sysctl.d"), "10-other.conf 90-qtune-web.conf");
+}
+
+Test(sysctld, persist_refuses_a_symlink_at_the_target)
+{
+	sandbox_write("etc/victim.conf", "precious\n", 0644);
+	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
+
+	cr_assert_eq(persist_web("90-qtune-web.conf"), -ELOOP);
+	expect_content("etc/victim.conf", "precious\n");
+	char target[64];
+	ssize_t n = readlink(sandbox_path("etc/sysctl.d/90-qtune-web.conf"), target, sizeof(target) - 1);
+	cr_assert_eq(n, 14);
+	target[n] = '\0';
+	cr_assert_str_eq(target, "../victim.conf");
+	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf");
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
+	cr_assert_str_eq(diags.v[0].file, sandbox_path("etc/sysctl.d/90-qtune-web.conf"));
+	cr_assert(strstr(diags.v[0].msg, "symlink"));
+}
+
+Test(sysctld, persist_refuses_a_symlinked_directory)
+{
+	mkdirs("elsewhere");
+	link_at("../elsewhere", "etc/sysctl.d");
+	cr_assert_eq(persist_web("90-qtune-web.conf"), -ELOOP);
+	cr_assert_str_eq(listing("elsewhere"), "");
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
+}
+
+Test(sysctld, persist_into_a_read_only_directory_keeps_the_old_file)
+{
+	const char *dir = sandbox_path("etc/sysctl.d");
+
+	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n", 0644);
+	cr_assert_eq(mount(dir, dir, NULL, MS_BIND, NULL), 0, "bind: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), 0,
+		     "remount ro: %s", strerror(errno));
+
+	cr_assert_eq(persist_web("90-qtune-web.conf"), -EROFS);
+	expect_content("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n");
+	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf");
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
+}
+
+Test(sysctld, persist_into_a_full_directory_keeps_the_old_file)
+{
+	const char *dir = sandbox_path("etc/sysctl.d");
+	char block[4096];
+	int fd;
+
+	mkdirs("etc/sysctl.d");
+	cr_assert_eq(mount("qtune-full", dir, "tmpfs", 0, "size=16k,mode=0755"), 0,
+		     "tmpfs: %s", strerror(errno));
+	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n", 0644);
+	fd = open(sandbox_path("etc/sysctl.d/filler"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	memset(block, 'f', sizeof(block));
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	cr_assert_eq(errno, ENOSPC);
+	close(fd);
+
+	cr_assert_eq(persist_web("90-qtune-web.conf"), -ENOSPC);
+	expect_content("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n");
+	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf filler",
+			 "a temporary file was left");
+}
+
+Test(sysctld, restore_puts_back_the_old_file)
+{
+	char *old = NULL;
+	size_t len = 0;
+
+	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "# mine\nnet.core.somaxconn = 1\n", 0644);
+	cr_assert_eq(sysctld_read_persisted(&ctx, "90-qtune-web.conf", &old, &len), 0);
+	cr_assert_eq(len, strlen("# mine\nnet.core.somaxconn = 1\n"));
+	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
+	expect_content("etc/sysctl.d/90-qtune-web.conf", web_content);
+
+	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", old, len, &diags), 0);
+	expect_content("etc/sysctl.d/90-qtune-web.conf", "# mine\nnet.core.somaxconn = 1\n");
+	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf");
+	free(old);
+}
+
+Test(sysctld, restore_removes_a_new_file)
+{
+	char *old = NULL;
+	size_t len;
+
+	cr_assert_eq(sysctld_read_persisted(&ctx, "90-qtune-web.conf", &old, &len), -ENOENT);
+	cr_assert_null(old);
+	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
+	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", NULL, 0, &diags), 0);
+	cr_assert_str_eq(listing("etc/sysctl.d"), "");
+	/* A second rollback has nothing left to do. */
+	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", NULL, 0, &diags), 0);
+	cr_assert_eq(diags.n, 0);
+}
+
+Test(sysctld, restore_refuses_to_remove_a_symlink)
+{
+	sandbox_write("etc/victim.conf", "precious\n", 0644);
+	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
+	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", NULL, 0, &diags), -ELOOP);
+	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", "x\n", 2, &diags), -ELOOP);
+	expect_content("etc/victim.conf", "precious\n");
+}
+
+Test(sysctld, read_persisted_never_follows_a_link)
+{
+	char *buf = NULL;
+	size_t len;
+
+	sandbox_write("etc/victim.conf", "precious\n", 0644);
+	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
+	cr_assert_eq(sysctld_read_persisted(&ctx, "90-qtune-web.conf", &buf, &len), -ELOOP);
+	cr_assert_null(buf);
+	cr_assert_eq(sysctld_read_persisted(&ctx, "../victim.conf", &buf, &len), -EINVAL);
+}
+
+Test(sysctld, persist_file_names_are_plain_conf_names)
+{
+	const char *bad[] = { "", "a/b.conf", "../x.conf", "x.txt", ".conf", ".hidden.conf",
+			      "x .conf", "x\n.conf", "conf" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(sysctld_check_name(bad[i], NULL), -EINVAL, "accepted \"%s\"", bad[i]);
+		cr_assert_eq(persist_web(bad[i]), -EINVAL, "persisted \"%s\"", bad[i]);
+	}
+	cr_assert_eq(sysctld_check_name("90-qtune-web.conf", NULL), 0);
+	cr_assert_eq(sysctld_check_name("99-my_tune@host+1.conf", NULL), 0);
+	struct stat st;
+	cr_assert_eq(stat(sandbox_path("etc/sysctl.d"), &st), -1, "nothing may be created");
+}
+
+Test(sysctld, persist_refuses_values_that_would_inject_lines)
+{
+	const struct sysctld_assign inject[] = {
+		{ "net.core.somaxconn", "1\nkernel.core_pattern = |/bin/sh" },
+	};
+	const struct sysctld_assign empty[] = { { "net.core.somaxconn", "  " } };
+	const struct sysctld_assign badkey[] = { { "net/../kernel/x", "1" } };
+	const struct sysctld_assign dash[] = { { "-net.core.somaxconn", "1" } };
+
+	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, inject, 1, &diags), -EINVAL);
+	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, empty, 1, &diags), -EINVAL);
+	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, badkey, 1, &diags), -EINVAL);
+	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, dash, 1, &diags), -EINVAL);
+	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", "not a comment\n", web, 1, &diags), -EINVAL);
+	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 5);
+	struct stat st;
+	cr_assert_neq(stat(sandbox_path("etc/sysctl.d/90-q.conf"), &st), 0);
+}
+
+Test(sysctld, slashed_key_with_a_dot_round_trips)
+{
+	const struct sysctld_assign vlan[] = { { "net/ipv4/conf/eth0.100/rp_filter", "2" } };
+
+	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, vlan, 1, &diags), 0);
+	expect_content("etc/sysctl.d/90-q.conf", "net/ipv4/conf/eth0.100/rp_filter = 2\n");
+	load();
+	expect_both("net/ipv4/conf/eth0.100/rp_filter", "2", "/etc/sysctl.d/90-q.conf", 1);
+}
