@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "audit.h"
 #include "cmd_common.h"
 #include "commands.h"
 #include "output.h"
@@ -35,21 +36,23 @@ static void persist_job_free(struct persist_job *j)
 	free(j->old);
 }
 
-/* The directory must be ours alone and writable as the kernel judges it. */
+/* The directory must be ours alone and writable as the kernel judges it.
+ * When it does not exist yet, the nearest directory above it that does
+ * is where it will be created, so that one is judged. */
 static int persist_dir_ok(struct qt_ctx *ctx)
 {
-	char *dir = util_rooted(ctx->root, SYSCTLD_ETC);
-	char *etc = util_rooted(ctx->root, "/etc");
-	const char *probe = access(dir, F_OK) == 0 ? dir : etc;
-	int r = trust_check_file(probe, QT_LEVEL_ERROR, &ctx->diags);
+	char *probe = util_rooted(ctx->root, SYSCTLD_ETC);
+	int r;
 
+	while (access(probe, F_OK) < 0 && strrchr(probe, '/') && strrchr(probe, '/') != probe)
+		*strrchr(probe, '/') = '\0';
+	r = trust_check_file(probe, QT_LEVEL_ERROR, &ctx->diags);
 	if (r == 0 && faccessat(AT_FDCWD, probe, W_OK, AT_EACCESS) < 0) {
 		r = -errno;
 		diags_error(&ctx->diags, "--persist: cannot write %s: %s (run as root)", probe,
 			    strerror(-r));
 	}
-	free(dir);
-	free(etc);
+	free(probe);
 	return r;
 }
 
@@ -61,7 +64,13 @@ static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 	char *header = NULL;
 	int r;
 
-	j->name = p->persist_file ? xstrdup(p->persist_file) : xasprintf("90-qtune-%s.conf", p->name);
+	/* The host's sysctl.d configures the initial namespace at boot: from
+	 * a container's namespace, persist only into that container's tree. */
+	if (ctx->netns_initial != 1 && !(ctx->root && *ctx->root)) {
+		diags_error(&ctx->diags, "--persist from a non-initial network namespace would make the host apply these values at boot; give --root with the container's root directory");
+		return -EPERM;
+	}
+	j->name = profile_persist_name(p);
 	if (sysctld_check_name(j->name, &why) < 0) {
 		diags_error(&ctx->diags, "%s: persist file name %s: %s", p->path, j->name, why);
 		r = -EINVAL;
@@ -96,7 +105,8 @@ out:
 }
 
 static void report(struct qt_ctx *ctx, const char *command, const char *profile,
-		   const struct plan *plan, const struct persist_job *job, bool changed)
+		   const struct plan *plan, const struct persist_job *job,
+		   const struct audit *audit, bool changed)
 {
 	struct jw w;
 
@@ -117,6 +127,8 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 			jw_kbool(&w, "changed", job->differs);
 			jw_object_end(&w);
 		}
+		if (audit)
+			audit_render_json(&w, audit);
 		output_json_diags(&w, &ctx->diags);
 		jw_object_end(&w);
 		return;
@@ -130,11 +142,30 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 			SYSCTLD_ETC, job->name);
 	if (job && job->name && ctx->dry_run && ctx->verbosity > 0)
 		fwrite(job->content, 1, job->len, ctx->out);
+	if (audit && (audit->findings.n || ctx->verbosity > 0)) {
+		fputc('\n', ctx->out);
+		audit_render_text(ctx, audit);
+		fputc('\n', ctx->out);
+	}
 	if (ctx->dry_run)
 		fprintf(ctx->out, "dry run: %zu change%s planned, nothing written\n",
 			plan ? plan->nchanges : 0, plan && plan->nchanges == 1 ? "" : "s");
 	else
 		fprintf(ctx->out, "%s: %s\n", command, changed ? "changed" : "nothing to change");
+}
+
+/* somaxconn before and after the plan (-1 when the plan leaves it alone):
+ * the listeners that called listen() under the old value keep it. */
+static void plan_somaxconn(const struct plan *plan, int64_t *before, int64_t *after)
+{
+	*before = *after = -1;
+	for (size_t i = 0; i < plan->n; i++) {
+		if (strcmp(plan->items[i].key, "net/core/somaxconn") != 0)
+			continue;
+		if (util_parse_i64(plan->items[i].current, before) < 0 ||
+		    util_parse_i64(plan->items[i].target, after) < 0)
+			*before = *after = -1;
+	}
 }
 
 /* Records the old values (and the old persisted file), then writes the
@@ -145,6 +176,7 @@ static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *
 				      const struct plan *plan, const struct persist_job *job)
 {
 	struct state *st = xcalloc(1, sizeof(*st));
+	struct state_snapshot previous = { 0 };
 	enum qt_level worst = QT_LEVEL_ERROR;
 	int r;
 
@@ -158,27 +190,32 @@ static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *
 		st->persist_file = xstrdup(job->name);
 		st->persist_had_old = job->old != NULL;
 	}
-	if (state_save(ctx, st, job->old, job->old_len, &ctx->diags) < 0)
+	if (state_snapshot_take(ctx, &previous, &ctx->diags) < 0 ||
+	    state_save(ctx, st, job->old, job->old_len, &ctx->diags) < 0)
 		goto out;
 	r = apply_execute(ctx, plan, &ctx->diags);
-	if (r < 0) {
-		worst = r == -ENOTRECOVERABLE ? QT_LEVEL_FATAL : QT_LEVEL_ERROR;
+	if (r == 0 && job->differs &&
+	    sysctld_replace(ctx, job->name, job->content, job->len, &ctx->diags) < 0) {
+		r = apply_revert(ctx, plan, &ctx->diags);
+		if (r == 0) {
+			diags_error(&ctx->diags, "nothing was changed: the running values were restored");
+			r = -EIO;
+		}
+	}
+	if (r == -ENOTRECOVERABLE) {
+		/* Keep this record: it is what rollback needs now. */
+		worst = QT_LEVEL_FATAL;
 		goto out;
 	}
-	if (job->differs) {
-		r = sysctld_replace(ctx, job->name, job->content, job->len, &ctx->diags);
-		if (r < 0) {
-			r = apply_revert(ctx, plan, &ctx->diags);
-			if (r < 0) {
-				worst = QT_LEVEL_FATAL;
-				goto out;
-			}
-			diags_error(&ctx->diags, "nothing was changed: the running values were restored");
-			goto out;
-		}
+	if (r < 0) {
+		/* Nothing changed, so the apply before this one is still the
+		 * last that did something: its record goes back. */
+		state_snapshot_put_back(ctx, &previous, &ctx->diags);
+		goto out;
 	}
 	worst = QT_LEVEL_OK;
 out:
+	state_snapshot_free(&previous);
 	state_free(st);
 	return worst;
 }
@@ -188,8 +225,11 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 	struct profile *p = NULL;
 	struct plan *plan = NULL;
 	struct persist_job job = { 0 };
+	struct audit audit = { 0 };
+	bool audited = false;
 	enum qt_level worst = QT_LEVEL_OK;
 	bool changed = false;
+	int64_t before, after;
 
 	if (cmd_load_profile(ctx, argv[1], ctx->dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
 		return QT_LEVEL_ERROR;
@@ -203,11 +243,26 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 	 * rollback still undoes the last apply that did something. */
 	if (!ctx->dry_run && changed)
 		worst = record_and_write(ctx, p, plan, &job);
+	/* Afterwards (or, for a dry run, as it would be): the listeners
+	 * against the new limits. Their findings inform; the apply stands. */
+	if (worst < QT_LEVEL_ERROR) {
+		size_t mark = ctx->diags.n;
+
+		plan_somaxconn(plan, &before, &after);
+		audited = audit_run(ctx, p, before, ctx->dry_run ? after : -1, &audit) == 0;
+		/* The values are in place: a listener audit that fails must not
+		 * turn the run into "nothing was changed". */
+		for (size_t i = mark; i < ctx->diags.n; i++)
+			if (ctx->diags.v[i].level >= QT_LEVEL_ERROR)
+				ctx->diags.v[i].level = QT_LEVEL_WARN;
+	}
 out:
 	if (worst < QT_LEVEL_ERROR)
-		report(ctx, "apply", p->path, plan, &job, !ctx->dry_run && changed);
+		report(ctx, "apply", p->path, plan, &job, audited ? &audit : NULL,
+		       !ctx->dry_run && changed);
 	else if (ctx->output == QT_OUT_JSON)
-		report(ctx, "apply", p ? p->path : argv[1], NULL, NULL, false);
+		report(ctx, "apply", p ? p->path : argv[1], NULL, NULL, NULL, false);
+	audit_free(&audit);
 	persist_job_free(&job);
 	plan_free(plan);
 	profile_free(p);
@@ -225,7 +280,7 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
 
 	r = state_load(ctx, &st, &old_persist, &old_persist_len, &ctx->diags);
 	if (r == -ENOENT) {
-		report(ctx, "rollback", NULL, NULL, NULL, false);
+		report(ctx, "rollback", NULL, NULL, NULL, NULL, false);
 		goto out;
 	}
 	if (r < 0) {
@@ -264,7 +319,7 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
 	}
 	if (state_clear(ctx, &ctx->diags) < 0)
 		diags_warn(&ctx->diags, "values restored, but the record could not be removed");
-	report(ctx, "rollback", st->profile, plan, NULL, plan->nchanges > 0 || st->persist_file);
+	report(ctx, "rollback", st->profile, plan, NULL, NULL, plan->nchanges > 0 || st->persist_file);
 out:
 	plan_free(plan);
 	free(old_persist);

@@ -1,13 +1,17 @@
 /* check: compare a profile with the running kernel and with what the next
  * boot applies; exit 1 on drift. */
 #include <stdlib.h>
+#include <string.h>
 
+#include "audit.h"
 #include "boot.h"
 #include "cmd_common.h"
 #include "commands.h"
 #include "keys.h"
 #include "output.h"
+#include "state.h"
 #include "sysctld.h"
+#include "util.h"
 
 /* Boot-time drift: differing keys are drift; keys where only
  * `sysctl --system` would miss the profile are warned about. */
@@ -29,12 +33,36 @@ static enum qt_level boot_level(struct qt_ctx *ctx, const struct boot_item *item
 	return worst;
 }
 
+/* The somaxconn the last apply in this namespace replaced, or -1: the
+ * listeners that still hold it are clamped until their services call
+ * listen() again, and check keeps saying so. Unreadable record: -1. */
+static int64_t somaxconn_before_last_apply(const struct qt_ctx *ctx)
+{
+	struct qt_diags quiet = { 0 };
+	struct state *st = NULL;
+	char *old_persist = NULL;
+	size_t len;
+	int64_t v = -1;
+
+	if (state_load(ctx, &st, &old_persist, &len, &quiet) == 0) {
+		for (size_t i = 0; i < st->n; i++)
+			if (strcmp(st->keys[i].key, "net/core/somaxconn") == 0 &&
+			    util_parse_i64(st->keys[i].old, &v) < 0)
+				v = -1;
+	}
+	state_free(st);
+	free(old_persist);
+	diags_free(&quiet);
+	return v;
+}
+
 enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 {
 	struct profile *p = NULL;
 	struct plan *plan = NULL;
 	struct sysctld_config *boot = NULL;
 	struct boot_item *items = NULL;
+	struct audit a = { 0 };
 	enum qt_level worst = QT_LEVEL_OK, b;
 	struct jw w;
 
@@ -43,7 +71,8 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 	cmd_warn_global_keys(ctx, p);
 	if (cmd_build_plan(ctx, p, &plan) < 0 ||
 	    sysctld_load(ctx, &boot, &ctx->diags) < 0 || !boot->complete ||
-	    boot_audit(boot, p, &items) < 0) {
+	    boot_audit(boot, p, &items) < 0 ||
+	    audit_run(ctx, p, somaxconn_before_last_apply(ctx), -1, &a) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}
@@ -52,6 +81,8 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 	b = boot_level(ctx, items, p->nentries);
 	if (b > worst)
 		worst = b;
+	if (audit_level(&a) > worst)
+		worst = audit_level(&a);
 
 	if (ctx->output == QT_OUT_JSON) {
 		jw_init(&w, ctx->out);
@@ -61,17 +92,22 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 		jw_kbool(&w, "compliant", worst < QT_LEVEL_DRIFT);
 		cmd_render_plan_json(&w, plan);
 		boot_render_json(&w, items, p->nentries);
+		audit_render_json(&w, &a);
 		output_json_diags(&w, &ctx->diags);
 		jw_object_end(&w);
 	} else if (ctx->verbosity >= 0 || worst >= QT_LEVEL_DRIFT) {
 		cmd_render_plan_text(ctx, plan, "check");
 		boot_render_text(ctx, items, p->nentries);
+		fputc('\n', ctx->out);
+		audit_render_text(ctx, &a);
 		fprintf(ctx->out, "\n%s: %s\n", p->path,
 			worst < QT_LEVEL_DRIFT ? "compliant"
 			: plan->nchanges ? "drift: the running kernel differs from the profile"
-			: "drift: the next boot would not apply the profile");
+			: b >= QT_LEVEL_DRIFT ? "drift: the next boot would not apply the profile"
+			: "drift: listeners do not meet the profile");
 	}
 out:
+	audit_free(&a);
 	free(items);
 	sysctld_config_free(boot);
 	plan_free(plan);

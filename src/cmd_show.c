@@ -164,7 +164,7 @@ static enum qt_level show_boot(struct qt_ctx *ctx)
 		jw_key(&w, "boot");
 		jw_array_begin(&w);
 	} else {
-		fprintf(ctx->out, "%-30s  %-12s  %s\n", "KEY", "AT BOOT", "SET BY (systemd-sysctl)");
+		fprintf(ctx->out, "%-30s  %-16s  %s\n", "KEY", "AT BOOT", "SET BY (systemd-sysctl)");
 	}
 	for (size_t i = 0; i < keys_count; i++) {
 		if (!keys_table[i].listen_queue || sysctld_resolve(c, keys_table[i].path, &res) < 0)
@@ -185,10 +185,10 @@ static enum qt_level show_boot(struct qt_ctx *ctx)
 			jw_object_end(&w);
 			continue;
 		}
-		fprintf(ctx->out, "%-30s  %-12s  %s\n", shown, sd->value ? sd->value : "(kernel default)",
+		fprintf(ctx->out, "%-30s  %-16s  %s\n", shown, sd->value ? sd->value : "(kernel default)",
 			sd->file ? src : "no sysctl.d file sets it");
 		if (res.disagree)
-			fprintf(ctx->out, "%-30s  %-12s  sysctl --system: %s\n", "", pr->value ? pr->value : "(unset)", psrc);
+			fprintf(ctx->out, "%-30s  %-16s  sysctl --system: %s\n", "", pr->value ? pr->value : "(unset)", psrc);
 	}
 	if (ctx->output == QT_OUT_JSON) {
 		jw_array_end(&w);

@@ -1516,17 +1516,6 @@ char *profile_persist_name(const struct profile *p)
 	return xasprintf("90-qtune-%s.conf", p->name);
 }
 
-int64_t profile_port_requirement(const struct profile *p, uint16_t port)
-{
-	for (size_t i = 0; i < p->nignore; i++)
-		if (p->ignore[i] == port)
-			return -1;
-	for (size_t i = 0; i < p->nports; i++)
-		if (p->ports[i].port == port)
-			return p->ports[i].backlog;
-	return p->has_min_backlog ? p->min_backlog : 0;
-}
-
 const struct profile_entry *profile_entry_for(const struct profile *p, const char *key)
 {
 	char path[KEY_PATH_MAX];

@@ -101,10 +101,6 @@ void profile_free(struct profile *p);
 /* persist.file, or the default 90-qtune-NAME.conf; malloc'd. */
 char *profile_persist_name(const struct profile *p);
 
-/* The requirement for a listener on port: its port's backlog, else
- * min_backlog, else 0 (no requirement). -1 when the port is ignored. */
-int64_t profile_port_requirement(const struct profile *p, uint16_t port);
-
 /* The entry for a key (dotted or slashed), or NULL. */
 const struct profile_entry *profile_entry_for(const struct profile *p, const char *key);
 

@@ -15,6 +15,27 @@
 
 #define STATE_MAGIC "qtune-state 1"
 
+/* One record per network namespace: an apply in a container's namespace
+ * must not be undone by a rollback in the host's, nor the reverse. The
+ * initial namespace keeps the plain names. */
+struct state_names {
+	char record[64];
+	char persist_old[64];
+};
+
+static void state_names(const struct qt_ctx *ctx, struct state_names *n)
+{
+	if (ctx->netns_initial == 1) {
+		snprintf(n->record, sizeof(n->record), "%s", STATE_FILE);
+		snprintf(n->persist_old, sizeof(n->persist_old), "%s", STATE_PERSIST_OLD);
+	} else {
+		snprintf(n->record, sizeof(n->record), "%s.netns-%llu", STATE_FILE,
+			 (unsigned long long)ctx->netns_inode);
+		snprintf(n->persist_old, sizeof(n->persist_old), "%s.netns-%llu", STATE_PERSIST_OLD,
+			 (unsigned long long)ctx->netns_inode);
+	}
+}
+
 /* A directory qtune writes into must not be writable by anybody but root
  * and us: otherwise someone could swap the record rollback trusts. */
 static int check_dir_trust(int dirfd, const char *shown, struct qt_diags *d)
@@ -139,8 +160,11 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
 {
 	char *buf = NULL;
 	size_t len = 0;
+	struct state_names names;
 	FILE *m;
 	int dirfd, r;
+
+	state_names(ctx, &names);
 
 	if (!field_ok(s->profile) || !field_ok(s->checksum) ||
 	    (s->persist_file && !field_ok(s->persist_file))) {
@@ -165,11 +189,11 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
 	fclose(m);
 	/* The old persisted file first: a state that names it must find it. */
 	if (r == 0 && s->persist_file && s->persist_had_old)
-		r = util_write_atomic(dirfd, STATE_PERSIST_OLD, old_persist, old_persist_len, 0600);
+		r = util_write_atomic(dirfd, names.persist_old, old_persist, old_persist_len, 0600);
 	if (r == 0)
-		r = util_write_atomic(dirfd, STATE_FILE, buf, len, 0600);
+		r = util_write_atomic(dirfd, names.record, buf, len, 0600);
 	if (r < 0)
-		diags_error(d, "%s/%s: cannot record the old values: %s", STATE_DIR, STATE_FILE,
+		diags_error(d, "%s/%s: cannot record the old values: %s", STATE_DIR, names.record,
 			    strerror(-r));
 	free(buf);
 	close(dirfd);
@@ -212,18 +236,20 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 {
 	struct state *s = NULL;
 	char *buf = NULL, *save = NULL, *line;
+	struct state_names names;
 	int dirfd = -1, r;
 	bool ended = false;
 
+	state_names(ctx, &names);
 	*old_persist = NULL;
 	*old_persist_len = 0;
 	r = state_dir_open(ctx, false, &dirfd, d);
 	if (r < 0)
 		return r;
-	r = util_read_file_at(dirfd, STATE_FILE, O_NOFOLLOW, STATE_MAX_BYTES, &buf, NULL);
+	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES, &buf, NULL);
 	if (r < 0) {
 		if (r != -ENOENT)
-			diags_error(d, "%s/%s: %s", STATE_DIR, STATE_FILE, strerror(-r));
+			diags_error(d, "%s/%s: %s", STATE_DIR, names.record, strerror(-r));
 		goto out;
 	}
 	line = strtok_r(buf, "\n", &save);
@@ -246,10 +272,10 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 		goto bad;
 	}
 	if (s->persist_file && s->persist_had_old) {
-		r = util_read_file_at(dirfd, STATE_PERSIST_OLD, O_NOFOLLOW, STATE_MAX_BYTES,
+		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_MAX_BYTES,
 				      old_persist, old_persist_len);
 		if (r < 0) {
-			diags_error(d, "%s/%s: %s", STATE_DIR, STATE_PERSIST_OLD, strerror(-r));
+			diags_error(d, "%s/%s: %s", STATE_DIR, names.persist_old, strerror(-r));
 			goto out;
 		}
 	}
@@ -257,7 +283,7 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	s = NULL;
 	goto out;
 bad:
-	diags_error(d, "%s/%s: the record is damaged; nothing was restored", STATE_DIR, STATE_FILE);
+	diags_error(d, "%s/%s: the record is damaged; nothing was restored", STATE_DIR, names.record);
 out:
 	state_free(s);
 	free(buf);
@@ -268,13 +294,15 @@ out:
 
 int state_clear(const struct qt_ctx *ctx, struct qt_diags *d)
 {
+	struct state_names names;
 	int dirfd, r;
 
+	state_names(ctx, &names);
 	r = state_dir_open(ctx, false, &dirfd, d);
 	if (r < 0)
 		return r;
-	r = unlinkat(dirfd, STATE_FILE, 0) < 0 && errno != ENOENT ? -errno : 0;
-	unlinkat(dirfd, STATE_PERSIST_OLD, 0);
+	r = unlinkat(dirfd, names.record, 0) < 0 && errno != ENOENT ? -errno : 0;
+	unlinkat(dirfd, names.persist_old, 0);
 	if (r == 0)
 		fsync(dirfd);
 	close(dirfd);
@@ -295,4 +323,64 @@ void state_free(struct state *s)
 	free(s->checksum);
 	free(s->persist_file);
 	free(s);
+}
+
+int state_snapshot_take(const struct qt_ctx *ctx, struct state_snapshot *snap,
+			struct qt_diags *d)
+{
+	struct state_names names;
+	int dirfd, r;
+
+	memset(snap, 0, sizeof(*snap));
+	state_names(ctx, &names);
+	r = state_dir_open(ctx, true, &dirfd, d);
+	if (r < 0)
+		return r;
+	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES,
+			      &snap->record, &snap->record_len);
+	if (r == 0 || r == -ENOENT)
+		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_MAX_BYTES,
+				      &snap->persist_old, &snap->persist_old_len);
+	if (r == -ENOENT)
+		r = 0;
+	if (r < 0)
+		diags_error(d, "%s: cannot read the previous record: %s", STATE_DIR, strerror(-r));
+	close(dirfd);
+	return r;
+}
+
+/* Writes bytes back, or removes the file when there were none. */
+static int put_back(int dirfd, const char *name, const char *bytes, size_t len)
+{
+	if (bytes)
+		return util_write_atomic(dirfd, name, bytes, len, 0600);
+	return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int state_snapshot_put_back(const struct qt_ctx *ctx, const struct state_snapshot *snap,
+			    struct qt_diags *d)
+{
+	struct state_names names;
+	int dirfd, r;
+
+	state_names(ctx, &names);
+	r = state_dir_open(ctx, false, &dirfd, d);
+	if (r < 0)
+		return r;
+	r = put_back(dirfd, names.persist_old, snap->persist_old, snap->persist_old_len);
+	if (r == 0)
+		r = put_back(dirfd, names.record, snap->record, snap->record_len);
+	if (r == 0)
+		fsync(dirfd);
+	else
+		diags_error(d, "%s: cannot put back the previous record: %s", STATE_DIR, strerror(-r));
+	close(dirfd);
+	return r;
+}
+
+void state_snapshot_free(struct state_snapshot *snap)
+{
+	free(snap->record);
+	free(snap->persist_old);
+	snap->record = snap->persist_old = NULL;
 }

@@ -1,5 +1,6 @@
 /* state: what an apply is about to change, recorded in the state directory
- * (ROOT/var/lib/qtune) before anything changes, so that `rollback` can put
+ * (ROOT/var/lib/qtune, one record per network namespace) before anything
+ * changes, so that `rollback` can put
  * it back; and the lock (ROOT/run/qtune.lock) that serialises apply and
  * rollback. The state file is replaced atomically: it is either the old
  * record or the new one, never half of either. */
@@ -52,5 +53,18 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 /* Removes the record after a rollback; a second rollback has nothing to do. */
 int state_clear(const struct qt_ctx *ctx, struct qt_diags *d);
 void state_free(struct state *s);
+
+/* The record as it was before an apply, bytes and all, so that an apply
+ * that fails and restores the running values can also put back the record
+ * of the apply before it: rollback then still undoes that one. */
+struct state_snapshot {
+	char *record, *persist_old;     /* NULL: the file did not exist */
+	size_t record_len, persist_old_len;
+};
+int state_snapshot_take(const struct qt_ctx *ctx, struct state_snapshot *snap,
+			struct qt_diags *d);
+int state_snapshot_put_back(const struct qt_ctx *ctx, const struct state_snapshot *snap,
+			    struct qt_diags *d);
+void state_snapshot_free(struct state_snapshot *snap);
 
 #endif

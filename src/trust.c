@@ -44,8 +44,11 @@ int trust_check_file(const char *path, enum qt_level level, struct qt_diags *d)
 	struct stat st;
 	int r = 0;
 
-	if (!realpath(path, real))
-		return -errno;
+	if (!realpath(path, real)) {
+		r = -errno;
+		diags_add(d, level, NULL, 0, 0, "%s: %s", path, strerror(-r));
+		return r;
+	}
 	/* The file, then each directory up to "/". */
 	for (;;) {
 		if (stat(real, &st) < 0)

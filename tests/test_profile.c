@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "profile.h"
 #include "sha256.h"
 #include "sysctl.h"
@@ -658,16 +659,28 @@ Test(profile, values_and_key_forms)
 	profile_free(p);
 }
 
+/* The requirement a listener on port must meet, as check and apply judge it. */
+static int64_t req(const struct profile *p, uint16_t port)
+{
+	struct finding_limits lim = { 0 };
+	struct finding_port *ports;
+
+	audit_limits_from_profile(p, &lim, &ports);
+	int64_t r = findings_port_requirement(&lim, port);
+	free(ports);
+	return r;
+}
+
 Test(profile, port_requirement)
 {
 	struct profile *p = expect_load(fixture("full.yaml"));
 
-	cr_assert_eq(profile_port_requirement(p, 80), 4096);
-	cr_assert_eq(profile_port_requirement(p, 443), 2048);
-	cr_assert_eq(profile_port_requirement(p, 22), -1);
-	cr_assert_eq(profile_port_requirement(p, 8080), 511);
+	cr_assert_eq(req(p, 80), 4096);
+	cr_assert_eq(req(p, 443), 2048);
+	cr_assert_eq(req(p, 22), -1);
+	cr_assert_eq(req(p, 8080), 511);
 	p->has_min_backlog = false;
-	cr_assert_eq(profile_port_requirement(p, 8080), 0);
+	cr_assert_eq(req(p, 8080), 0);
 	profile_free(p);
 }
 
@@ -714,12 +727,12 @@ Test(profile, includes_override_in_order)
 	 * ignores 25, which first required; top adds 8080. */
 	cr_assert_eq(p->min_backlog, 20);
 	cr_assert_str_eq(p->min_backlog_file, second);
-	cr_assert_eq(profile_port_requirement(p, 80), 200);
-	cr_assert_eq(profile_port_requirement(p, 443), 300);
-	cr_assert_eq(profile_port_requirement(p, 8080), 64);
-	cr_assert_eq(profile_port_requirement(p, 25), -1);
-	cr_assert_eq(profile_port_requirement(p, 22), -1);
-	cr_assert_eq(profile_port_requirement(p, 9999), 20);
+	cr_assert_eq(req(p, 80), 200);
+	cr_assert_eq(req(p, 443), 300);
+	cr_assert_eq(req(p, 8080), 64);
+	cr_assert_eq(req(p, 25), -1);
+	cr_assert_eq(req(p, 22), -1);
+	cr_assert_eq(req(p, 9999), 20);
 	cr_assert_eq(p->nports, 3);
 	cr_assert_eq(p->ports[0].port, 80);     /* first assignment keeps its place */
 	cr_assert_str_eq(p->ports[0].file, second);
@@ -938,9 +951,9 @@ Test(profile, shipped_profiles_load)
 	cr_assert_eq(entry(p, "net.ipv4.tcp_max_syn_backlog")->want.min, 8192);
 	cr_assert_str_eq(entry(p, "net.ipv4.tcp_syncookies")->want.value, "1");
 	cr_assert_str_eq(entry(p, "net.ipv4.tcp_abort_on_overflow")->want.value, "0");
-	cr_assert_eq(profile_port_requirement(p, 443), 4096);
-	cr_assert_eq(profile_port_requirement(p, 80), 4096);
-	cr_assert_eq(profile_port_requirement(p, 8080), 511);
+	cr_assert_eq(req(p, 443), 4096);
+	cr_assert_eq(req(p, 80), 4096);
+	cr_assert_eq(req(p, 8080), 511);
 	cr_assert_eq(p->nfiles, 2);             /* web and base */
 	profile_free(p);
 }

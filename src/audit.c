@@ -1,0 +1,75 @@
+/* audit: listeners + requirements → findings, for three commands. */
+#include "audit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "listeners_report.h"
+#include "util.h"
+
+void audit_limits_from_profile(const struct profile *p, struct finding_limits *lim,
+			       struct finding_port **ports)
+{
+	*ports = NULL;
+	if (!p)
+		return;
+	lim->has_min_backlog = p->has_min_backlog;
+	lim->min_backlog = p->min_backlog;
+	*ports = xcalloc(p->nports, sizeof(**ports));
+	for (size_t i = 0; i < p->nports; i++) {
+		(*ports)[i].port = p->ports[i].port;
+		(*ports)[i].backlog = p->ports[i].backlog;
+	}
+	lim->ports = *ports;
+	lim->nports = p->nports;
+	lim->ignore = p->ignore;
+	lim->nignore = p->nignore;
+}
+
+int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
+	      int64_t somaxconn_after, struct audit *a)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	r = listeners_dump(ctx, &a->set, &ctx->diags);
+	if (r < 0)
+		return r;
+	listeners_attribute(ctx, &a->set, &ctx->diags);
+	listeners_kernel_read(ctx, &a->kernel, &ctx->diags);
+	audit_limits_from_profile(p, &a->limits, &a->ports);
+	a->limits.somaxconn_after = somaxconn_after >= 0 ? somaxconn_after
+				    : a->kernel.have_somaxconn ? a->kernel.somaxconn : 0;
+	a->limits.somaxconn_before = somaxconn_before >= 0 ? somaxconn_before
+				     : a->kernel.have_somaxconn ? a->kernel.somaxconn : 0;
+	findings_build(&a->set, &a->limits, &a->findings);
+	return 0;
+}
+
+enum qt_level audit_level(const struct audit *a)
+{
+	enum qt_level worst = QT_LEVEL_OK;
+
+	for (size_t i = 0; i < a->findings.n; i++)
+		if (a->findings.v[i].level > worst)
+			worst = a->findings.v[i].level;
+	return worst;
+}
+
+void audit_render_text(const struct qt_ctx *ctx, const struct audit *a)
+{
+	listeners_render_text(ctx, ctx->out, &a->set, &a->kernel, &a->findings);
+}
+
+void audit_render_json(struct jw *w, const struct audit *a)
+{
+	listeners_render_json(w, &a->set, &a->kernel, &a->findings);
+}
+
+void audit_free(struct audit *a)
+{
+	findings_free(&a->findings);
+	listener_set_free(&a->set);
+	free(a->ports);
+	a->ports = NULL;
+}

@@ -1,0 +1,44 @@
+/* audit: the listener audit that listeners, check and apply share — dump
+ * the listeners, find their owners, judge them against a profile's
+ * requirements and the somaxconn in force before and after a change, and
+ * render the result. The judging itself is findings.c; this module only
+ * gathers the inputs and owns the results. */
+#ifndef QTUNE_AUDIT_H
+#define QTUNE_AUDIT_H
+
+#include "ctx.h"
+#include "findings.h"
+#include "listeners.h"
+#include "output.h"
+#include "profile.h"
+
+struct audit {
+	struct listener_set set;
+	struct listeners_kernel kernel;
+	struct findings findings;
+	struct finding_port *ports;    /* storage behind limits.ports */
+	struct finding_limits limits;
+};
+
+/* The profile's listener requirements as plain limits (p may be NULL).
+ * ports receives storage the caller frees. */
+void audit_limits_from_profile(const struct profile *p, struct finding_limits *lim,
+			       struct finding_port **ports);
+
+/* Dumps, attributes and judges. somaxconn_before is the value in force
+ * when the listeners called listen(), somaxconn_after the one in force now
+ * (or, for a dry run, the one an apply would set); < 0 means the running
+ * value. 0 or -errno (dump failed: an error). */
+int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
+	      int64_t somaxconn_after, struct audit *a);
+
+/* QT_LEVEL_DRIFT when any finding was made, else QT_LEVEL_OK. */
+enum qt_level audit_level(const struct audit *a);
+
+/* The table and findings (text), or the listener members (JSON). */
+void audit_render_text(const struct qt_ctx *ctx, const struct audit *a);
+void audit_render_json(struct jw *w, const struct audit *a);
+
+void audit_free(struct audit *a);
+
+#endif
