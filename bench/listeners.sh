@@ -9,9 +9,7 @@
 #   BUILD=build bench/listeners.sh        (what `make bench` runs)
 #
 # Environment: BUILD (build), CC (cc), RUNS (7), LISTENERS (10000),
-# CONNECTIONS (20000), QTUNE ($BUILD/qtune). When $QTUNE has no `listeners`
-# command yet, bench/listeners-driver.c is linked against $BUILD/libqtune.a
-# and timed instead: the same code main() will call.
+# CONNECTIONS (20000), QTUNE ($BUILD/qtune).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -50,22 +48,12 @@ $CC $CFLAGS_BENCH -o "$B/mklisteners" bench/mklisteners.c
 # shellcheck disable=SC2086
 $CC $CFLAGS_BENCH -o "$B/timeit" bench/timeit.c
 
-if [ -x "$QTUNE" ] && "$QTUNE" listeners 2>/dev/null | head -n 1 | grep -q '^Local Address'; then
-	Q_TEXT="$QTUNE listeners"
-	Q_JSON="$QTUNE --output json listeners"
-else
-	if ! nm "$BUILD/libqtune.a" 2>/dev/null | grep -q ' T cmd_listeners$'; then
-		echo "listeners.sh: $QTUNE has no listeners command and $BUILD/libqtune.a" \
-		     "no cmd_listeners: build first (make)" >&2
-		exit 2
-	fi
-	# shellcheck disable=SC2046,SC2086
-	$CC $CFLAGS_BENCH -Isrc -DQTUNE_VERSION='"bench"' -o "$B/listeners-driver" \
-		bench/listeners-driver.c "$BUILD/libqtune.a" $(pkg-config --libs yaml-0.1 libcap)
-	Q_TEXT="$B/listeners-driver"
-	Q_JSON="$B/listeners-driver --json"
-	echo "($QTUNE has no listeners command yet: timing bench/listeners-driver.c)"
+if ! [ -x "$QTUNE" ]; then
+	echo "listeners.sh: $QTUNE not found: build first (make)" >&2
+	exit 2
 fi
+Q_TEXT="$QTUNE listeners"
+Q_JSON="$QTUNE --output json listeners"
 export Q_TEXT Q_JSON B RUNS LISTENERS
 
 echo "kernel $(uname -r), $(nproc) CPUs; $LISTENERS listeners, $CONNECTIONS connections, $RUNS runs each"

@@ -73,3 +73,58 @@ void audit_free(struct audit *a)
 	free(a->ports);
 	a->ports = NULL;
 }
+
+int audit_relisten(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
+		   enum relisten_mode mode, struct relisten_run *run)
+{
+	struct relisten_target *t = NULL;
+	size_t n = 0;
+	int r;
+
+	memset(run, 0, sizeof(*run));
+	relisten_plan(&a->set, &a->findings, mode, a->limits.somaxconn_after, &t, &n);
+	r = relisten_execute(ctx, &a->set, t, n, ctx->dry_run, &run->results, &ctx->diags);
+	free(t);
+	if (r < 0)
+		return r;
+	run->ran = true;
+	if (run->results.nfailed)
+		diags_warn(&ctx->diags, "%zu listener%s not raised: see the restart advice",
+			   run->results.nfailed, run->results.nfailed == 1 ? "" : "s");
+	if (!ctx->dry_run && run->results.nraised) {
+		int64_t before = a->limits.somaxconn_before;
+
+		run->made_on = *a;
+		run->moved = true;
+		r = audit_run(ctx, p, before, -1, a);
+	}
+	return r;
+}
+
+static const struct listener_set *results_set(const struct relisten_run *run,
+					      const struct audit *a)
+{
+	return run->moved ? &run->made_on.set : &a->set;
+}
+
+void audit_relisten_render_text(const struct qt_ctx *ctx, const struct relisten_run *run,
+				const struct audit *a)
+{
+	if (run->ran)
+		relisten_render_text(ctx, ctx->out, results_set(run, a), &run->results);
+}
+
+void audit_relisten_render_json(struct jw *w, const struct relisten_run *run,
+				const struct audit *a)
+{
+	if (run->ran)
+		relisten_render_json(w, results_set(run, a), &run->results);
+}
+
+void relisten_run_free(struct relisten_run *run)
+{
+	relisten_results_free(&run->results);
+	if (run->moved)
+		audit_free(&run->made_on);
+	run->moved = false;
+}

@@ -106,7 +106,7 @@ out:
 
 static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 		   const struct plan *plan, const struct persist_job *job,
-		   const struct audit *audit, bool changed)
+		   const struct audit *audit, const struct relisten_run *run, bool changed)
 {
 	struct jw w;
 
@@ -129,6 +129,8 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 		}
 		if (audit)
 			audit_render_json(&w, audit);
+		if (run && audit)
+			audit_relisten_render_json(&w, run, audit);
 		output_json_diags(&w, &ctx->diags);
 		jw_object_end(&w);
 		return;
@@ -142,6 +144,10 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 			SYSCTLD_ETC, job->name);
 	if (job && job->name && ctx->dry_run && ctx->verbosity > 0)
 		fwrite(job->content, 1, job->len, ctx->out);
+	if (run && run->ran && audit) {
+		fputc('\n', ctx->out);
+		audit_relisten_render_text(ctx, run, audit);
+	}
 	if (audit && (audit->findings.n || ctx->verbosity > 0)) {
 		fputc('\n', ctx->out);
 		audit_render_text(ctx, audit);
@@ -226,6 +232,7 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 	struct plan *plan = NULL;
 	struct persist_job job = { 0 };
 	struct audit audit = { 0 };
+	struct relisten_run run = { 0 };
 	bool audited = false;
 	enum qt_level worst = QT_LEVEL_OK;
 	bool changed = false;
@@ -250,6 +257,9 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 
 		plan_somaxconn(plan, &before, &after);
 		audited = audit_run(ctx, p, before, ctx->dry_run ? after : -1, &audit) == 0;
+		if (audited && ctx->relisten)
+			audit_relisten(ctx, p, &audit, ctx->relisten_all ? RELISTEN_ALL : RELISTEN_CLAMPED,
+				       &run);
 		/* The values are in place: a listener audit that fails must not
 		 * turn the run into "nothing was changed". */
 		for (size_t i = mark; i < ctx->diags.n; i++)
@@ -258,10 +268,11 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 	}
 out:
 	if (worst < QT_LEVEL_ERROR)
-		report(ctx, "apply", p->path, plan, &job, audited ? &audit : NULL,
-		       !ctx->dry_run && changed);
+		report(ctx, "apply", p->path, plan, &job, audited ? &audit : NULL, &run,
+		       !ctx->dry_run && (changed || run.results.nraised));
 	else if (ctx->output == QT_OUT_JSON)
-		report(ctx, "apply", p ? p->path : argv[1], NULL, NULL, NULL, false);
+		report(ctx, "apply", p ? p->path : argv[1], NULL, NULL, NULL, NULL, false);
+	relisten_run_free(&run);
 	audit_free(&audit);
 	persist_job_free(&job);
 	plan_free(plan);
@@ -280,7 +291,7 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
 
 	r = state_load(ctx, &st, &old_persist, &old_persist_len, &ctx->diags);
 	if (r == -ENOENT) {
-		report(ctx, "rollback", NULL, NULL, NULL, NULL, false);
+		report(ctx, "rollback", NULL, NULL, NULL, NULL, NULL, false);
 		goto out;
 	}
 	if (r < 0) {
@@ -319,7 +330,7 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
 	}
 	if (state_clear(ctx, &ctx->diags) < 0)
 		diags_warn(&ctx->diags, "values restored, but the record could not be removed");
-	report(ctx, "rollback", st->profile, plan, NULL, NULL, plan->nchanges > 0 || st->persist_file);
+	report(ctx, "rollback", st->profile, plan, NULL, NULL, NULL, plan->nchanges > 0 || st->persist_file);
 out:
 	plan_free(plan);
 	free(old_persist);

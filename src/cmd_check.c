@@ -1,7 +1,6 @@
 /* check: compare a profile with the running kernel and with what the next
  * boot applies; exit 1 on drift. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "audit.h"
 #include "boot.h"
@@ -11,7 +10,6 @@
 #include "output.h"
 #include "state.h"
 #include "sysctld.h"
-#include "util.h"
 
 /* Boot-time drift: differing keys are drift; keys where only
  * `sysctl --system` would miss the profile are warned about. */
@@ -33,29 +31,6 @@ static enum qt_level boot_level(struct qt_ctx *ctx, const struct boot_item *item
 	return worst;
 }
 
-/* The somaxconn the last apply in this namespace replaced, or -1: the
- * listeners that still hold it are clamped until their services call
- * listen() again, and check keeps saying so. Unreadable record: -1. */
-static int64_t somaxconn_before_last_apply(const struct qt_ctx *ctx)
-{
-	struct qt_diags quiet = { 0 };
-	struct state *st = NULL;
-	char *old_persist = NULL;
-	size_t len;
-	int64_t v = -1;
-
-	if (state_load(ctx, &st, &old_persist, &len, &quiet) == 0) {
-		for (size_t i = 0; i < st->n; i++)
-			if (strcmp(st->keys[i].key, "net/core/somaxconn") == 0 &&
-			    util_parse_i64(st->keys[i].old, &v) < 0)
-				v = -1;
-	}
-	state_free(st);
-	free(old_persist);
-	diags_free(&quiet);
-	return v;
-}
-
 enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 {
 	struct profile *p = NULL;
@@ -72,7 +47,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 	if (cmd_build_plan(ctx, p, &plan) < 0 ||
 	    sysctld_load(ctx, &boot, &ctx->diags) < 0 || !boot->complete ||
 	    boot_audit(boot, p, &items) < 0 ||
-	    audit_run(ctx, p, somaxconn_before_last_apply(ctx), -1, &a) < 0) {
+	    audit_run(ctx, p, state_replaced_value(ctx, "net/core/somaxconn"), -1, &a) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}

@@ -16,6 +16,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv);
 enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv);
 enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv);
 enum qt_level cmd_listeners(struct qt_ctx *ctx, int argc, char **argv);
+enum qt_level cmd_relisten(struct qt_ctx *ctx, int argc, char **argv);
 enum qt_level cmd_profiles(struct qt_ctx *ctx, int argc, char **argv);
 
 #endif

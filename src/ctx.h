@@ -30,6 +30,8 @@ struct qt_ctx {
 	bool persist;
 	bool allow_global;
 	bool boot;              /* show --boot: the values the next boot applies */
+	bool relisten;          /* apply --relisten, and the relisten command */
+	bool relisten_all;      /* below-min listeners too, not only clamped ones */
 	uint64_t netns_inode;   /* the target namespace's identity */
 	int netns_initial;      /* 1 initial, 0 not, -1 could not tell */
 	char kernel_release[65];

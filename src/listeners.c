@@ -241,6 +241,7 @@ struct ino_ix {
 
 struct link_pair {
 	uint32_t listener, owner;
+	int fd;
 };
 
 struct scan {
@@ -415,7 +416,7 @@ static uint32_t owner_new(struct scan *s, pid_t pid)
 	return (uint32_t)set->nowners++;
 }
 
-static void pair_add(struct scan *s, uint32_t listener, uint32_t owner)
+static void pair_add(struct scan *s, uint32_t listener, uint32_t owner, int fd)
 {
 	if (s->last_owner[listener] == owner)
 		return;       /* the same socket on several fds of one process */
@@ -424,7 +425,7 @@ static void pair_add(struct scan *s, uint32_t listener, uint32_t owner)
 		s->cappairs = s->cappairs ? s->cappairs * 2 : 64;
 		s->pairs = xreallocarray(s->pairs, s->cappairs, sizeof(*s->pairs));
 	}
-	s->pairs[s->npairs++] = (struct link_pair){ listener, owner };
+	s->pairs[s->npairs++] = (struct link_pair){ listener, owner, fd };
 }
 
 static bool gone(int err)
@@ -454,6 +455,7 @@ static int scan_fds(struct scan *s, int piddir, pid_t pid, uint32_t *owner)
 			struct dirent64 *e = (struct dirent64 *)(s->dents + off);
 			char lnk[32];
 			uint64_t ino;
+			int64_t fdnum;
 			ssize_t ll;
 
 			off += e->d_reclen;
@@ -475,7 +477,9 @@ static int scan_fds(struct scan *s, int piddir, pid_t pid, uint32_t *owner)
 				continue;
 			if (*owner == UINT32_MAX)
 				*owner = owner_new(s, pid);
-			pair_add(s, hit->ix, *owner);
+			if (util_parse_i64(e->d_name, &fdnum) < 0 || fdnum < 0 || fdnum > INT32_MAX)
+				fdnum = -1;
+			pair_add(s, hit->ix, *owner, (int)fdnum);
 		}
 	}
 out:
@@ -555,12 +559,15 @@ static void links_build(struct scan *s)
 		s->last_owner[i] = 0;       /* now: links filled so far */
 	}
 	set->links = xcalloc(total, sizeof(*set->links));
+	set->link_fds = xcalloc(total, sizeof(*set->link_fds));
 	set->nlinks = total;
 	for (size_t k = 0; k < s->npairs; k++) {
 		uint32_t li = s->pairs[k].listener;
 		struct listener *l = &set->v[li];
-		if (s->last_owner[li] < l->nowners)
+		if (s->last_owner[li] < l->nowners) {
+			set->link_fds[l->owner_off + s->last_owner[li]] = s->pairs[k].fd;
 			set->links[l->owner_off + s->last_owner[li]++] = s->pairs[k].owner;
+		}
 	}
 }
 
@@ -568,8 +575,10 @@ static void attribution_reset(struct listener_set *set)
 {
 	free(set->owners);
 	free(set->links);
+	free(set->link_fds);
 	set->owners = NULL;
 	set->links = NULL;
+	set->link_fds = NULL;
 	set->nowners = set->nlinks = 0;
 	set->pids_scanned = set->pids_other_netns = set->pids_denied = 0;
 	for (size_t i = 0; i < set->n; i++) {
@@ -670,6 +679,11 @@ const struct listener_owner *listener_owner_at(const struct listener_set *set,
 	return &set->owners[set->links[l->owner_off + k]];
 }
 
+int listener_owner_fd(const struct listener_set *set, const struct listener *l, size_t k)
+{
+	return set->link_fds ? set->link_fds[l->owner_off + k] : -1;
+}
+
 void listener_set_free(struct listener_set *set)
 {
 	if (!set)
@@ -677,6 +691,7 @@ void listener_set_free(struct listener_set *set)
 	free(set->v);
 	free(set->owners);
 	free(set->links);
+	free(set->link_fds);
 	memset(set, 0, sizeof(*set));
 }
 

@@ -63,6 +63,8 @@ struct listener_set {
 	struct listener_owner *owners;   /* one per owning process */
 	size_t nowners;
 	uint32_t *links;                 /* owners of v[i]: links[v[i].owner_off ..+ v[i].nowners] */
+	int *link_fds;                   /* parallel to links: an fd number in that owner that
+					  * referred to the socket when scanned (relisten) */
 	size_t nlinks;
 	/* What the scan saw, for -v and for tests. */
 	unsigned pids_scanned, pids_other_netns, pids_denied;
@@ -83,6 +85,11 @@ int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, stru
 /* The kth owner of l (k < l->nowners). */
 const struct listener_owner *listener_owner_at(const struct listener_set *set,
 					       const struct listener *l, size_t k);
+
+/* An fd number in the kth owner of l that referred to the socket when the
+ * owners were scanned; -1 when unknown. It may have been closed or reused
+ * since: whoever uses it checks the socket's inode first. */
+int listener_owner_fd(const struct listener_set *set, const struct listener *l, size_t k);
 
 void listener_set_free(struct listener_set *set);
 

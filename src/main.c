@@ -31,6 +31,7 @@ enum {
 	OPT_CMD_APPLY = 1 << 0,
 	OPT_CMD_ROLLBACK = 1 << 1,
 	OPT_CMD_SHOW = 1 << 2,
+	OPT_CMD_RELISTEN = 1 << 3,
 };
 
 struct command {
@@ -47,7 +48,9 @@ static const struct command commands[] = {
 	{ "show", cmd_show, 0, CAPS_READ, OPT_CMD_SHOW, 0, 0, "show [--boot]" },
 	{ "check", cmd_check, 0, CAPS_OWNERS, 0, 1, 1, "check PROFILE" },
 	{ "apply", cmd_apply, NEEDS_LOCK, CAPS_OWNERS | CAPS_WRITE_NET, OPT_CMD_APPLY, 1, 1,
-	  "apply [--dry-run] [--persist] [--allow-global] PROFILE" },
+	  "apply [--dry-run] [--persist] [--allow-global] [--relisten[=clamped|all]] PROFILE" },
+	{ "relisten", cmd_relisten, 0, CAPS_OWNERS, OPT_CMD_RELISTEN, 0, 1,
+	  "relisten [--dry-run] [--all] [PROFILE]" },
 	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, 0, 0, 1, "listeners [PROFILE]" },
 	{ "rollback", cmd_rollback, NEEDS_LOCK, CAPS_WRITE_NET, OPT_CMD_ROLLBACK, 0, 0,
 	  "rollback [--allow-global]" },
@@ -80,7 +83,7 @@ struct options {
 };
 
 enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ROOT, O_VERSION, O_HELP, O_DRY_RUN,
-       O_PERSIST, O_ALLOW_GLOBAL, O_BOOT };
+       O_PERSIST, O_ALLOW_GLOBAL, O_BOOT, O_RELISTEN, O_ALL };
 
 static const struct option long_options[] = {
 	{ "output", required_argument, NULL, O_OUTPUT },
@@ -95,6 +98,8 @@ static const struct option long_options[] = {
 	{ "persist", no_argument, NULL, O_PERSIST },
 	{ "allow-global", no_argument, NULL, O_ALLOW_GLOBAL },
 	{ "boot", no_argument, NULL, O_BOOT },
+	{ "relisten", optional_argument, NULL, O_RELISTEN },
+	{ "all", no_argument, NULL, O_ALL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -131,7 +136,21 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 		case 'v': ctx->verbosity = ctx->verbosity < 0 ? 1 : ctx->verbosity + 1; break;
 		case O_VERSION: printf("qtune %s\n", QTUNE_VERSION_STRING); return 1;
 		case O_HELP: usage(stdout); return 1;
-		case O_DRY_RUN: ctx->dry_run = true; cmd_option(o, OPT_CMD_APPLY, "--dry-run"); break;
+		case O_DRY_RUN:
+			ctx->dry_run = true;
+			cmd_option(o, OPT_CMD_APPLY | OPT_CMD_RELISTEN, "--dry-run");
+			break;
+		case O_RELISTEN:
+			ctx->relisten = true;
+			if (optarg && strcmp(optarg, "all") == 0) {
+				ctx->relisten_all = true;
+			} else if (optarg && strcmp(optarg, "clamped") != 0) {
+				fprintf(stderr, "qtune: --relisten=%s: expected clamped or all\n", optarg);
+				return -1;
+			}
+			cmd_option(o, OPT_CMD_APPLY, "--relisten");
+			break;
+		case O_ALL: ctx->relisten_all = true; cmd_option(o, OPT_CMD_RELISTEN, "--all"); break;
 		case O_PERSIST: ctx->persist = true; cmd_option(o, OPT_CMD_APPLY, "--persist"); break;
 		case O_ALLOW_GLOBAL:
 			ctx->allow_global = true;

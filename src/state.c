@@ -109,7 +109,8 @@ int state_lock(const struct qt_ctx *ctx, int *lockfd, struct qt_diags *d)
 	r = fd < 0 ? -errno : 0;
 	close(dirfd);
 	if (r < 0) {
-		diags_error(d, "%s/%s: cannot open the lock: %s", LOCK_DIR, LOCK_FILE, strerror(-r));
+		diags_error(d, "%s/%s: cannot open the lock: %s%s", LOCK_DIR, LOCK_FILE, strerror(-r),
+			    r == -EACCES || r == -EPERM ? " (run as root)" : "");
 		return r;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -290,6 +291,25 @@ out:
 	if (dirfd >= 0)
 		close(dirfd);
 	return r;
+}
+
+int64_t state_replaced_value(const struct qt_ctx *ctx, const char *key)
+{
+	struct qt_diags quiet = { 0 };
+	struct state *st = NULL;
+	char *old_persist = NULL;
+	size_t len;
+	int64_t v = -1;
+
+	if (state_load(ctx, &st, &old_persist, &len, &quiet) == 0) {
+		for (size_t i = 0; i < st->n; i++)
+			if (strcmp(st->keys[i].key, key) == 0 && util_parse_i64(st->keys[i].old, &v) < 0)
+				v = -1;
+	}
+	state_free(st);
+	free(old_persist);
+	diags_free(&quiet);
+	return v;
 }
 
 int state_clear(const struct qt_ctx *ctx, struct qt_diags *d)

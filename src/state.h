@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ctx.h"
 
@@ -50,6 +51,12 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
  * record has one (caller frees). */
 int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	       size_t *old_persist_len, struct qt_diags *d);
+/* The integer value the last recorded apply replaced in key, or -1 (no
+ * record, key untouched, record unreadable). The listeners that still hold
+ * the old somaxconn are clamped until their services call listen() again:
+ * check and relisten learn the old value here. */
+int64_t state_replaced_value(const struct qt_ctx *ctx, const char *key);
+
 /* Removes the record after a rollback; a second rollback has nothing to do. */
 int state_clear(const struct qt_ctx *ctx, struct qt_diags *d);
 void state_free(struct state *s);

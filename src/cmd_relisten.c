@@ -1,0 +1,55 @@
+/* relisten: raise the backlogs of listeners still clamped at the somaxconn
+ * the last apply replaced (or, with --all, below a PROFILE's requirement)
+ * without restarting their services: listen() again on a duplicate of the
+ * socket taken with pidfd_getfd (relisten.c). */
+#include "audit.h"
+#include "cmd_common.h"
+#include "commands.h"
+#include "output.h"
+#include "state.h"
+
+enum qt_level cmd_relisten(struct qt_ctx *ctx, int argc, char **argv)
+{
+	struct profile *p = NULL;
+	struct relisten_run run = { 0 };
+	struct audit a = { 0 };
+	enum qt_level worst = QT_LEVEL_OK;
+	int64_t before = state_replaced_value(ctx, "net/core/somaxconn");
+
+	if (argc > 1 && cmd_load_profile(ctx, argv[1], ctx->dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR,
+					 &p) < 0)
+		return QT_LEVEL_ERROR;
+	if (ctx->relisten_all && !p) {
+		diags_error(&ctx->diags, "relisten --all needs a PROFILE: the requirements come from it");
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
+	if (before < 0 && !p && ctx->verbosity >= 0)
+		diags_warn(&ctx->diags, "no recorded apply in this namespace raised somaxconn: nothing is known to be clamped");
+	if (audit_run(ctx, p, before, -1, &a) < 0 ||
+	    audit_relisten(ctx, p, &a, ctx->relisten_all ? RELISTEN_ALL : RELISTEN_CLAMPED, &run) < 0) {
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
+	if (ctx->output == QT_OUT_JSON) {
+		struct jw w;
+
+		jw_init(&w, ctx->out);
+		jw_object_begin(&w);
+		output_json_header(&w, ctx, "relisten");
+		jw_kstring(&w, "profile", p ? p->path : NULL);
+		jw_kbool(&w, "dry_run", ctx->dry_run);
+		jw_kbool(&w, "changed", run.results.nraised > 0);
+		audit_relisten_render_json(&w, &run, &a);
+		audit_render_json(&w, &a);
+		output_json_diags(&w, &ctx->diags);
+		jw_object_end(&w);
+	} else {
+		audit_relisten_render_text(ctx, &run, &a);
+	}
+out:
+	relisten_run_free(&run);
+	audit_free(&a);
+	profile_free(p);
+	return worst;
+}
