@@ -83,20 +83,87 @@ lint-man:
 	@for m in $(MANPAGES); do \
 	  echo "mandoc -Tlint $$m"; mandoc -Tlint -Wwarning $$m || exit 1; done
 
+# Install layout. qtune looks for profiles in /etc/qtune/profiles and
+# /usr/share/qtune/profiles, so keep PREFIX=/usr (the default) for a
+# working install; local profiles in SYSCONFDIR are never removed.
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+
 install: $(BUILD)/qtune
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(DATADIR)/qtune/profiles $(DESTDIR)$(SYSCONFDIR)/qtune/profiles \
-	  $(DESTDIR)$(DOCDIR)
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/qtune/profiles \
+	  $(DESTDIR)$(SYSCONFDIR)/qtune/profiles $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/qtune $(DESTDIR)$(SBINDIR)/qtune
 	for m in $(filter %.8,$(MANPAGES)); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	for m in $(filter %.5,$(MANPAGES)); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
-	install -m 0644 profiles/*.yaml $(DESTDIR)$(DATADIR)/qtune/profiles/
-	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	for p in profiles/*.yaml; do [ ! -e "$$p" ] || \
+	  install -m 0644 "$$p" $(DESTDIR)$(DATADIR)/qtune/profiles/ || exit 1; done
+	install -m 0644 packaging/bash-completion/qtune $(DESTDIR)$(BASHCOMPDIR)/qtune
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/qtune $(DESTDIR)$(MANDIR)/man8/qtune.8 \
-	  $(DESTDIR)$(MANDIR)/man5/qtune-profile.5
+	rm -f $(DESTDIR)$(SBINDIR)/qtune $(DESTDIR)$(BASHCOMPDIR)/qtune
+	for m in $(notdir $(filter %.8,$(MANPAGES))); do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
+	for m in $(notdir $(filter %.5,$(MANPAGES))); do rm -f $(DESTDIR)$(MANDIR)/man5/$$m; done
 	rm -rf $(DESTDIR)$(DATADIR)/qtune $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/qtune/profiles $(DESTDIR)$(SYSCONFDIR)/qtune 2>/dev/null
+
+# Packages are built from a tarball of the tree (tracked and untracked files,
+# not what .gitignore names), so the working tree's build/ never leaks in.
+# The version lives in VERSION alone: the Debian changelog and the RPM spec
+# must say the same, or the build stops. DEB_BUILD_OPTIONS=nocheck and
+# RPMBUILD_FLAGS="--without check" skip the tests in the package builds.
+PKG_TARBALL   := build/pkg/qtune-$(VERSION).tar.gz
+RPMBUILD_FLAGS ?=
+RPM_PACKAGER  ?= qtune authors <qtune@example.org>
+
+define pkg_check_version
+	@v=$$($(2)); if [ "$$v" != "$(VERSION)" ]; then \
+	  echo "make: $(1) says version '$$v' but VERSION says '$(VERSION)'" >&2; exit 1; fi
+endef
+
+define pkg_tarball
+	rm -rf build/pkg && mkdir -p build/pkg
+	{ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -co --exclude-standard; \
+	  else find . \( -path ./build -o -path ./dist -o -path ./.git \) -prune -o -type f -print | \
+	    sed 's,^\./,,'; \
+	  fi; } | while IFS= read -r f; do [ ! -f "$$f" ] || printf '%s\n' "$$f"; done | \
+	  LC_ALL=C sort > build/pkg/files
+	tar -czf $(PKG_TARBALL) --owner=0 --group=0 --numeric-owner \
+	  --transform 's,^,qtune-$(VERSION)/,' -T build/pkg/files
+endef
+
+deb:
+	$(call pkg_check_version,packaging/debian/changelog,dpkg-parsechangelog -l packaging/debian/changelog -SVersion)
+	$(pkg_tarball)
+	rm -rf build/deb && mkdir -p build/deb dist
+	tar -xzf $(PKG_TARBALL) -C build/deb
+	cp -R build/deb/qtune-$(VERSION)/packaging/debian build/deb/qtune-$(VERSION)/debian
+	chmod 0755 build/deb/qtune-$(VERSION)/debian/rules
+	cd build/deb/qtune-$(VERSION) && dpkg-buildpackage -us -uc -b
+	cp build/deb/qtune_$(VERSION)_*.deb dist/
+	@ls -l dist/qtune_$(VERSION)_*.deb
+
+# --nodeps: Debian names the build dependencies differently (libyaml-dev, not
+# libyaml-devel). brp-compress needs bash (read -d); Debian's rpm runs it
+# with dash, so it is called through bash here.
+rpm:
+	$(call pkg_check_version,packaging/rpm/qtune.spec,sed -n 's/^Version:[[:space:]]*//p' packaging/rpm/qtune.spec)
+	$(pkg_tarball)
+	rm -rf build/rpm && mkdir -p build/rpm/SOURCES dist
+	cp $(PKG_TARBALL) build/rpm/SOURCES/
+	rpmbuild -ba --nodeps --define "_topdir $(CURDIR)/build/rpm" \
+	  --define "packager $(RPM_PACKAGER)" \
+	  --define "__brp_compress bash /usr/lib/rpm/brp-compress %{?_prefix}" \
+	  $(RPMBUILD_FLAGS) packaging/rpm/qtune.spec
+	cp build/rpm/RPMS/*/qtune-$(VERSION)-*.rpm build/rpm/SRPMS/qtune-$(VERSION)-*.src.rpm dist/
+	@ls -l dist/qtune-$(VERSION)-*.rpm
+
+# Benchmarks are run by hand (root: they build a network namespace of their
+# own); they print ratios against the tools a user would otherwise run.
+bench: $(BUILD)/qtune
+	BUILD=$(BUILD) CC=$(CC) bench/listeners.sh
 
 clean:
 	rm -rf build dist

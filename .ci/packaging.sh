@@ -45,8 +45,8 @@ fi
 
 step "install the tools"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
+apt-get -o DPkg::Lock::Timeout=300 update -qq
+apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
 	build-essential pkg-config libyaml-dev libcap-dev libcriterion-dev \
 	iproute2 mandoc debhelper dpkg-dev fakeroot lintian rpm rpmlint \
 	man-db file git >/dev/null
