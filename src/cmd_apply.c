@@ -59,7 +59,7 @@ static int persist_dir_ok(struct qt_ctx *ctx)
 static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 			   const struct plan *plan, struct persist_job *j)
 {
-	struct sysctld_assign *a = xcalloc(plan->n, sizeof(*a));
+	struct sysctld_assign *a;
 	const char *why = NULL;
 	char *header = NULL;
 	int r;
@@ -70,6 +70,7 @@ static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 		diags_error(&ctx->diags, "--persist from a non-initial network namespace would make the host apply these values at boot; give --root with the container's root directory");
 		return -EPERM;
 	}
+	a = xcalloc(plan->n, sizeof(*a));
 	j->name = profile_persist_name(p);
 	if (sysctld_check_name(j->name, &why) < 0) {
 		diags_error(&ctx->diags, "%s: persist file name %s: %s", p->path, j->name, why);
