@@ -76,10 +76,11 @@ static void owners_phrase(const struct listener_set *set, const struct listener 
 }
 
 /* Why the owner is not named, when it is not. */
-static const char *owners_note(const struct listener *l)
+static const char *owners_note(const struct listener_set *set, const struct listener *l)
 {
 	if (!l->owners_known)
-		return "; owner unknown (needs root)";
+		return set->viewer_root ? "; owner unknown (its process could not be inspected)"
+					: "; owner unknown (needs root)";
 	if (l->nowners == 0)
 		return "; no process of this network namespace holds it";
 	return "";
@@ -95,7 +96,7 @@ void findings_restart_advice(const struct listener_set *set, const struct listen
 	buf[0] = '\0';
 	sb_add(&b, "restart ");
 	owners_phrase(set, l, &b);
-	sb_add(&b, "%s", owners_note(l));
+	sb_add(&b, "%s", owners_note(set, l));
 }
 
 const char *finding_kind_name(enum finding_kind kind)
@@ -190,7 +191,7 @@ size_t findings_build(const struct listener_set *set, const struct finding_limit
 			    xasprintf("accept queue holds %u connections, at or over its backlog %u: "
 				      "new connections are dropped while it is full; check that %s "
 				      "accepts fast enough, or give it a larger backlog%s",
-				      l->queued, l->backlog, who, owners_note(l)));
+				      l->queued, l->backlog, who, owners_note(set, l)));
 	}
 	return out->n - before;
 }

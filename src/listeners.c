@@ -595,10 +595,12 @@ int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, stru
 	char *dents = NULL;
 	unsigned pids = 0;
 	int procdir = -1;
+	uid_t me = geteuid();
 
 	attribution_reset(set);
 	set->attributed = true;
 	set->owners_complete = true;
+	set->viewer_root = geteuid() == 0;
 	if (set->n == 0)
 		return 0;
 	if (s.netns == 0 && netns_of(ctx->proc_fd, "thread-self/ns/net", &s.netns) < 0) {
@@ -657,7 +659,6 @@ done:
 	/* With /proc mounted hidepid=, other users' processes are not even
 	 * listed: a listener of another uid with no owner found may well have
 	 * one we cannot see. */
-	uid_t me = geteuid();
 	for (size_t i = 0; i < set->n && me != 0; i++)
 		if (set->v[i].nowners == 0 && set->v[i].uid != me)
 			set->owners_complete = false;

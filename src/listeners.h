@@ -60,6 +60,7 @@ struct listener_set {
 	 * process could not be inspected (permissions, a bound reached). */
 	bool attributed;
 	bool owners_complete;
+	bool viewer_root;       /* the scan ran as euid 0: "needs root" would be wrong */
 	struct listener_owner *owners;   /* one per owning process */
 	size_t nowners;
 	uint32_t *links;                 /* owners of v[i]: links[v[i].owner_off ..+ v[i].nowners] */

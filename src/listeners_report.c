@@ -30,7 +30,7 @@ static void format_owners(const struct listener_set *set, const struct listener 
 		return;
 	}
 	if (!l->owners_known) {
-		snprintf(buf, size, "owner unknown (needs root)");
+		snprintf(buf, size, set->viewer_root ? "owner unknown" : "owner unknown (needs root)");
 		return;
 	}
 	if (l->nowners == 0) {
@@ -171,8 +171,9 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 	if (legend && set->n)
 		fprintf(f, "\n%s\n", legend);
 	if (set->attributed && !set->owners_complete)
-		fprintf(f, "note: some processes could not be inspected; run as root to see "
-			   "every owner\n");
+		fprintf(f, "%s", set->viewer_root
+			? "note: some processes could not be inspected (another PID namespace or a security policy hides them)\n"
+			: "note: some processes could not be inspected; run as root to see every owner\n");
 	if (ctx->verbosity > 0 && set->attributed)
 		fprintf(f, "scanned %u processes: %u in other network namespaces, %u not readable\n",
 			set->pids_scanned, set->pids_other_netns, set->pids_denied);

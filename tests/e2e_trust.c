@@ -125,3 +125,34 @@ Test(e2e_trust, sticky_directory_is_fine)
 	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 3000);
 	free(err);
 }
+
+Test(e2e_trust, state_directory_writable_by_others_refused)
+{
+	char *err;
+
+	sandbox_sysctl_set(SOMAXCONN, "128");
+	sandbox_write("p/good.yaml", good, 0644);
+	sandbox_write("var/lib/qtune/.keep", "", 0644);
+	chmod(sandbox_path("var/lib/qtune"), 0777);
+	int rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "apply", sandbox_path("p/good.yaml"), NULL });
+	cr_assert_eq(rc, 2, "stderr: %s", err);
+	cr_assert(strstr(err, "var/lib/qtune") && strstr(err, "0777"), "%s", err);
+	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 128, "nothing changed");
+	free(err);
+}
+
+Test(e2e_trust, sysctl_d_writable_by_others_refused_for_persist)
+{
+	char *err;
+
+	sandbox_sysctl_set(SOMAXCONN, "128");
+	sandbox_write("p/good.yaml", good, 0644);
+	sandbox_write("etc/sysctl.d/.keep", "", 0644);
+	chmod(sandbox_path("etc/sysctl.d"), 0777);
+	int rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "apply", "--persist",
+						 sandbox_path("p/good.yaml"), NULL });
+	cr_assert_eq(rc, 2, "stderr: %s", err);
+	cr_assert(strstr(err, "etc/sysctl.d") && strstr(err, "0777"), "%s", err);
+	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 128, "nothing changed");
+	free(err);
+}
