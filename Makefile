@@ -87,6 +87,8 @@ lint-man:
 # /usr/share/qtune/profiles, so keep PREFIX=/usr (the default) for a
 # working install; local profiles in SYSCONFDIR are never removed.
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ANSIBLEMODDIR ?= $(DATADIR)/ansible/plugins/modules
+SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo $(PREFIX)/lib/systemd/system)
 
 install: $(BUILD)/qtune
 	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
@@ -100,9 +102,20 @@ install: $(BUILD)/qtune
 	  install -m 0644 "$$p" $(DESTDIR)$(DATADIR)/qtune/profiles/ || exit 1; done
 	install -m 0644 packaging/bash-completion/qtune $(DESTDIR)$(BASHCOMPDIR)/qtune
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -d -m 0755 $(DESTDIR)$(ANSIBLEMODDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(DOCDIR)/schema
+	install -m 0644 packaging/ansible/qtune.py $(DESTDIR)$(ANSIBLEMODDIR)/qtune.py
+	install -m 0644 packaging/systemd/qtune-check.service packaging/systemd/qtune-check.timer \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/qtune ] || \
+	  install -m 0644 packaging/systemd/qtune.default $(DESTDIR)$(SYSCONFDIR)/default/qtune
+	install -m 0644 docs/json-schema.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/schema/*.json $(DESTDIR)$(DOCDIR)/schema/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/qtune $(DESTDIR)$(BASHCOMPDIR)/qtune
+	rm -f $(DESTDIR)$(ANSIBLEMODDIR)/qtune.py $(DESTDIR)$(SYSTEMDUNITDIR)/qtune-check.service \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/qtune-check.timer
 	for m in $(notdir $(filter %.8,$(MANPAGES))); do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
 	for m in $(notdir $(filter %.5,$(MANPAGES))); do rm -f $(DESTDIR)$(MANDIR)/man5/$$m; done
 	rm -rf $(DESTDIR)$(DATADIR)/qtune $(DESTDIR)$(DOCDIR)

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "keys.h"
 #include "output.h"
+#include "prometheus.h"
 #include "state.h"
 #include "sysctld.h"
 
@@ -41,8 +42,10 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 	enum qt_level worst = QT_LEVEL_OK, b;
 	struct jw w;
 
-	if (cmd_load_profile(ctx, argv[1], QT_LEVEL_WARN, &p) < 0)
-		return QT_LEVEL_ERROR;
+	if (cmd_load_profile(ctx, argv[1], QT_LEVEL_WARN, &p) < 0) {
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
 	cmd_warn_global_keys(ctx, p);
 	if (cmd_build_plan(ctx, p, &plan) < 0 ||
 	    sysctld_load(ctx, &boot, &ctx->diags) < 0 || !boot->complete ||
@@ -59,7 +62,9 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 	if (audit_level(&a) > worst)
 		worst = audit_level(&a);
 
-	if (ctx->output == QT_OUT_JSON) {
+	if (ctx->output == QT_OUT_PROMETHEUS) {
+		/* below, after out: a check that failed reports its exit code too */
+	} else if (ctx->output == QT_OUT_JSON) {
 		jw_init(&w, ctx->out);
 		jw_object_begin(&w);
 		output_json_header(&w, ctx, "check");
@@ -82,6 +87,13 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 			: "drift: listeners do not meet the profile");
 	}
 out:
+	if (ctx->output == QT_OUT_PROMETHEUS) {
+		bool ok = worst < QT_LEVEL_ERROR;
+		struct prom_check pc = { .profile = p ? p->name : argv[1], .plan = ok ? plan : NULL,
+					 .boot = ok ? items : NULL, .nboot = p ? p->nentries : 0,
+					 .audit = ok ? &a : NULL, .worst = worst };
+		worst = prom_render_check(ctx, &pc);
+	}
 	audit_free(&a);
 	free(items);
 	sysctld_config_free(boot);

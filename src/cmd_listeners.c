@@ -6,11 +6,13 @@
 #include "cmd_common.h"
 #include "commands.h"
 #include "output.h"
+#include "prometheus.h"
 
 enum qt_level cmd_listeners(struct qt_ctx *ctx, int argc, char **argv)
 {
 	struct profile *p = NULL;
 	struct audit a;
+	enum qt_level worst = QT_LEVEL_OK;
 
 	if (argc > 1 && cmd_load_profile(ctx, argv[1], QT_LEVEL_WARN, &p) < 0)
 		return QT_LEVEL_ERROR;
@@ -18,7 +20,9 @@ enum qt_level cmd_listeners(struct qt_ctx *ctx, int argc, char **argv)
 		profile_free(p);
 		return QT_LEVEL_ERROR;
 	}
-	if (ctx->output == QT_OUT_JSON) {
+	if (ctx->output == QT_OUT_PROMETHEUS) {
+		worst = prom_render_listeners(ctx, &a);
+	} else if (ctx->output == QT_OUT_JSON) {
 		struct jw w;
 
 		jw_init(&w, ctx->out);
@@ -33,5 +37,5 @@ enum qt_level cmd_listeners(struct qt_ctx *ctx, int argc, char **argv)
 	}
 	audit_free(&a);
 	profile_free(p);
-	return QT_LEVEL_OK;
+	return worst;
 }

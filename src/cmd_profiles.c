@@ -93,6 +93,7 @@ enum qt_level cmd_profiles(struct qt_ctx *ctx, int argc, char **argv)
 			jw_object_end(&w);
 		}
 		jw_array_end(&w);
+		output_json_diags(&w, &ctx->diags);
 		jw_object_end(&w);
 	} else {
 		for (size_t i = 0; i < n; i++)

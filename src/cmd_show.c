@@ -9,6 +9,7 @@
 #include "keys.h"
 #include "netstat.h"
 #include "output.h"
+#include "prometheus.h"
 #include "sysctl.h"
 #include "sysctld.h"
 #include "boot.h"
@@ -206,6 +207,10 @@ enum qt_level cmd_show(struct qt_ctx *ctx, int argc, char **argv)
 	bool have_counters;
 	int r;
 
+	if (ctx->boot && ctx->output == QT_OUT_PROMETHEUS) {
+		diags_error(&ctx->diags, "show --boot has no prometheus output; check PROFILE reports boot-time compliance");
+		return QT_LEVEL_ERROR;
+	}
 	if (ctx->boot)
 		return show_boot(ctx);
 	compute_limits(ctx, &l);
@@ -213,6 +218,8 @@ enum qt_level cmd_show(struct qt_ctx *ctx, int argc, char **argv)
 	have_counters = r == 0;
 	if (r < 0)
 		diags_warn(&ctx->diags, "/proc/net/netstat: %s", strerror(-r));
+	if (ctx->output == QT_OUT_PROMETHEUS)
+		return prom_render_show(ctx, have_counters ? counters : NULL, l.accept_queue, l.syn_queue);
 	if (ctx->output == QT_OUT_JSON)
 		show_json(ctx, &l, counters, have_counters);
 	else

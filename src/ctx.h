@@ -17,6 +17,7 @@
 enum qt_output {
 	QT_OUT_TEXT,
 	QT_OUT_JSON,
+	QT_OUT_PROMETHEUS,      /* node_exporter textfile metrics (prometheus.h) */
 };
 
 struct qt_ctx {
@@ -35,6 +36,7 @@ struct qt_ctx {
 	uint64_t netns_inode;   /* the target namespace's identity */
 	int netns_initial;      /* 1 initial, 0 not, -1 could not tell */
 	char kernel_release[65];
+	const char *textfile;   /* --textfile: metrics go there atomically, not to out */
 	FILE *out;
 	struct qt_diags diags;
 };

@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "netns.h"
 #include "output.h"
+#include "prometheus.h"
 #include "state.h"
 #include "sysctl.h"
 #include "util.h"
@@ -64,7 +65,10 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  qtune %s\n", commands[i].usage);
 	fputs("\noptions:\n"
-	      "  --output text|json, --json   output format (default text)\n"
+	      "  --output text|json|prometheus, --json\n"
+	      "                               output format (default text); prometheus:\n"
+	      "                               check, show and listeners\n"
+	      "  --textfile PATH              write the prometheus metrics atomically to PATH\n"
 	      "  --netns NAME|PATH            work in that network namespace\n"
 	      "  --root DIR                   treat DIR as / for the files qtune reads and writes\n"
 	      "  -q, --quiet                  only errors on stderr\n"
@@ -83,7 +87,7 @@ struct options {
 };
 
 enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ROOT, O_VERSION, O_HELP, O_DRY_RUN,
-       O_PERSIST, O_ALLOW_GLOBAL, O_BOOT, O_RELISTEN, O_ALL };
+       O_PERSIST, O_ALLOW_GLOBAL, O_BOOT, O_RELISTEN, O_ALL, O_TEXTFILE };
 
 static const struct option long_options[] = {
 	{ "output", required_argument, NULL, O_OUTPUT },
@@ -100,6 +104,7 @@ static const struct option long_options[] = {
 	{ "boot", no_argument, NULL, O_BOOT },
 	{ "relisten", optional_argument, NULL, O_RELISTEN },
 	{ "all", no_argument, NULL, O_ALL },
+	{ "textfile", required_argument, NULL, O_TEXTFILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -124,14 +129,17 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 				ctx->output = QT_OUT_TEXT;
 			} else if (strcmp(optarg, "json") == 0) {
 				ctx->output = QT_OUT_JSON;
+			} else if (strcmp(optarg, "prometheus") == 0) {
+				ctx->output = QT_OUT_PROMETHEUS;
 			} else {
-				fprintf(stderr, "qtune: --output %s: expected text or json\n", optarg);
+				fprintf(stderr, "qtune: --output %s: expected text, json or prometheus\n", optarg);
 				return -1;
 			}
 			break;
 		case O_JSON: ctx->output = QT_OUT_JSON; break;
 		case O_NETNS: o->netns = optarg; break;
 		case O_ROOT: ctx->root = optarg; break;
+		case O_TEXTFILE: ctx->textfile = optarg; break;
 		case 'q': ctx->verbosity = -1; break;
 		case 'v': ctx->verbosity = ctx->verbosity < 0 ? 1 : ctx->verbosity + 1; break;
 		case O_VERSION: printf("qtune %s\n", QTUNE_VERSION_STRING); return 1;
@@ -252,6 +260,14 @@ int main(int argc, char **argv)
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
 		fprintf(stderr, "qtune: usage: qtune %s\n", cmd->usage);
+		return 2;
+	}
+	if (ctx.output == QT_OUT_PROMETHEUS && !prom_command_supported(cmd->name)) {
+		fprintf(stderr, "qtune: %s has no prometheus output (check, show and listeners have)\n", cmd->name);
+		return 2;
+	}
+	if (ctx.textfile && ctx.output != QT_OUT_PROMETHEUS) {
+		fputs("qtune: --textfile needs --output prometheus\n", stderr);
 		return 2;
 	}
 	output_setup_color(&ctx, getenv("NO_COLOR"));

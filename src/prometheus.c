@@ -1,0 +1,500 @@
+/* prometheus: node_exporter textfile metrics for check, show, listeners. */
+#include "prometheus.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "keys.h"
+#include "sysctl.h"
+#include "util.h"
+
+struct prom_family {
+	const char *name, *type, *help;
+};
+
+/* The metric families, in the order they are written. Renaming one, or
+ * changing its labels or meaning, breaks dashboards: docs/json-schema.md
+ * lists them under the same stability promise as the JSON schema. */
+static const struct prom_family
+	F_INFO = { "qtune_info", "gauge",
+		   "qtune version, output schema, kernel release and network namespace of this run (always 1)" },
+	F_EXIT = { "qtune_check_exit_code", "gauge",
+		   "exit status of qtune check: 0 compliant, 1 drift, 2 trouble" },
+	F_COMPLIANT = { "qtune_check_compliant", "gauge",
+			"1 when the running kernel, the next boot and the listeners all meet the profile" },
+	F_VALUE = { "qtune_sysctl_value", "gauge",
+		    "running value of an integer sysctl key in this network namespace" },
+	F_SYSCTL_OK = { "qtune_sysctl_compliant", "gauge",
+			"1 when the running value meets the profile" },
+	F_BOOT_OK = { "qtune_boot_compliant", "gauge",
+		      "0 when a sysctl.d file sets a value the profile does not accept at the next boot" },
+	F_BOOT_SET = { "qtune_boot_set", "gauge",
+		       "1 when a sysctl.d file sets the key at the next boot (systemd-sysctl rules)" },
+	F_NEW_ACCEPT = { "qtune_new_listener_accept_queue_limit", "gauge",
+			 "connections the accept queue of a new listen(fd, SOMAXCONN) socket holds" },
+	F_NEW_SYN = { "qtune_new_listener_syn_queue_limit", "gauge",
+		      "SYN requests from new peers the SYN queue of a new listen(fd, SOMAXCONN) socket holds" },
+	F_BACKLOG = { "qtune_listener_backlog", "gauge",
+		      "backlog of a TCP listener (ss Send-Q): its accept queue holds backlog + 1" },
+	F_QUEUED = { "qtune_listener_queued", "gauge",
+		     "connections waiting in a TCP listener's accept queue now (ss Recv-Q)" },
+	F_SYN = { "qtune_listener_syn_queue_limit", "gauge",
+		  "SYN requests from new peers a TCP listener's SYN queue holds before cookies or drops" },
+	F_FINDING = { "qtune_listener_finding", "gauge",
+		      "1 for each finding about a TCP listener (clamped, below-min, queue-full)" },
+	F_TIME = { "qtune_last_run_timestamp_seconds", "gauge",
+		   "when qtune wrote these metrics, seconds since the epoch" };
+
+#define PROM_MAX_LABELS 8
+#define PROM_NAME_MAX 96
+
+struct prom_label {
+	const char *name, *value;
+};
+
+struct prom_out {
+	FILE *f;                       /* a memory stream over buf */
+	char *buf;
+	size_t len;
+	char current[PROM_NAME_MAX];   /* family whose HELP and TYPE were written last */
+};
+
+bool prom_command_supported(const char *command)
+{
+	return strcmp(command, "check") == 0 || strcmp(command, "show") == 0 ||
+	       strcmp(command, "listeners") == 0;
+}
+
+void prom_snake_case(const char *camel, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (size_t i = 0; camel[i] && o + 2 < size; i++) {
+		char c = camel[i], prev = i ? camel[i - 1] : 0, next = camel[i + 1];
+		bool upper = c >= 'A' && c <= 'Z';
+		bool prev_lower = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
+		bool prev_upper = prev >= 'A' && prev <= 'Z';
+
+		/* A word starts at an upper-case letter after a lower-case one
+		 * (ListenOverflows), or at the last capital of an acronym that
+		 * a lower-case word follows (TCPReq → tcp_req). */
+		if (upper && i && (prev_lower || (prev_upper && next >= 'a' && next <= 'z')))
+			out[o++] = '_';
+		out[o++] = upper ? (char)(c - 'A' + 'a') : c;
+	}
+	out[o] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned min;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0) { n = 2; cp = p[0] & 0x1f; min = 0x80; }
+	else if ((p[0] & 0xf0) == 0xe0) { n = 3; cp = p[0] & 0x0f; min = 0x800; }
+	else if ((p[0] & 0xf8) == 0xf0) { n = 4; cp = p[0] & 0x07; min = 0x10000; }
+	else return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void prom_write_label_value(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (n == 0) {
+			fputc('?', f);
+			p++;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(p, 1, n, f);
+			p += n;
+			continue;
+		}
+		switch (*p) {
+		case '\\': fputs("\\\\", f); break;
+		case '"': fputs("\\\"", f); break;
+		case '\n': fputs("\\n", f); break;
+		default: fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+		}
+		p++;
+	}
+}
+
+/* HELP text escapes backslash and newline only. */
+static void write_help(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* One sample; the family's HELP and TYPE come before its first sample.
+ * Callers write each family's samples together, as the format requires. */
+static void sample(struct prom_out *o, const struct prom_family *fam, const char *suffix_name,
+		   const struct prom_label *labels, size_t nlabels, const char *value)
+{
+	const char *name = suffix_name ? suffix_name : fam->name;
+
+	if (strcmp(o->current, name) != 0) {
+		fprintf(o->f, "# HELP %s ", name);
+		write_help(o->f, fam->help);
+		fprintf(o->f, "\n# TYPE %s %s\n", name, fam->type);
+		snprintf(o->current, sizeof(o->current), "%s", name);
+	}
+	fputs(name, o->f);
+	for (size_t i = 0; i < nlabels; i++) {
+		fprintf(o->f, "%s%s=\"", i ? "," : "{", labels[i].name);
+		prom_write_label_value(o->f, labels[i].value ? labels[i].value : "");
+		fputc('"', o->f);
+	}
+	fprintf(o->f, "%s %s\n", nlabels ? "}" : "", value);
+}
+
+static void sample_int(struct prom_out *o, const struct prom_family *fam,
+		       const struct prom_label *labels, size_t nlabels, int64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	sample(o, fam, NULL, labels, nlabels, buf);
+}
+
+static void emit_info(struct prom_out *o, const struct qt_ctx *ctx)
+{
+	char inode[32], schema[16];
+
+	snprintf(inode, sizeof(inode), "%llu", (unsigned long long)ctx->netns_inode);
+	snprintf(schema, sizeof(schema), "%d", QTUNE_JSON_SCHEMA);
+	const struct prom_label l[] = {
+		{ "version", QTUNE_VERSION_STRING },
+		{ "schema", schema },
+		{ "kernel", ctx->kernel_release },
+		{ "netns_inode", inode },
+		{ "netns_initial", ctx->netns_initial == 1 ? "true"
+				   : ctx->netns_initial == 0 ? "false" : "unknown" },
+	};
+	sample_int(o, &F_INFO, l, ARRAY_SIZE(l), 1);
+}
+
+/* The running value of every integer key of the plan (values already
+ * read), then of the listen-queue keys the plan does not hold. */
+static void emit_sysctl_values(struct prom_out *o, const struct qt_ctx *ctx,
+			       const struct plan *plan)
+{
+	char shown[KEY_PATH_MAX], value[KEY_VALUE_MAX];
+	int64_t v;
+
+	for (size_t i = 0; plan && i < plan->n; i++) {
+		if (util_parse_i64(plan->items[i].current, &v) < 0)
+			continue;
+		key_display(plan->items[i].key, shown, sizeof(shown));
+		sample_int(o, &F_VALUE, (const struct prom_label[]){ { "key", shown } }, 1, v);
+	}
+	for (size_t k = 0; k < keys_count; k++) {
+		bool in_plan = false;
+
+		if (!keys_table[k].listen_queue || keys_table[k].type != KEY_INT)
+			continue;
+		for (size_t i = 0; plan && i < plan->n && !in_plan; i++)
+			in_plan = strcmp(plan->items[i].key, keys_table[k].path) == 0;
+		/* Host-wide keys do not exist outside the initial namespace. */
+		if (in_plan || sysctl_read(ctx->procsys_fd, keys_table[k].path, value, sizeof(value)) < 0 ||
+		    util_parse_i64(value, &v) < 0)
+			continue;
+		key_display(keys_table[k].path, shown, sizeof(shown));
+		sample_int(o, &F_VALUE, (const struct prom_label[]){ { "key", shown } }, 1, v);
+	}
+}
+
+static void emit_counters(struct prom_out *o, const struct netstat_counter *c)
+{
+	static const struct prom_family counter = { NULL, "counter", NULL };
+	char snake[64], name[PROM_NAME_MAX], help[256];
+
+	for (size_t i = 0; c && i < netstat_count; i++) {
+		struct prom_family fam = counter;
+		char value[32];
+
+		if (!c[i].present)
+			continue;
+		prom_snake_case(c[i].name, snake, sizeof(snake));
+		snprintf(name, sizeof(name), "qtune_tcpext_%s_total", snake);
+		snprintf(help, sizeof(help), "TcpExt %s of /proc/net/netstat in this network namespace: %s",
+			 c[i].name, c[i].meaning);
+		fam.help = help;
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)c[i].value);
+		sample(o, &fam, name, NULL, 0, value);
+	}
+}
+
+/* Reads the counters for commands that do not have them yet (caller
+ * frees); NULL with a warning when /proc/net/netstat cannot be read. */
+static struct netstat_counter *read_counters(struct qt_ctx *ctx)
+{
+	struct netstat_counter *c = xcalloc(netstat_count, sizeof(*c));
+	int r = netstat_read(ctx, c);
+
+	if (r < 0) {
+		diags_warn(&ctx->diags, "/proc/net/netstat: %s", strerror(-r));
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The labels that name one listener socket. Sockets sharing an address
+ * and port (SO_REUSEPORT groups) are told apart by "socket", their index
+ * in inode order within the group, so that every series is unique. */
+struct listener_labels {
+	char port[8], socket[12];
+	struct prom_label v[PROM_MAX_LABELS];
+	size_t n;
+};
+
+static bool same_endpoint(const struct listener *a, const struct listener *b)
+{
+	return a->port == b->port && a->family == b->family && a->ifindex == b->ifindex &&
+	       memcmp(a->raw, b->raw, sizeof(a->raw)) == 0;
+}
+
+/* socket_ix[i]: the index of listener i within its group. The set is
+ * sorted by port, family, address, interface, inode, so a group is a run. */
+static unsigned *socket_indexes(const struct listener_set *set)
+{
+	unsigned *ix = xcalloc(set->n ? set->n : 1, sizeof(*ix));
+
+	for (size_t i = 1; i < set->n; i++)
+		if (same_endpoint(&set->v[i], &set->v[i - 1]))
+			ix[i] = ix[i - 1] + 1;
+	return ix;
+}
+
+static void listener_labels(const struct listener *l, unsigned socket_ix,
+			    struct listener_labels *ll)
+{
+	snprintf(ll->port, sizeof(ll->port), "%u", l->port);
+	snprintf(ll->socket, sizeof(ll->socket), "%u", socket_ix);
+	ll->n = 0;
+	ll->v[ll->n++] = (struct prom_label){ "address", l->addr };
+	ll->v[ll->n++] = (struct prom_label){ "port", ll->port };
+	ll->v[ll->n++] = (struct prom_label){ "family", l->family == AF_INET6 ? "ipv6" : "ipv4" };
+	ll->v[ll->n++] = (struct prom_label){ "interface", l->ifname };
+	ll->v[ll->n++] = (struct prom_label){ "socket", ll->socket };
+}
+
+static void emit_listeners(struct prom_out *o, const struct audit *a)
+{
+	const struct listener_set *set = &a->set;
+	const struct listeners_kernel *k = &a->kernel;
+	unsigned *ix = socket_indexes(set);
+	struct listener_labels ll;
+	/* With tcp_syncookies=2 nothing is queued: no SYN queue to report. */
+	bool syn_known = k->have_syncookies && k->syncookies != 2 &&
+			 (k->syncookies != 0 || k->have_max_syn_backlog);
+
+	for (size_t i = 0; i < set->n; i++) {
+		listener_labels(&set->v[i], ix[i], &ll);
+		sample_int(o, &F_BACKLOG, ll.v, ll.n, set->v[i].backlog);
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		listener_labels(&set->v[i], ix[i], &ll);
+		sample_int(o, &F_QUEUED, ll.v, ll.n, set->v[i].queued);
+	}
+	for (size_t i = 0; syn_known && i < set->n; i++) {
+		struct syn_queue_limit s = findings_syn_queue_limit(set->v[i].backlog,
+								    k->max_syn_backlog, k->syncookies);
+		listener_labels(&set->v[i], ix[i], &ll);
+		sample_int(o, &F_SYN, ll.v, ll.n, s.new_peers);
+	}
+	for (size_t j = 0; j < a->findings.n; j++) {
+		const struct finding *f = &a->findings.v[j];
+
+		if (f->listener >= set->n)
+			continue;
+		listener_labels(&set->v[f->listener], ix[f->listener], &ll);
+		ll.v[ll.n++] = (struct prom_label){ "kind", finding_kind_name(f->kind) };
+		sample_int(o, &F_FINDING, ll.v, ll.n, 1);
+	}
+	free(ix);
+}
+
+static void emit_timestamp(struct prom_out *o)
+{
+	struct timespec ts;
+	char buf[48];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, sizeof(buf), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	sample(o, &F_TIME, NULL, NULL, 0, buf);
+}
+
+/* Opens a buffer the metrics are rendered into: the destination gets
+ * either all of them or none. */
+static int out_begin(struct qt_ctx *ctx, struct prom_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->f = open_memstream(&o->buf, &o->len);
+	if (!o->f) {
+		diags_error(&ctx->diags, "cannot render the metrics: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Splits PATH into its directory and name, opens the directory and
+ * replaces the name in it atomically. */
+static int write_textfile(struct qt_ctx *ctx, const char *path, const char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	const char *name = slash ? slash + 1 : path;
+	int dfd, r;
+
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		diags_error(&ctx->diags, "--textfile %s: not a file name", path);
+		free(dir);
+		return -EINVAL;
+	}
+	if (!util_has_suffix(name, ".prom"))
+		diags_warn(&ctx->diags, "--textfile %s: node_exporter reads only files ending in .prom",
+			   path);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		diags_error(&ctx->diags, "--textfile %s: cannot open %s: %s", path, dir, strerror(-r));
+		free(dir);
+		return r;
+	}
+	r = util_write_atomic(dfd, name, buf, len, 0644);
+	if (r < 0)
+		diags_error(&ctx->diags, "--textfile %s: %s", path,
+			    r == -ELOOP ? "refusing to write through a symlink" : strerror(-r));
+	close(dfd);
+	free(dir);
+	return r;
+}
+
+/* Closes the stream (buf and len are final only then) and delivers. */
+static enum qt_level out_end(struct qt_ctx *ctx, struct prom_out *o, enum qt_level worst)
+{
+	int r = 0;
+
+	if (fclose(o->f) != 0)
+		r = -errno;
+	if (r < 0)
+		diags_error(&ctx->diags, "cannot render the metrics: %s", strerror(-r));
+	else if (ctx->textfile)
+		r = write_textfile(ctx, ctx->textfile, o->buf, o->len);
+	else if (fwrite(o->buf, 1, o->len, ctx->out) != o->len)
+		r = -EIO;   /* main()'s output_finish() reports it */
+	free(o->buf);
+	return r < 0 && worst < QT_LEVEL_ERROR ? QT_LEVEL_ERROR : worst;
+}
+
+enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c)
+{
+	struct netstat_counter *cn = read_counters(ctx);
+	enum qt_level worst = c->worst;
+	struct prom_out o;
+	char shown[KEY_PATH_MAX];
+	bool complete = c->plan && c->boot && c->audit && worst < QT_LEVEL_ERROR;
+	const struct prom_label prof[] = { { "profile", c->profile } };
+
+	if (diags_worst(&ctx->diags) > worst)
+		worst = diags_worst(&ctx->diags);
+	if (out_begin(ctx, &o) < 0) {
+		free(cn);
+		return QT_LEVEL_ERROR;
+	}
+	emit_info(&o, ctx);
+	sample_int(&o, &F_EXIT, prof, 1, diag_exit_status(worst));
+	if (complete)
+		sample_int(&o, &F_COMPLIANT, prof, 1, worst < QT_LEVEL_DRIFT);
+	emit_sysctl_values(&o, ctx, c->plan);
+	for (size_t i = 0; c->plan && i < c->plan->n; i++) {
+		key_display(c->plan->items[i].key, shown, sizeof(shown));
+		const struct prom_label l[] = { { "key", shown }, { "profile", c->profile } };
+		sample_int(&o, &F_SYSCTL_OK, l, 2, !c->plan->items[i].change);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; c->boot && i < c->nboot; i++) {
+			const struct boot_item *b = &c->boot[i];
+
+			key_display(b->entry->key, shown, sizeof(shown));
+			const struct prom_label l[] = { { "key", shown }, { "profile", c->profile } };
+			if (pass == 0)
+				sample_int(&o, &F_BOOT_OK, l, 2, b->status != BOOT_DIFFERS);
+			else
+				sample_int(&o, &F_BOOT_SET, l, 2, b->status != BOOT_NOT_SET);
+		}
+	}
+	if (c->audit)
+		emit_listeners(&o, c->audit);
+	emit_counters(&o, cn);
+	emit_timestamp(&o);
+	free(cn);
+	return out_end(ctx, &o, c->worst);
+}
+
+enum qt_level prom_render_show(struct qt_ctx *ctx, const struct netstat_counter *counters,
+			       int64_t accept_max, int64_t syn_max)
+{
+	struct prom_out o;
+
+	if (out_begin(ctx, &o) < 0)
+		return QT_LEVEL_ERROR;
+	emit_info(&o, ctx);
+	emit_sysctl_values(&o, ctx, NULL);
+	if (accept_max >= 0)
+		sample_int(&o, &F_NEW_ACCEPT, NULL, 0, accept_max);
+	if (syn_max >= 0)
+		sample_int(&o, &F_NEW_SYN, NULL, 0, syn_max);
+	emit_counters(&o, counters);
+	emit_timestamp(&o);
+	return out_end(ctx, &o, QT_LEVEL_OK);
+}
+
+enum qt_level prom_render_listeners(struct qt_ctx *ctx, const struct audit *a)
+{
+	struct netstat_counter *cn = read_counters(ctx);
+	struct prom_out o;
+
+	if (out_begin(ctx, &o) < 0) {
+		free(cn);
+		return QT_LEVEL_ERROR;
+	}
+	emit_info(&o, ctx);
+	emit_listeners(&o, a);
+	emit_counters(&o, cn);
+	emit_timestamp(&o);
+	free(cn);
+	return out_end(ctx, &o, QT_LEVEL_OK);
+}
