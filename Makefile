@@ -103,12 +103,13 @@ install: $(BUILD)/qtune
 	install -m 0644 packaging/bash-completion/qtune $(DESTDIR)$(BASHCOMPDIR)/qtune
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -d -m 0755 $(DESTDIR)$(ANSIBLEMODDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(DOCDIR)/schema
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/schema
 	install -m 0644 packaging/ansible/qtune.py $(DESTDIR)$(ANSIBLEMODDIR)/qtune.py
 	install -m 0644 packaging/systemd/qtune-check.service packaging/systemd/qtune-check.timer \
 	  $(DESTDIR)$(SYSTEMDUNITDIR)/
-	[ -e $(DESTDIR)$(SYSCONFDIR)/default/qtune ] || \
-	  install -m 0644 packaging/systemd/qtune.default $(DESTDIR)$(SYSCONFDIR)/default/qtune
+	# An example only: the unit's defaults hold without it, and a file in
+	# /etc would be left behind by dpkg -r as a conffile.
+	install -m 0644 packaging/systemd/qtune.default $(DESTDIR)$(DOCDIR)/examples/qtune.default
 	install -m 0644 docs/json-schema.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/schema/*.json $(DESTDIR)$(DOCDIR)/schema/
 
