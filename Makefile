@@ -174,6 +174,12 @@ rpm:
 	cp build/rpm/RPMS/*/qtune-$(VERSION)-*.rpm build/rpm/SRPMS/qtune-$(VERSION)-*.src.rpm dist/
 	@ls -l dist/qtune-$(VERSION)-*.rpm
 
+# libFuzzer targets (clang + libclang-rt-14-dev), each run FUZZ_SECONDS on
+# a scratch copy of fuzz/seeds; non-zero exit on any crash.
+FUZZ_SECONDS ?= 60
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 # Benchmarks are run by hand (root: they build a network namespace of their
 # own); they print ratios against the tools a user would otherwise run.
 bench: $(BUILD)/qtune

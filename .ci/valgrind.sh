@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # .ci/valgrind.sh [CRITERION ARGS...]: the whole Criterion suite under
-# valgrind memcheck, as root (the tests enter namespaces). Covers three kinds
-# of process:
+# valgrind memcheck, as root (the tests enter namespaces); about 4 minutes
+# on 2 CPUs. Three kinds of process are checked:
 #   - the test runner and its workers: Criterion re-executes the test binary
 #     for every test ("boxfort-worker"), so children are traced; every other
-#     program a test starts (setpriv, sh for system(), the qtune wrapper) is
-#     skipped, it runs natively;
+#     program a test starts (setpriv, sh for system(), the qtune wrapper)
+#     is skipped and runs natively;
 #   - the unit tests, in-process in those workers;
 #   - every qtune the end-to-end tests run: QTUNE_BIN is a wrapper that runs
 #     build/valgrind/qtune under its own memcheck (exit 99 on an error).
 # Any error or definite leak in any of them fails the run: each process
-# logs to build/valgrind/logs/, and a non-empty log is a failure even when
-# the test that ran the process ignored its exit status.
+# logs to build/valgrind/logs/, and a log with an error in it is a failure
+# even when the test that ran the process ignored its exit status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,8 @@ mkdir -p "$logs"
 chmod 1777 "$logs"
 
 common=(--quiet --leak-check=full --errors-for-leak-kinds=definite
-	--show-leak-kinds=definite --num-callers=30 --vgdb=no)
+	--show-leak-kinds=definite --num-callers=30 --vgdb=no
+	--suppressions=$PWD/.ci/valgrind.supp)
 
 cat > "$b/qtune-vg" <<EOF
 #!/bin/sh
@@ -36,20 +37,46 @@ exec valgrind ${common[*]} --error-exitcode=99 --trace-children=no \\
 EOF
 chmod 0755 "$b/qtune-vg"
 
+# Tests that need a system call this valgrind does not emulate cannot run
+# under it: pidfd_getfd (438; qtune relisten duplicates a listener's fd)
+# and openat2 (437; RESOLVE_IN_ROOT is what makes a link absolute inside
+# --root resolve there). valgrind 3.19 (Debian 12) knows neither; qtune
+# then takes its fallback without openat2, which valgrind does check. The
+# tests left out run natively in `make check` and under ASan/UBSan.
+probe=$b/vg-probe
+printf '%s\n' '#include <unistd.h>' '#include <sys/syscall.h>' \
+	'int main(void) { syscall(437, -1, "", 0, 0); syscall(438, -1, -1, 0); return 0; }' |
+	${CC:-cc} -x c -o "$probe" -
+filter=()
+if valgrind --vgdb=no "$probe" 2>&1 | grep -q 'unhandled .* syscall'; then
+	skip='relisten/*|e2e_relisten/*|e2e_json_schema/every_command_output_matches_its_schema'
+	skip="$skip|sysctld/absolute_links_resolve_inside_root"
+	filter=(--filter "!($skip)")
+	echo "valgrind: $(valgrind --version) lacks openat2 or pidfd_getfd; not run under it: $skip"
+fi
+
+# Criterion re-executes the test binary for every test, and each of those
+# starts a new valgrind: that start-up, not the tests, is most of the time,
+# so the tests run in parallel, one job per CPU (VALGRIND_JOBS to change).
+jobs=${VALGRIND_JOBS:-$(nproc)}
+
 start=$(date +%s)
 rc=0
 QTUNE_BIN=$PWD/$b/qtune-vg QTUNE_SRCDIR=$PWD \
 	valgrind "${common[@]}" --error-exitcode=1 \
 	--trace-children=yes --trace-children-skip='/bin/*,/usr/bin/*,/usr/sbin/*,/sbin/*,*/qtune-vg' \
 	--log-file="$logs/tests.%p.log" \
-	"$b/qtune-tests" --jobs 1 "$@" || rc=$?
-echo "valgrind: the suite took $(($(date +%s) - start)) s"
+	"$b/qtune-tests" --jobs "$jobs" "${filter[@]}" "$@" || rc=$?
+echo "valgrind: the suite took $(($(date +%s) - start)) s with $jobs jobs"
 
+# Errors are the "==PID==" lines; "--PID--" lines are valgrind's own notes
+# (valgrind 3.19 does not know openat2 and says so: qtune then takes its
+# fallback without openat2, as on kernels before 5.6).
 bad=0
 for f in "$logs"/*.log; do
-	[ -s "$f" ] || continue
+	grep -q '^==[0-9]*==' "$f" || continue
 	echo "== $f" >&2
-	cat "$f" >&2
+	grep '^==[0-9]*==' "$f" >&2
 	bad=1
 done
 if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ]; then

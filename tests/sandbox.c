@@ -21,6 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctx.h"
+#include "sysctl.h"
+
 char sandbox_root[256];
 
 static void loopback_up(void)
@@ -243,4 +246,19 @@ int sandbox_listen(const char *addr, uint16_t port, int backlog, uint16_t *bound
 						   : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	return fd;
+}
+
+void sandbox_ctx(struct qt_ctx *ctx)
+{
+	struct stat st;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->root = "";
+	ctx->out = stdout;
+	ctx->netns_initial = 0;
+	cr_assert(sysctl_open_root(&ctx->procsys_fd) == 0);
+	ctx->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert(ctx->proc_fd >= 0);
+	cr_assert(stat("/proc/self/ns/net", &st) == 0);
+	ctx->netns_inode = st.st_ino;
 }

@@ -15,6 +15,12 @@ extern char sandbox_root[256];
 
 /* Fresh netns + mountns + temporary root; aborts the test on failure. */
 void sandbox_enter(void);
+/* A context for calling library modules in-process in the sandbox's
+ * namespace: /proc/sys and /proc opened, the namespace identified, root
+ * "" (the real one), output to stdout. */
+struct qt_ctx;
+void sandbox_ctx(struct qt_ctx *ctx);
+
 /* Removes the temporary root. */
 void sandbox_leave(void);
 

@@ -62,17 +62,8 @@ static size_t nservers;
 
 static void setup(void)
 {
-	struct stat st;
-
 	sandbox_enter();
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.root = "";
-	ctx.out = stdout;
-	cr_assert(sysctl_open_root(&ctx.procsys_fd) == 0);
-	ctx.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cr_assert(ctx.proc_fd >= 0);
-	cr_assert(stat("/proc/self/ns/net", &st) == 0);
-	ctx.netns_inode = st.st_ino;
+	sandbox_ctx(&ctx);
 }
 
 static void teardown(void)
