@@ -96,6 +96,15 @@ void diags_free(struct qt_diags *d)
 	d->n = d->cap = 0;
 }
 
+void diags_truncate(struct qt_diags *d, size_t n)
+{
+	while (d->n > n) {
+		d->n--;
+		free(d->v[d->n].file);
+		free(d->v[d->n].msg);
+	}
+}
+
 int diag_exit_status(enum qt_level worst)
 {
 	switch (worst) {

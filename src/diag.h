@@ -46,6 +46,9 @@ void diags_move(struct qt_diags *dst, struct qt_diags *src);
 /* "qtune: FILE:LINE:COL: message", warnings marked "warning: ". */
 void diags_print(FILE *f, const struct qt_diags *d, enum qt_level at_least);
 void diags_free(struct qt_diags *d);
+/* Drops every entry after the first n (a caller that must not repeat what
+ * it read, e.g. the contents of a file that is not a profile). */
+void diags_truncate(struct qt_diags *d, size_t n);
 
 int diag_exit_status(enum qt_level worst);
 const char *diag_level_name(enum qt_level level);

@@ -502,7 +502,7 @@ static void yr_fields(struct yreader *r, const char *where, const char *const *n
 		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
 			 "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
 	if (r->ev.type != YAML_MAPPING_START_EVENT) {
-		char what[128];
+		char what[sizeof(expected) + 16];
 
 		snprintf(what, sizeof(what), "a mapping (%s)", expected);
 		yr_wrong(r, where, what);
@@ -1024,20 +1024,31 @@ static void parse_stream(struct yreader *r, struct pfile *pf)
 		return;
 	}
 	if (r->ev.type != YAML_MAPPING_START_EVENT) {
-		/* Nothing else in such a file can mean anything: stop here. */
-		char buf[SHOWN_MAX + 32];
+		/* Nothing else in such a file can mean anything: stop here,
+		 * and quote none of it back (it may be any file at all). */
 		perr(r->L, r->file, doc_at,
-		     "a profile is a mapping of fields (qtune, name, sysctl, ...), not %s",
-		     yr_got(r, buf, sizeof(buf)));
+		     "not a qtune profile: a profile is a mapping of fields (qtune, name, sysctl, ...), not %s",
+		     r->ev.type == YAML_SEQUENCE_START_EVENT ? "a list" : "plain text");
 		r->stop = true;
 		return;
 	}
+	size_t mark = r->L->d->n;
+	size_t nerrors = r->L->nerrors;
+
 	yr_fields(r, "", names, ARRAY_SIZE(names), top_field, pf);
+	if (!pf->has_version && !r->L->give_up) {
+		/* Not a profile at all (/etc/shadow given by mistake, or by
+		 * someone allowed to run qtune through sudo): say only that,
+		 * and quote none of its contents back. */
+		diags_truncate(r->L->d, mark);
+		r->L->nerrors = nerrors;
+		perr(r->L, r->file, doc_at,
+		     "not a qtune profile: missing field qtune (the schema version); begin the profile with \"qtune: 1\"");
+		r->stop = true;
+		return;
+	}
 	if (r->stop)
 		return;
-	if (!pf->has_version)
-		perr(r->L, r->file, doc_at,
-		     "missing field qtune (the schema version): begin the profile with \"qtune: 1\"");
 	if (!yr_next(r) || !yr_next(r))         /* document end, then stream end? */
 		return;
 	if (r->ev.type == YAML_DOCUMENT_START_EVENT)

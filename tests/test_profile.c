@@ -499,6 +499,31 @@ Test(profile, missing_or_unsupported_version)
 	expect_reject_text("qtune: 2\n", 1, 8, "qtune: unsupported schema version 2");
 }
 
+/* A file that is not a profile at all (/etc/shadow handed to a qtune that
+ * someone may run through sudo) is refused without quoting its contents. */
+Test(profile, not_a_profile_is_not_echoed)
+{
+	static const char *const secrets[] = {
+		"root:$6$secretsalt$hash:20228:0:99999:7:::\nuser:$6$x$y:1:2:3:4:::\n",
+		"secret-token-abc123\n",
+		"api_key: secret-token-abc123\npassword: hunter2\n",
+	};
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		struct qt_diags d = { 0 };
+		struct profile *p;
+
+		cr_assert_eq(load(write_text("shadow", secrets[i]), &p, &d), -EINVAL);
+		cr_assert_null(p);
+		cr_assert_eq(d.n, 1, "one message, case %zu", i);
+		cr_assert(strstr(d.v[0].msg, "not a qtune profile"), "%s", d.v[0].msg);
+		cr_assert_null(strstr(d.v[0].msg, "secret"), "contents quoted: %s", d.v[0].msg);
+		cr_assert_null(strstr(d.v[0].msg, "root"), "contents quoted: %s", d.v[0].msg);
+		cr_assert_null(strstr(d.v[0].msg, "hunter2"), "contents quoted: %s", d.v[0].msg);
+		diags_free(&d);
+	}
+}
+
 Test(profile, documents_and_tags_refused)
 {
 	expect_reject_text("qtune: 1\n---\nqtune: 1\n", 2, 1,
