@@ -39,17 +39,28 @@ int cmd_build_plan(struct qt_ctx *ctx, const struct profile *p, struct plan **ou
 	char value[KEY_VALUE_MAX], shown[KEY_PATH_MAX];
 	int r;
 
+	bool unreadable = false;
+
 	for (size_t i = 0; i < p->nentries; i++) {
-		r = sysctl_read(ctx->procsys_fd, p->entries[i].key, value, sizeof(value));
+		const struct profile_entry *e = &p->entries[i];
+
+		r = sysctl_read(ctx->procsys_fd, e->key, value, sizeof(value));
 		if (r == 0) {
 			current[i] = xstrdup(value);
 			continue;
 		}
-		key_display(p->entries[i].key, shown, sizeof(shown));
-		diags_add(&ctx->diags, QT_LEVEL_ERROR, p->entries[i].file, p->entries[i].line,
-			  p->entries[i].col, "%s: %s", shown, strerror(-r));
+		unreadable = true;
+		key_display(e->key, shown, sizeof(shown));
+		if (r == -ENOENT && !key_is_per_netns(e->key) && ctx->netns_initial != 1)
+			diags_add(&ctx->diags, QT_LEVEL_ERROR, e->file, e->line, e->col,
+				  "%s is host-wide and does not exist in this network namespace (only in the initial one)",
+				  shown);
+		else
+			diags_add(&ctx->diags, QT_LEVEL_ERROR, e->file, e->line, e->col,
+				  "%s: cannot read the running value: %s", shown, strerror(-r));
 	}
-	r = plan_build(p, current, out, &ctx->diags);
+	/* Each unreadable key is reported once, here. */
+	r = unreadable ? -EINVAL : plan_build(p, current, out, &ctx->diags);
 	for (size_t i = 0; i < p->nentries; i++)
 		free(current[i]);
 	free(current);
