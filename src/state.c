@@ -314,19 +314,10 @@ int64_t state_replaced_value(const struct qt_ctx *ctx, const char *key)
 
 int state_clear(const struct qt_ctx *ctx, struct qt_diags *d)
 {
-	struct state_names names;
-	int dirfd, r;
+	/* Putting back "nothing" removes both files. */
+	const struct state_snapshot none = { 0 };
 
-	state_names(ctx, &names);
-	r = state_dir_open(ctx, false, &dirfd, d);
-	if (r < 0)
-		return r;
-	r = unlinkat(dirfd, names.record, 0) < 0 && errno != ENOENT ? -errno : 0;
-	unlinkat(dirfd, names.persist_old, 0);
-	if (r == 0)
-		fsync(dirfd);
-	close(dirfd);
-	return r;
+	return state_snapshot_put_back(ctx, &none, d);
 }
 
 void state_free(struct state *s)
@@ -393,7 +384,7 @@ int state_snapshot_put_back(const struct qt_ctx *ctx, const struct state_snapsho
 	if (r == 0)
 		fsync(dirfd);
 	else
-		diags_error(d, "%s: cannot put back the previous record: %s", STATE_DIR, strerror(-r));
+		diags_error(d, "%s: cannot update the record: %s", STATE_DIR, strerror(-r));
 	close(dirfd);
 	return r;
 }
