@@ -202,7 +202,7 @@ static enum qt_level show_boot(struct qt_ctx *ctx)
 
 enum qt_level cmd_show(struct qt_ctx *ctx, int argc, char **argv)
 {
-	struct netstat_counter counters[16];
+	struct netstat_counter counters[NETSTAT_COUNTERS];
 	struct limits l;
 	bool have_counters;
 	int r;

@@ -18,6 +18,7 @@ static const struct { const char *name, *meaning; } counters_known[] = {
 	{ "TCPAbortOnData", "connections reset, e.g. by tcp_abort_on_overflow" },
 };
 const size_t netstat_count = ARRAY_SIZE(counters_known);
+_Static_assert(ARRAY_SIZE(counters_known) == NETSTAT_COUNTERS, "NETSTAT_COUNTERS out of date");
 
 #define NETSTAT_MAX_BYTES (64 * 1024)
 

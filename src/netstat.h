@@ -23,6 +23,8 @@ int netstat_parse(const char *text, struct netstat_counter *counters, size_t n);
  * netstat_count entries. */
 int netstat_read(const struct qt_ctx *ctx, struct netstat_counter *counters);
 
+/* How many counters qtune reads: callers size their arrays with it. */
+#define NETSTAT_COUNTERS 8
 extern const size_t netstat_count;
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "keys.h"
+#include "trust.h"
 #include "util.h"
 
 #define STATE_MAGIC "qtune-state 1"
@@ -44,9 +45,10 @@ static int check_dir_trust(int dirfd, const char *shown, struct qt_diags *d)
 
 	if (fstat(dirfd, &st) < 0)
 		return -errno;
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		diags_error(d, "%s: refusing a directory that others can write (owner uid %u, mode %04o)",
-			    shown, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	const char *why = trust_judge(&st);
+	if (why) {
+		diags_error(d, "%s: refusing a directory %s (owner uid %u, mode %04o)",
+			    shown, why, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	return 0;

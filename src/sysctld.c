@@ -25,6 +25,7 @@
 
 #include "keys.h"
 #include "sysctl.h"
+#include "trust.h"
 #include "util.h"
 
 /* In precedence order: a name in an earlier directory masks the same name
@@ -145,19 +146,12 @@ static int open_in_root(int rootfd, const char *path, int flags)
  * that another user can change decides what root applies at boot. */
 static void warn_if_others_can_write(struct loader *L, const struct stat *st, const char *what)
 {
-	uid_t me = geteuid();
-	mode_t m = st->st_mode;
+	const char *why = trust_judge(st);
 
-	if (st->st_uid != 0 && st->st_uid != me)
+	if (why)
 		diags_add(L->d, QT_LEVEL_WARN, what, 0, 0,
-			  "owned by uid %u, who can change what the next boot applies",
-			  (unsigned)st->st_uid);
-	else if (S_ISDIR(m) && (m & S_ISVTX))
-		return;
-	else if ((m & S_IWOTH) || ((m & S_IWGRP) && st->st_gid != 0))
-		diags_add(L->d, QT_LEVEL_WARN, what, 0, 0,
-			  "writable by %s (mode %04o): they can change what the next boot applies",
-			  (m & S_IWOTH) ? "everyone" : "its group", (unsigned)(m & 07777));
+			  "%s (owner uid %u, mode %04o): they can change what the next boot applies",
+			  why, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
 }
 
 static struct sysctld_file *add_file(struct loader *L, const char *name, const char *path)

@@ -22,8 +22,7 @@ static void owner_name(uid_t uid, char *buf, size_t size)
 		snprintf(buf, size, "%u", (unsigned)uid);
 }
 
-/* What is wrong with one path component, or NULL. */
-static const char *judge(const struct stat *st)
+const char *trust_judge(const struct stat *st)
 {
 	bool owner_ok = st->st_uid == 0 || st->st_uid == geteuid();
 
@@ -53,7 +52,7 @@ int trust_check_file(const char *path, enum qt_level level, struct qt_diags *d)
 	for (;;) {
 		if (stat(real, &st) < 0)
 			return -errno;
-		const char *why = judge(&st);
+		const char *why = trust_judge(&st);
 		if (why) {
 			owner_name(st.st_uid, owner, sizeof(owner));
 			diags_add(d, level, NULL, 0, 0,

@@ -6,7 +6,15 @@
 #ifndef QTUNE_TRUST_H
 #define QTUNE_TRUST_H
 
+#include <sys/stat.h>
+
 #include "diag.h"
+
+/* The one rule: what is wrong with a file or directory as qtune's input or
+ * output ("owned by another user", "writable by everyone", "writable by its
+ * group"), or NULL when only root and qtune's effective uid could change
+ * it. A sticky directory is fine. */
+const char *trust_judge(const struct stat *st);
 
 /* Checks path (resolved through symlinks) and its ancestors. Each problem
  * is added at level (QT_LEVEL_ERROR to refuse, QT_LEVEL_WARN to warn),
