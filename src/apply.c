@@ -70,7 +70,7 @@ static size_t undo(const struct qt_ctx *ctx, const struct plan *plan, size_t upt
 		/* A write that failed may or may not have changed the value:
 		 * ask the kernel rather than guess. */
 		if (sysctl_read(ctx->procsys_fd, it->key, now, sizeof(now)) == 0 &&
-		    sysctl_values_equal(it->info, now, it->current))
+		    key_values_equal(it->info, now, it->current))
 			continue;
 		int r = sysctl_write(ctx->procsys_fd, it->key, it->current, now, sizeof(now));
 		if (r < 0) {

@@ -307,7 +307,7 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
 			worst = QT_LEVEL_ERROR;
 			goto out;
 		}
-		if (!sysctl_values_equal(key_lookup(st->keys[i].key), now, st->keys[i].new))
+		if (!key_values_equal(key_lookup(st->keys[i].key), now, st->keys[i].new))
 			diags_warn(&ctx->diags, "%s was changed since the apply (now \"%s\", applied \"%s\"); restoring \"%s\" anyway",
 				   shown, now, st->keys[i].new, st->keys[i].old);
 		plan_add(plan, st->keys[i].key, now, st->keys[i].old);

@@ -229,3 +229,22 @@ int key_check_value(const struct key_info *info, const char *value,
 					i ? " " : "", (long long)vals[i]);
 	return 0;
 }
+
+bool key_values_equal(const struct key_info *info, const char *a, const char *b)
+{
+	char na[KEY_VALUE_MAX], nb[KEY_VALUE_MAX];
+
+	if (info && info->type != KEY_STRING) {
+		int64_t va[8], vb[8];
+		int ca = key_parse_vec(a, va, ARRAY_SIZE(va));
+		int cb = key_parse_vec(b, vb, ARRAY_SIZE(vb));
+
+		if (ca > 0 && ca == cb)
+			return memcmp(va, vb, (size_t)ca * sizeof(va[0])) == 0;
+	}
+	snprintf(na, sizeof(na), "%s", a);
+	snprintf(nb, sizeof(nb), "%s", b);
+	util_normalize_ws(na);
+	util_normalize_ws(nb);
+	return strcmp(na, nb) == 0;
+}

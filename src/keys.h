@@ -1,7 +1,8 @@
 /* keys: the listen-queue keys qtune knows (type, the values that mean
  * something, whether they belong to a network namespace, one line of
- * meaning), and the one gate every key text passes before a /proc/sys path
- * is built from it. Pure: no I/O. */
+ * meaning), the one gate every key text passes before a /proc/sys path
+ * is built from it, and when two values of a key are the same setting.
+ * Pure: no I/O. */
 #ifndef QTUNE_KEYS_H
 #define QTUNE_KEYS_H
 
@@ -63,5 +64,10 @@ int key_check_value(const struct key_info *info, const char *value,
 /* Parses a KEY_INT_VEC value into at most max integers; returns the count
  * or -EINVAL. Used to compare vectors numerically. */
 int key_parse_vec(const char *value, int64_t *vals, size_t max);
+
+/* Whether two values of a key are the same setting: numerically for known
+ * integer keys ("0100" is 100, blanks between vector items do not count),
+ * whitespace-normalised text otherwise. info NULL: an unknown key. */
+bool key_values_equal(const struct key_info *info, const char *a, const char *b);
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sysctl.h"
 #include "util.h"
 
 void plan_add(struct plan *plan, const char *key, const char *current,
@@ -22,7 +21,7 @@ void plan_add(struct plan *plan, const char *key, const char *current,
 	it->info = key_lookup(key);
 	it->current = xstrdup(current);
 	it->target = xstrdup(target);
-	it->change = !sysctl_values_equal(it->info, current, target);
+	it->change = !key_values_equal(it->info, current, target);
 	if (it->change)
 		plan->nchanges++;
 }
@@ -32,7 +31,7 @@ bool plan_satisfies(const struct profile_entry *e, const char *value)
 	int64_t v;
 
 	if (e->want.kind == WANT_EXACT)
-		return sysctl_values_equal(e->info, value, e->want.value);
+		return key_values_equal(e->info, value, e->want.value);
 	if (util_parse_i64(value, &v) < 0)
 		return false;
 	return !(e->want.has_min && v < e->want.min) && !(e->want.has_max && v > e->want.max);

@@ -89,25 +89,6 @@ int sysctl_read(int procsys_fd, const char *path, char *value, size_t size)
 	return r;
 }
 
-bool sysctl_values_equal(const struct key_info *info, const char *a, const char *b)
-{
-	char na[KEY_VALUE_MAX], nb[KEY_VALUE_MAX];
-
-	if (info && info->type != KEY_STRING) {
-		int64_t va[8], vb[8];
-		int ca = key_parse_vec(a, va, ARRAY_SIZE(va));
-		int cb = key_parse_vec(b, vb, ARRAY_SIZE(vb));
-
-		if (ca > 0 && ca == cb)
-			return memcmp(va, vb, (size_t)ca * sizeof(va[0])) == 0;
-	}
-	snprintf(na, sizeof(na), "%s", a);
-	snprintf(nb, sizeof(nb), "%s", b);
-	util_normalize_ws(na);
-	util_normalize_ws(nb);
-	return strcmp(na, nb) == 0;
-}
-
 int sysctl_write(int procsys_fd, const char *path, const char *value,
 		 char *readback, size_t readback_size)
 {
@@ -134,7 +115,7 @@ int sysctl_write(int procsys_fd, const char *path, const char *value,
 		return r;
 	if (readback)
 		snprintf(readback, readback_size, "%s", back);
-	return sysctl_values_equal(key_lookup(path), value, back) ? 0 : -EIO;
+	return key_values_equal(key_lookup(path), value, back) ? 0 : -EIO;
 }
 
 int sysctl_exists(int procsys_fd, const char *path)

@@ -32,10 +32,6 @@ int sysctl_exists(int procsys_fd, const char *path);
  * faccessat(W_OK, AT_EACCESS). 0 or -EACCES/-EPERM/-ENOENT. */
 int sysctl_writable(int procsys_fd, const char *path);
 
-/* Whether two values of a key are the same setting: numerically for known
- * integer keys, whitespace-normalised text otherwise. */
-bool sysctl_values_equal(const struct key_info *info, const char *a, const char *b);
-
 #ifdef QTUNE_TEST_HOOKS
 /* Test build only: make the Nth write (1-based) fail with -EIO, 0 = never. */
 extern unsigned sysctl_fail_write_at;

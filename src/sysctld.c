@@ -727,7 +727,7 @@ int sysctld_resolve(const struct sysctld_config *c, const char *key, struct sysc
 		bool glob;
 
 		sysctld_key(key, false, path, sizeof(path), &glob, &why);
-		out->disagree = !sysctl_values_equal(key_lookup(path), out->by[0].value,
+		out->disagree = !key_values_equal(key_lookup(path), out->by[0].value,
 						     out->by[1].value);
 	}
 	return 0;

@@ -1,4 +1,4 @@
-/* keys: the key gate and value checks. Pure. */
+/* keys: the key gate, value checks and value comparison. Pure. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -100,4 +100,30 @@ Test(keys, values_checked_against_the_table)
 		     "a newline would smuggle a line into sysctl.d");
 	cr_assert_eq(key_check_value(NULL, "  free   text ", c, sizeof(c), &why), 0);
 	cr_assert_str_eq(c, "free text");
+}
+
+Test(keys, values_equal_numerically_for_known_integer_keys)
+{
+	const struct key_info *somax = key_lookup("net/core/somaxconn");
+	const struct key_info *range = key_lookup("net/ipv4/ip_local_port_range");
+
+	cr_assert(key_values_equal(somax, "0100", "100"));
+	cr_assert(key_values_equal(somax, " 4096", "4096\n"));
+	cr_assert_not(key_values_equal(somax, "4096", "4097"));
+	cr_assert(key_values_equal(range, "1024\t65000", "1024 65000"));
+	cr_assert(key_values_equal(range, "01024 65000", "1024  065000"));
+	cr_assert_not(key_values_equal(range, "1024 65000", "1024 65001"));
+	cr_assert_not(key_values_equal(range, "1024 65000", "1024"),
+		      "a different count of integers is a different value");
+	/* Not numbers after all: compared as text, blanks normalised. */
+	cr_assert(key_values_equal(somax, "abc  def", "abc def"));
+	cr_assert_not(key_values_equal(somax, "abc", "0"));
+}
+
+Test(keys, values_equal_as_text_for_unknown_keys)
+{
+	cr_assert(key_values_equal(NULL, "  a \t b ", "a b"));
+	cr_assert_not(key_values_equal(NULL, "0100", "100"), "unknown keys are not assumed numeric");
+	cr_assert_not(key_values_equal(NULL, "a", "b"));
+	cr_assert(key_values_equal(NULL, "", ""));
 }
