@@ -72,8 +72,8 @@ void boot_render_text(const struct qt_ctx *ctx, const struct boot_item *items, s
 			break;
 		case BOOT_DIFFERS:
 			fprintf(ctx->out, "  %s = %s  %sdiffers%s: profile wants %s; set by %s\n",
-				shown, sd->value, output_color(ctx, OUT_YELLOW),
-				output_color(ctx, OUT_RESET), want, src);
+				shown, sd->value, output_color(ctx->color, OUT_YELLOW),
+				output_color(ctx->color, OUT_RESET), want, src);
 			break;
 		case BOOT_NOT_SET:
 			fprintf(ctx->out, "  %s  not set by any sysctl.d file: the kernel default applies at boot (qtune apply --persist)\n",

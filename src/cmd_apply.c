@@ -1,4 +1,4 @@
-/* apply and rollback: plan, record, write all-or-nothing, persist, report. */
+/* apply: plan, record, write all-or-nothing, persist, report. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,8 +15,6 @@
 #include "sysctld.h"
 #include "trust.h"
 #include "util.h"
-
-#define SYSCTLD_ETC "/etc/sysctl.d"
 
 /* The sysctl.d file an apply --persist writes, prepared before anything
  * changes so that every reason to refuse comes first. */
@@ -41,7 +39,7 @@ static void persist_job_free(struct persist_job *j)
  * is where it will be created, so that one is judged. */
 static int persist_dir_ok(struct qt_ctx *ctx)
 {
-	char *probe = util_rooted(ctx->root, SYSCTLD_ETC);
+	char *probe = util_rooted(ctx->root, CMD_SYSCTLD_ETC);
 	int r;
 
 	while (access(probe, F_OK) < 0 && strrchr(probe, '/') && strrchr(probe, '/') != probe)
@@ -94,7 +92,7 @@ static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 		j->old = NULL;
 		r = 0;
 	} else if (r < 0) {
-		diags_error(&ctx->diags, "%s/%s: %s", SYSCTLD_ETC, j->name,
+		diags_error(&ctx->diags, "%s/%s: %s", CMD_SYSCTLD_ETC, j->name,
 			    r == -ELOOP ? "refusing to write through a symlink" : strerror(-r));
 		goto out;
 	}
@@ -105,7 +103,7 @@ out:
 	return r;
 }
 
-static void report(struct qt_ctx *ctx, const char *command, const char *profile,
+static void report(struct qt_ctx *ctx, const char *profile,
 		   const struct plan *plan, const struct persist_job *job,
 		   const struct audit *audit, const struct relisten_run *run, bool changed)
 {
@@ -114,7 +112,7 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 	if (ctx->output == QT_OUT_JSON) {
 		jw_init(&w, ctx->out);
 		jw_object_begin(&w);
-		output_json_header(&w, ctx, command);
+		output_json_header(&w, ctx, "apply");
 		jw_kstring(&w, "profile", profile);
 		jw_kbool(&w, "dry_run", ctx->dry_run);
 		jw_kbool(&w, "changed", changed);
@@ -124,7 +122,7 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 			jw_key(&w, "persist");
 			jw_object_begin(&w);
 			jw_kstring(&w, "file", job->name);
-			jw_kstring(&w, "directory", SYSCTLD_ETC);
+			jw_kstring(&w, "directory", CMD_SYSCTLD_ETC);
 			jw_kbool(&w, "changed", job->differs);
 			jw_object_end(&w);
 		}
@@ -139,10 +137,10 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 	if (ctx->verbosity < 0)
 		return;
 	if (plan && (plan->nchanges || ctx->verbosity > 0 || ctx->dry_run))
-		cmd_render_plan_text(ctx, plan, "apply");
+		cmd_render_plan_text(ctx, plan, PLAN_APPLY);
 	if (job && job->name && job->differs)
 		fprintf(ctx->out, "%s %s/%s\n", ctx->dry_run ? "would write" : "persisted to",
-			SYSCTLD_ETC, job->name);
+			CMD_SYSCTLD_ETC, job->name);
 	if (job && job->name && ctx->dry_run && ctx->verbosity > 0)
 		fwrite(job->content, 1, job->len, ctx->out);
 	if (run && run->ran && audit) {
@@ -158,7 +156,7 @@ static void report(struct qt_ctx *ctx, const char *command, const char *profile,
 		fprintf(ctx->out, "dry run: %zu change%s planned, nothing written\n",
 			plan ? plan->nchanges : 0, plan && plan->nchanges == 1 ? "" : "s");
 	else
-		fprintf(ctx->out, "%s: %s\n", command, changed ? "changed" : "nothing to change");
+		fprintf(ctx->out, "apply: %s\n", changed ? "changed" : "nothing to change");
 }
 
 /* somaxconn before and after the plan (-1 when the plan leaves it alone):
@@ -269,72 +267,14 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 	}
 out:
 	if (worst < QT_LEVEL_ERROR)
-		report(ctx, "apply", p->path, plan, &job, audited ? &audit : NULL, &run,
+		report(ctx, p->path, plan, &job, audited ? &audit : NULL, &run,
 		       !ctx->dry_run && (changed || run.results.nraised));
 	else if (ctx->output == QT_OUT_JSON)
-		report(ctx, "apply", p ? p->path : argv[1], NULL, NULL, NULL, NULL, false);
+		report(ctx, p ? p->path : argv[1], NULL, NULL, NULL, NULL, false);
 	relisten_run_free(&run);
 	audit_free(&audit);
 	persist_job_free(&job);
 	plan_free(plan);
 	profile_free(p);
-	return worst;
-}
-
-enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
-{
-	struct state *st = NULL;
-	struct plan *plan = xcalloc(1, sizeof(*plan));
-	char now[KEY_VALUE_MAX], shown[KEY_PATH_MAX], *old_persist = NULL;
-	size_t old_persist_len = 0;
-	enum qt_level worst = QT_LEVEL_OK;
-	int r;
-
-	r = state_load(ctx, &st, &old_persist, &old_persist_len, &ctx->diags);
-	if (r == -ENOENT) {
-		report(ctx, "rollback", NULL, NULL, NULL, NULL, NULL, false);
-		goto out;
-	}
-	if (r < 0) {
-		worst = QT_LEVEL_ERROR;
-		goto out;
-	}
-	for (size_t i = 0; i < st->n; i++) {
-		key_display(st->keys[i].key, shown, sizeof(shown));
-		r = sysctl_read(ctx->procsys_fd, st->keys[i].key, now, sizeof(now));
-		if (r < 0) {
-			diags_error(&ctx->diags, "%s: %s", shown, strerror(-r));
-			worst = QT_LEVEL_ERROR;
-			goto out;
-		}
-		if (!key_values_equal(key_lookup(st->keys[i].key), now, st->keys[i].new))
-			diags_warn(&ctx->diags, "%s was changed since the apply (now \"%s\", applied \"%s\"); restoring \"%s\" anyway",
-				   shown, now, st->keys[i].new, st->keys[i].old);
-		plan_add(plan, st->keys[i].key, now, st->keys[i].old);
-	}
-	if (apply_preflight(ctx, plan, &ctx->diags) < 0) {
-		worst = QT_LEVEL_ERROR;
-		goto out;
-	}
-	r = apply_execute(ctx, plan, &ctx->diags);
-	if (r < 0) {
-		worst = r == -ENOTRECOVERABLE ? QT_LEVEL_FATAL : QT_LEVEL_ERROR;
-		goto out;
-	}
-	if (st->persist_file &&
-	    sysctld_replace(ctx, st->persist_file, st->persist_had_old ? old_persist : NULL,
-			    old_persist_len, &ctx->diags) < 0) {
-		diags_error(&ctx->diags, "the running values were restored, but %s/%s was not; the record is kept, run rollback again",
-			    SYSCTLD_ETC, st->persist_file);
-		worst = QT_LEVEL_ERROR;
-		goto out;
-	}
-	if (state_clear(ctx, &ctx->diags) < 0)
-		diags_warn(&ctx->diags, "values restored, but the record could not be removed");
-	report(ctx, "rollback", st->profile, plan, NULL, NULL, NULL, plan->nchanges > 0 || st->persist_file);
-out:
-	plan_free(plan);
-	free(old_persist);
-	state_free(st);
 	return worst;
 }

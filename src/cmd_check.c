@@ -76,7 +76,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 		output_json_diags(&w, &ctx->diags);
 		jw_object_end(&w);
 	} else if (ctx->verbosity >= 0 || worst >= QT_LEVEL_DRIFT) {
-		cmd_render_plan_text(ctx, plan, "check");
+		cmd_render_plan_text(ctx, plan, PLAN_CHECK);
 		boot_render_text(ctx, items, p->nentries);
 		fputc('\n', ctx->out);
 		audit_render_text(ctx, &a);

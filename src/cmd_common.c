@@ -85,17 +85,22 @@ void cmd_warn_global_keys(struct qt_ctx *ctx, const struct profile *p)
 	}
 }
 
-static const char *status_word(const struct plan_item *it, const char *mode)
+/* The third column: what the profile asks for, or (rollback) the value
+ * the record restores. */
+static void item_wanted(const struct plan_item *it, char *buf, size_t size)
 {
-	if (!it->change)
-		return "ok";
-	return strcmp(mode, "check") == 0 ? "drift" : "change";
+	if (it->entry)
+		plan_describe_want(&it->entry->want, buf, size);
+	else
+		snprintf(buf, size, "%s", it->target);
 }
 
-void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, const char *mode)
+void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, enum plan_view view)
 {
-	char shown[KEY_PATH_MAX], want[64];
-	int wkey = 3, wrun = 7, wwant = 7;
+	const char *heading = view == PLAN_ROLLBACK ? "RESTORE" : "PROFILE";
+	const char *changed = view == PLAN_CHECK ? "drift" : "change";
+	char shown[KEY_PATH_MAX], want[KEY_VALUE_MAX];
+	int wkey = 3, wrun = 7, wwant = (int)strlen(heading);
 
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_item *it = &plan->items[i];
@@ -106,27 +111,23 @@ void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, con
 			wkey = l;
 		if ((l = (int)strlen(it->current)) > wrun)
 			wrun = l;
-		if (it->entry) {
-			plan_describe_want(&it->entry->want, want, sizeof(want));
-			if ((l = (int)strlen(want)) > wwant)
-				wwant = l;
-		}
+		item_wanted(it, want, sizeof(want));
+		if ((l = (int)strlen(want)) > wwant)
+			wwant = l;
 	}
 	fprintf(ctx->out, "%-*s  %-*s  %-*s  %s\n", wkey, "KEY", wrun, "RUNNING", wwant,
-		"PROFILE", "STATUS");
+		heading, "STATUS");
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_item *it = &plan->items[i];
-		const char *st = status_word(it, mode);
 
 		key_display(it->key, shown, sizeof(shown));
-		if (it->entry)
-			plan_describe_want(&it->entry->want, want, sizeof(want));
-		else
-			snprintf(want, sizeof(want), "%s", it->target);
+		item_wanted(it, want, sizeof(want));
 		fprintf(ctx->out, "%-*s  %-*s  %-*s  %s%s%s", wkey, shown, wrun, it->current,
-			wwant, want, output_color(ctx, it->change ? OUT_YELLOW : OUT_GREEN), st,
-			output_color(ctx, OUT_RESET));
-		if (it->change)
+			wwant, want, output_color(ctx->color, it->change ? OUT_YELLOW : OUT_GREEN),
+			it->change ? changed : "ok", output_color(ctx->color, OUT_RESET));
+		/* A profile may accept a range; the target is the one value written.
+		 * A rollback's third column is that value already. */
+		if (it->change && it->entry)
 			fprintf(ctx->out, " -> %s", it->target);
 		fputc('\n', ctx->out);
 	}

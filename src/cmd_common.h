@@ -9,6 +9,9 @@
 #include "plan.h"
 #include "profile.h"
 
+/* Where apply --persist writes and rollback restores (under ctx->root). */
+#define CMD_SYSCTLD_ETC "/etc/sysctl.d"
+
 /* profile_find + profile_load, then the trust rule on every file read:
  * trust_level QT_LEVEL_ERROR refuses (commands about to change something),
  * QT_LEVEL_WARN only warns (reading commands). Diagnostics go to
@@ -23,8 +26,10 @@ int cmd_build_plan(struct qt_ctx *ctx, const struct profile *p, struct plan **ou
  * initial one (validate, check); apply refuses them in apply_preflight(). */
 void cmd_warn_global_keys(struct qt_ctx *ctx, const struct profile *p);
 
-/* mode selects the status words: "check" says drift, "apply" says change. */
-void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, const char *mode);
+/* The view selects the words: check says drift, apply and rollback say
+ * change; rollback heads its third column RESTORE (the recorded value). */
+enum plan_view { PLAN_CHECK, PLAN_APPLY, PLAN_ROLLBACK };
+void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, enum plan_view view);
 void cmd_render_plan_json(struct jw *w, const struct plan *plan);
 
 #endif

@@ -57,7 +57,7 @@ static void show_text(struct qt_ctx *ctx, const struct limits *l,
 		      const struct netstat_counter *c, bool have_counters)
 {
 	char shown[KEY_PATH_MAX], value[KEY_VALUE_MAX];
-	const char *b = output_color(ctx, OUT_BOLD), *r = output_color(ctx, OUT_RESET);
+	const char *b = output_color(ctx->color, OUT_BOLD), *r = output_color(ctx->color, OUT_RESET);
 
 	fprintf(ctx->out, "%snetwork namespace%s %" PRIu64 " (%s), kernel %s\n\n", b, r,
 		ctx->netns_inode, ctx->netns_initial == 1 ? "initial" : ctx->netns_initial == 0

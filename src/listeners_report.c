@@ -119,7 +119,7 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 	int w[6];
 	char ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], own[CELL_MAX], syn[32], kinds[64];
 	size_t cursor = 0;
-	const char *yellow = output_color(ctx, OUT_YELLOW), *reset = output_color(ctx, OUT_RESET);
+	const char *yellow = output_color(ctx->color, OUT_YELLOW), *reset = output_color(ctx->color, OUT_RESET);
 
 	for (size_t c = 0; c < ARRAY_SIZE(head); c++)
 		w[c] = (int)strlen(head[c]);

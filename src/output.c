@@ -163,16 +163,9 @@ void output_json_diags(struct jw *w, const struct qt_diags *d)
 	jw_array_end(w);
 }
 
-const char *output_color(const struct qt_ctx *ctx, const char *which)
+const char *output_color(bool color, const char *which)
 {
-	static char buf[4][16];
-	static unsigned slot;
-
-	if (!ctx->color)
-		return "";
-	char *b = buf[slot++ % 4];
-	snprintf(b, sizeof(buf[0]), "\033[%sm", which);
-	return b;
+	return color ? which : "";
 }
 
 void output_setup_color(struct qt_ctx *ctx, const char *no_color_env)

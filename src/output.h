@@ -42,13 +42,14 @@ void output_json_header(struct jw *w, const struct qt_ctx *ctx, const char *comm
 /* The diagnostics as a "messages" array (level, file, line, column, text). */
 void output_json_diags(struct jw *w, const struct qt_diags *d);
 
-/* ANSI colour sequences, or "" when ctx->color is off. */
-const char *output_color(const struct qt_ctx *ctx, const char *which);
-#define OUT_RED "31"
-#define OUT_GREEN "32"
-#define OUT_YELLOW "33"
-#define OUT_BOLD "1"
-#define OUT_RESET "0"
+/* which (one of OUT_*), or "" when colour is off. The sequences are
+ * constant strings: a caller may hold any number of them at once. */
+const char *output_color(bool color, const char *which);
+#define OUT_RED "\033[31m"
+#define OUT_GREEN "\033[32m"
+#define OUT_YELLOW "\033[33m"
+#define OUT_BOLD "\033[1m"
+#define OUT_RESET "\033[0m"
 
 /* Decides ctx->color from isatty() and NO_COLOR. */
 void output_setup_color(struct qt_ctx *ctx, const char *no_color_env);

@@ -587,7 +587,7 @@ void relisten_render_text(const struct qt_ctx *ctx, FILE *f, const struct listen
 			  const struct relisten_results *r)
 {
 	char ep[ENDPOINT_MAX], line[2 * ADVICE_MAX + 256];
-	const char *reset = output_color(ctx, OUT_RESET);
+	const char *reset = output_color(ctx->color, OUT_RESET);
 	int w = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
@@ -602,9 +602,9 @@ void relisten_render_text(const struct qt_ctx *ctx, FILE *f, const struct listen
 		if (ctx->verbosity < 0 && x->status != RELISTEN_FAILED)
 			continue;
 		if (x->status == RELISTEN_FAILED)
-			color = output_color(ctx, OUT_YELLOW);
+			color = output_color(ctx->color, OUT_YELLOW);
 		else if (x->status == RELISTEN_RAISED)
-			color = output_color(ctx, OUT_GREEN);
+			color = output_color(ctx->color, OUT_GREEN);
 		listeners_format_endpoint(&set->v[x->listener], ep, sizeof(ep));
 		describe(r, x, line, sizeof(line));
 		fprintf(f, "%-*s  %s%s%s\n", w, ep, color, line, color[0] ? reset : "");

@@ -47,8 +47,6 @@ int util_write_all(int fd, const void *buf, size_t len);
 /* True when s ends with suffix. */
 bool util_has_suffix(const char *s, const char *suffix);
 
-#endif
-
 /* Replaces dirfd/name with buf atomically: a temporary file in the same
  * directory (O_CREAT|O_EXCL|O_NOFOLLOW), fsync, rename over name, fsync of
  * the directory. Never writes through a symlink: -ELOOP when name is one.
@@ -56,3 +54,5 @@ bool util_has_suffix(const char *s, const char *suffix);
  * temporary file is left. */
 int util_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
 		      mode_t mode);
+
+#endif
