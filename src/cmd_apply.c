@@ -11,7 +11,6 @@
 #include "commands.h"
 #include "output.h"
 #include "state.h"
-#include "sysctl.h"
 #include "sysctld.h"
 #include "trust.h"
 #include "util.h"
