@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-LIBS_PC   := yaml-0.1 libcap
+LIBS_PC   := yaml-0.1 libcap libmnl
 
 ifeq ($(SANITIZE),1)
 BUILD     ?= build/sanitize
@@ -41,7 +41,7 @@ TESTSRC   := $(wildcard tests/*.c)
 TESTOBJ   := $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
 MANPAGES  := $(wildcard man/*.[0-9])
 
-.PHONY: all check lint-man install uninstall clean deb rpm fuzz bench golden
+.PHONY: all check lint-man install uninstall clean deb rpm fuzz bench print-ldlibs golden
 
 all: $(BUILD)/qtune
 
@@ -183,7 +183,10 @@ fuzz:
 # Benchmarks are run by hand (root: they build a network namespace of their
 # own); they print ratios against the tools a user would otherwise run.
 bench: $(BUILD)/qtune
-	BUILD=$(BUILD) CC=$(CC) bench/listeners.sh
+	BUILD=$(BUILD) CC=$(CC) LDLIBS="$(LDLIBS)" bench/listeners.sh
+
+print-ldlibs:
+	@echo $(LDLIBS)
 
 clean:
 	rm -rf build dist

@@ -4,12 +4,14 @@
 # private network namespace that bench/mklisteners.c creates (the machine's
 # own namespace and sysctls are never touched). Prints the median of RUNS
 # timed runs of each, side by side, the ratios and each one's peak RSS.
-# Needs root (a network namespace) and iproute2's ss.
+# Needs root (a network namespace) and iproute2's ss. bench/dumponly (one
+# listeners_dump() and nothing else, linked against $BUILD/libqtune.a) is
+# timed against `ss -ltn`, the same work: the sock_diag dump alone.
 #
 #   BUILD=build bench/listeners.sh        (what `make bench` runs)
 #
 # Environment: BUILD (build), CC (cc), RUNS (7), LISTENERS (10000),
-# CONNECTIONS (20000), QTUNE ($BUILD/qtune).
+# CONNECTIONS (20000), QTUNE ($BUILD/qtune), LDLIBS (the Makefile's).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -19,6 +21,8 @@ RUNS=${RUNS:-7}
 LISTENERS=${LISTENERS:-10000}
 CONNECTIONS=${CONNECTIONS:-20000}
 QTUNE=${QTUNE:-$BUILD/qtune}
+# The libraries qtune links with, from the Makefile (make bench passes them).
+LDLIBS=${LDLIBS:-$(make -s --no-print-directory print-ldlibs)}
 B=$BUILD/bench
 
 if [ "${1:-}" = --inside ]; then
@@ -28,12 +32,15 @@ if [ "${1:-}" = --inside ]; then
 	owned=$($Q_TEXT | grep -c 'mklisteners\[' || true)
 	ssn=$(ss -ltn | tail -n +2 | wc -l)
 	echo "qtune sees $n listeners, $owned of them with their owner named; ss -ltn sees $ssn"
-	if [ "$n" -ne "$LISTENERS" ] || [ "$ssn" -ne "$LISTENERS" ]; then
+	dn=$("$B/dumponly" -v)
+	echo "dumponly sees $dn"
+	if [ "$n" -ne "$LISTENERS" ] || [ "$ssn" -ne "$LISTENERS" ] || [ "$dn" -ne "$LISTENERS" ]; then
 		echo "listeners.sh: expected $LISTENERS listeners" >&2
 		exit 1
 	fi
 	# shellcheck disable=SC2086 # the commands are word lists on purpose
-	exec "$B/timeit" "$RUNS" $Q_TEXT ::: ss -ltnp ::: ss -ltn ::: $Q_JSON
+	exec "$B/timeit" "$RUNS" $Q_TEXT ::: ss -ltnp ::: ss -ltn ::: $Q_JSON \
+		::: "$B/dumponly"
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -48,10 +55,13 @@ $CC $CFLAGS_BENCH -o "$B/mklisteners" bench/mklisteners.c
 # shellcheck disable=SC2086
 $CC $CFLAGS_BENCH -o "$B/timeit" bench/timeit.c
 
-if ! [ -x "$QTUNE" ]; then
-	echo "listeners.sh: $QTUNE not found: build first (make)" >&2
+if ! [ -x "$QTUNE" ] || ! [ -f "$BUILD/libqtune.a" ]; then
+	echo "listeners.sh: $QTUNE or $BUILD/libqtune.a not found: build first (make)" >&2
 	exit 2
 fi
+# shellcheck disable=SC2086
+$CC $CFLAGS_BENCH -Isrc -o "$B/dumponly" bench/dumponly.c "$BUILD/libqtune.a" \
+	$LDLIBS
 Q_TEXT="$QTUNE listeners"
 Q_JSON="$QTUNE --output json listeners"
 export Q_TEXT Q_JSON B RUNS LISTENERS

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -29,66 +30,74 @@
 
 /* ------------------------------------------------------------------ dump */
 
-static int dump_request(int fd, uint8_t family, uint32_t seq)
-{
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+#ifdef QTUNE_TEST_HOOKS
+void (*listeners_dump_socket_hook)(int fd);
+#endif
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = seq;
-	msg.req.sdiag_family = family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	/* The kernel walks only the listening hash for this state set: the
-	 * established connections of a busy host are never copied to us. */
-	msg.req.idiag_states = 1u << TCP_LISTEN;
-	for (;;) {
-		ssize_t r = sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&sa, sizeof(sa));
-		if (r == (ssize_t)sizeof(msg))
-			return 0;
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r < 0 ? -errno : -EIO;
-	}
+/* The attributes the kernel sends after an inet_diag_msg without being asked
+ * (and those an idiag_ext would add), with the type each must have. None is
+ * used today; each is still checked, so a message whose attributes do not
+ * add up is refused as a whole rather than read half-way. */
+static const enum mnl_attr_data_type diag_attr_types[INET_DIAG_MAX + 1] = {
+	[INET_DIAG_SHUTDOWN] = MNL_TYPE_U8,
+	[INET_DIAG_TOS] = MNL_TYPE_U8,
+	[INET_DIAG_TCLASS] = MNL_TYPE_U8,
+	[INET_DIAG_SKV6ONLY] = MNL_TYPE_U8,
+	[INET_DIAG_MARK] = MNL_TYPE_U32,
+	[INET_DIAG_CLASS_ID] = MNL_TYPE_U32,
+	[INET_DIAG_CGROUP_ID] = MNL_TYPE_U64,
+	[INET_DIAG_CONG] = MNL_TYPE_NUL_STRING,
+};
+
+struct dump {
+	struct listener_set *set;
+	uint32_t cache_index;           /* if_indextoname() of the last index seen */
+	char cache_name[IF_NAMESIZE];
+};
+
+static int dump_attr_check(const struct nlattr *a, void *data)
+{
+	uint16_t type = mnl_attr_get_type(a);
+
+	(void)data;
+	if (type < ARRAY_SIZE(diag_attr_types) && diag_attr_types[type] != MNL_TYPE_UNSPEC &&
+	    mnl_attr_validate(a, diag_attr_types[type]) < 0)
+		return MNL_CB_ERROR;    /* errno: EINVAL or ERANGE */
+	return MNL_CB_OK;
 }
 
-static void set_ifname(struct listener *l, uint32_t *cache_index, char *cache_name)
+static void set_ifname(struct listener *l, struct dump *dp)
 {
 	if (l->ifindex == 0) {
 		l->ifname[0] = '\0';
 		return;
 	}
-	if (*cache_index != l->ifindex) {
+	if (dp->cache_index != l->ifindex) {
 		char name[IF_NAMESIZE];
 
 		/* The interface may be gone while the socket stays bound to
 		 * its index: show the number rather than nothing. */
 		if (!if_indextoname(l->ifindex, name))
 			snprintf(name, sizeof(name), "if%u", l->ifindex);
-		memcpy(cache_name, name, IF_NAMESIZE);
-		*cache_index = l->ifindex;
+		memcpy(dp->cache_name, name, IF_NAMESIZE);
+		dp->cache_index = l->ifindex;
 	}
-	memcpy(l->ifname, cache_name, IF_NAMESIZE);
+	memcpy(l->ifname, dp->cache_name, IF_NAMESIZE);
 }
 
-/* Adds one listener from a sock_diag message. 1 when the set is full. */
-static int dump_add(struct listener_set *set, const struct inet_diag_msg *m,
-		    uint32_t *cache_index, char *cache_name)
+/* Adds one listener from a sock_diag message. */
+static void dump_add(struct dump *dp, const struct inet_diag_msg *m)
 {
+	struct listener_set *set = dp->set;
 	struct listener *l;
 
 	if (m->idiag_state != TCP_LISTEN ||
 	    (m->idiag_family != AF_INET && m->idiag_family != AF_INET6))
-		return 0;
+		return;
 	if (set->n == set->cap) {
 		if (set->cap >= LISTENERS_MAX) {
 			set->truncated = true;
-			return 1;
+			return;
 		}
 		set->cap = set->cap ? set->cap * 2 : 256;
 		if (set->cap > LISTENERS_MAX)
@@ -103,75 +112,116 @@ static int dump_add(struct listener_set *set, const struct inet_diag_msg *m,
 	if (!inet_ntop(l->family, l->raw, l->addr, sizeof(l->addr)))
 		snprintf(l->addr, sizeof(l->addr), "?");
 	l->ifindex = m->id.idiag_if;
-	set_ifname(l, cache_index, cache_name);
+	set_ifname(l, dp);
 	l->backlog = m->idiag_wqueue;
 	l->queued = m->idiag_rqueue;
 	l->uid = m->idiag_uid;
 	l->inode = m->idiag_inode;
-	return 0;
 }
 
-/* Reads one family's dump to its end. */
-static int dump_family(int fd, uint8_t family, uint32_t seq, char *buf,
-		       struct listener_set *set)
+/* mnl_cb_run's callback for each message of the dump. */
+static int dump_msg(const struct nlmsghdr *h, void *data)
 {
-	uint32_t cache_index = 0;
-	char cache_name[IF_NAMESIZE] = "";
-	int r = dump_request(fd, family, seq);
+	struct dump *dp = data;
 
-	if (r < 0)
-		return r;
-	for (;;) {
-		struct iovec iov = { .iov_base = buf, .iov_len = DUMP_BUF_SIZE };
-		struct sockaddr_nl sa;
-		struct msghdr mh = {
-			.msg_name = &sa, .msg_namelen = sizeof(sa),
-			.msg_iov = &iov, .msg_iovlen = 1,
-		};
-		ssize_t len = recvmsg(fd, &mh, 0);
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(h) < sizeof(struct inet_diag_msg)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (mnl_attr_parse(h, sizeof(struct inet_diag_msg), dump_attr_check, NULL) < 0)
+		return MNL_CB_ERROR;
+	/* Past the bound the dump is still drained to its end, so the next
+	 * request on this socket starts clean. */
+	if (!dp->set->truncated)
+		dump_add(dp, mnl_nlmsg_get_payload(h));
+	return MNL_CB_OK;
+}
 
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (len == 0)
-			return -EIO;
-		if (mh.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		if (sa.nl_pid != 0)
-			continue;     /* not from the kernel */
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				/* A dump that failed half-way says so here. */
-				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
-					int e;
-					memcpy(&e, NLMSG_DATA(h), sizeof(e));
-					if (e < 0)
-						return e;
-				}
-				return 0;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-					return -EIO;
-				if (e->error < 0)
-					return e->error;
-				continue;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				continue;
-			/* Past the bound the dump is still drained to its end, so
-			 * the next request on this socket starts clean. */
-			if (!set->truncated)
-				dump_add(set, NLMSG_DATA(h), &cache_index, cache_name);
+/* libmnl's NLMSG_DONE handler ends the dump and ignores its payload; a dump
+ * that failed half-way says so there. */
+static int dump_done(const struct nlmsghdr *h, void *data)
+{
+	int e;
+
+	(void)data;
+	if (mnl_nlmsg_get_payload_len(h) >= sizeof(e)) {
+		memcpy(&e, mnl_nlmsg_get_payload(h), sizeof(e));
+		if (e < 0) {
+			errno = -e;
+			return MNL_CB_ERROR;
 		}
 	}
+	return MNL_CB_STOP;
+}
+
+static int dump_family(struct mnl_socket *nl, uint8_t family, uint32_t seq, char *buf,
+		       struct listener_set *set)
+{
+	/* libmnl takes the array as non-const; it only reads it. */
+	static mnl_cb_t ctl[] = { [NLMSG_DONE] = dump_done };
+	struct dump dp = { .set = set };
+	struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
+	struct inet_diag_req_v2 *req;
+	uint32_t portid = mnl_socket_get_portid(nl);
+	int r;
+
+	h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	h->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(h, sizeof(*req));
+	req->sdiag_family = family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	/* The kernel walks only the listening hash for this state set: the
+	 * established connections of a busy host are never copied to us. */
+	req->idiag_states = 1u << TCP_LISTEN;
+	if (mnl_socket_sendto(nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(nl, buf, DUMP_BUF_SIZE);
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return errno == ENOSPC ? -EMSGSIZE : -errno;   /* ENOSPC: MSG_TRUNC */
+		if (len == 0)
+			return -EIO;
+		errno = 0;
+		r = mnl_cb_run2(buf, (size_t)len, seq, portid, dump_msg, &dp, ctl, ARRAY_SIZE(ctl));
+		if (r == MNL_CB_STOP)
+			return 0;
+		if (r < 0)
+			return errno ? -errno : -EIO;
+	}
+}
+
+/* A sock_diag socket that only the kernel can write to: a connected netlink
+ * socket refuses unicasts from any other sender (netlink_getsockbyportid),
+ * so another local process cannot slip forged listeners into the dump. */
+static int dump_socket(struct mnl_socket **out)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int rcvbuf = DUMP_RCVBUF;
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	int r;
+
+	*out = NULL;
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    connect(mnl_socket_get_fd(nl), (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		r = -errno;
+		mnl_socket_close(nl);
+		return r;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+#ifdef QTUNE_TEST_HOOKS
+	if (listeners_dump_socket_hook)
+		listeners_dump_socket_hook(mnl_socket_get_fd(nl));
+#endif
+	*out = nl;
+	return 0;
 }
 
 static int listener_cmp(const void *a, const void *b)
@@ -194,21 +244,20 @@ static int listener_cmp(const void *a, const void *b)
 int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
-	int fd, r = 0, rcvbuf = DUMP_RCVBUF;
+	struct mnl_socket *nl;
 	char *buf = NULL;
+	int r;
 
 	(void)ctx;
 	listener_set_free(out);
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0) {
-		r = -errno;
+	r = dump_socket(&nl);
+	if (r < 0) {
 		diags_error(d, "listeners: cannot open a sock_diag netlink socket: %s", strerror(-r));
 		return r;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	buf = xmalloc(DUMP_BUF_SIZE);
 	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-		r = dump_family(fd, families[i], (uint32_t)i + 1, buf, out);
+		r = dump_family(nl, families[i], (uint32_t)i + 1, buf, out);
 		/* A kernel without IPv6 (ipv6.disable=1) has no inet6 handler:
 		 * no IPv6 listeners, not an error. */
 		if (r < 0 && families[i] == AF_INET6 && (r == -ENOENT || r == -EAFNOSUPPORT)) {
@@ -229,7 +278,7 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
 		qsort(out->v, out->n, sizeof(*out->v), listener_cmp);
 out:
 	free(buf);
-	close(fd);
+	mnl_socket_close(nl);
 	return r;
 }
 

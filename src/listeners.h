@@ -75,7 +75,10 @@ struct listener_set {
  * namespace into out (zeroed, or a set to be replaced), sorted by port,
  * family, address. 0 or -errno, with a diagnostic. Netlink answers for the
  * namespace the caller is in, which main() has made the target one; ctx is
- * taken for symmetry with listeners_attribute() and later use. */
+ * taken for symmetry with listeners_attribute() and later use. The one
+ * sock_diag reader of qtune (relisten reads its backlogs back with it):
+ * libmnl runs the dump and validates every message and attribute, and the
+ * socket is connected to the kernel, so no other process can add to it. */
 int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d);
 
 /* Finds the owners of every listener of set: /proc/PID/fd of every process
@@ -93,6 +96,12 @@ const struct listener_owner *listener_owner_at(const struct listener_set *set,
 int listener_owner_fd(const struct listener_set *set, const struct listener *l, size_t k);
 
 void listener_set_free(struct listener_set *set);
+
+#ifdef QTUNE_TEST_HOOKS
+/* Test build only: called with the dump socket once it is bound and
+ * connected, before the first request (a test plays a forger there). */
+extern void (*listeners_dump_socket_hook)(int fd);
+#endif
 
 /* The systemd unit a process belongs to, from the text of /proc/PID/cgroup:
  * the last component ending in .service, .socket or .scope of the unified

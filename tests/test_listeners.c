@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -163,6 +167,72 @@ Test(listeners, ipv6_and_ipv4_are_both_seen)
 	cr_assert_eq(l6->backlog, 50);
 	cr_assert_eq(l4->backlog, 60);
 	cr_assert_eq(set.n, 2, "only LISTEN sockets, nothing else: %zu", set.n);
+}
+
+/* A local process that knows the dump socket's port id sends it a
+ * well-formed listener of its own making (port 1, in sequence). */
+static int forged_errno = -1;
+
+static int forge_to(uint32_t portid)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_msg m;
+	} msg = {
+		.h = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_MULTI, .nlmsg_seq = 1, .nlmsg_pid = portid },
+		.m = { .idiag_family = AF_INET, .idiag_state = TCP_LISTEN,
+		       .id.idiag_sport = htons(1), .idiag_wqueue = 7, .idiag_inode = 4242 },
+	};
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = portid };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int e = 0;
+
+	cr_assert(fd >= 0);
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
+static uint32_t portid_of(int fd)
+{
+	struct sockaddr_nl sa;
+	socklen_t len = sizeof(sa);
+
+	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+	return sa.nl_pid;
+}
+
+static void forge_into_dump_socket(int fd)
+{
+	forged_errno = forge_to(portid_of(fd));
+}
+
+Test(listeners, forged_messages_from_other_processes_never_reach_the_dump)
+{
+	struct sockaddr_nl any = { .nl_family = AF_NETLINK };
+	int victim = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
+	char buf[256];
+	uint16_t port;
+
+	/* The forger is real: an unconnected netlink socket takes its message. */
+	cr_assert(victim >= 0);
+	cr_assert(bind(victim, (struct sockaddr *)&any, sizeof(any)) == 0);
+	cr_assert_eq(forge_to(portid_of(victim)), 0);
+	cr_assert_eq(recv(victim, buf, sizeof(buf), 0), (ssize_t)sizeof(struct nlmsghdr) +
+		     (ssize_t)sizeof(struct inet_diag_msg));
+	close(victim);
+
+	sandbox_listen("127.0.0.1", 0, 10, &port);
+	listeners_dump_socket_hook = forge_into_dump_socket;
+	dump();
+	listeners_dump_socket_hook = NULL;
+	cr_assert_eq(forged_errno, ECONNREFUSED, "the kernel should refuse the forger: %s",
+		     strerror(forged_errno));
+	cr_assert_eq(set.n, 1);
+	cr_assert_eq(set.v[0].port, port);
+	cr_assert_null(find(AF_INET, 1));
 }
 
 Test(listeners, connected_sockets_are_not_listeners)
