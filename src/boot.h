@@ -1,17 +1,16 @@
-/* boot: what the next boot leaves in each key of a profile, from the
- * replayed sysctl.d configuration (sysctld.h). Pure: takes the loaded
- * configuration, returns one verdict per key, naming the file and line
- * that decides it and whether systemd-sysctl and `sysctl --system` would
- * leave different values. */
+/* boot: what the next boot leaves in each key of a profile, judged from
+ * the replayed sysctl.d configuration (sysctld_replay.h). Pure: takes the loaded
+ * configuration and the profile, returns one verdict per key (naming the
+ * line that decides it, and whether `sysctl --system` would miss the
+ * profile where systemd-sysctl meets it). Rendering is boot_report.h. */
 #ifndef QTUNE_BOOT_H
 #define QTUNE_BOOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "output.h"
 #include "profile.h"
-#include "sysctld.h"
+#include "sysctld_replay.h"
 
 enum boot_status {
 	BOOT_OK,          /* the boot-time value meets the profile */
@@ -26,17 +25,13 @@ struct boot_item {
 	bool procps_differs;           /* `sysctl --system` would not meet the profile */
 };
 
-/* One item per profile entry, in profile order; caller frees *items. */
+/* One item per profile entry, in profile order; caller frees *items.
+ * The status follows systemd-sysctl, which boots the distributions qtune
+ * targets. 0, or -EINVAL when an entry's key is not a key. */
 int boot_audit(const struct sysctld_config *c, const struct profile *p,
 	       struct boot_item **items);
 
+/* "ok", "differs", "not-set": the JSON and metric spelling. */
 const char *boot_status_name(enum boot_status s);
-
-/* "/etc/sysctl.d/10-x.conf:3" into buf, or "-" when no line decides. */
-void boot_source(const struct sysctld_value *v, char *buf, size_t size);
-
-/* Text lines and a JSON "boot" array for check. */
-void boot_render_text(const struct qt_ctx *ctx, const struct boot_item *items, size_t n);
-void boot_render_json(struct jw *w, const struct boot_item *items, size_t n);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "audit.h"
-#include "boot.h"
+#include "boot_report.h"
 #include "cmd_common.h"
 #include "commands.h"
 #include "keys.h"

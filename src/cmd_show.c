@@ -12,7 +12,7 @@
 #include "prometheus.h"
 #include "sysctl.h"
 #include "sysctld.h"
-#include "boot.h"
+#include "boot_report.h"
 #include "util.h"
 
 /* The running value of an integer key, or -1 when it cannot be read. */

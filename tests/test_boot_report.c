@@ -1,0 +1,112 @@
+/* boot_report: the text lines and the JSON "boot" array rendered from
+ * verdicts built in memory. Pure: writes to a memory stream, needs no root. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot_report.h"
+#include "keys.h"
+
+static struct sysctld_file etc = { .name = "90-qtune-web.conf",
+				   .path = "/etc/sysctl.d/90-qtune-web.conf" };
+static struct sysctld_file hidden = { .name = ".local.conf", .path = "/etc/sysctl.d/.local.conf" };
+static struct profile_entry somax = {
+	.key = "net/core/somaxconn", .want = { .kind = WANT_EXACT, .value = "4096" } };
+static struct profile_entry backlog = {
+	.key = "net/ipv4/tcp_max_syn_backlog", .want = { .kind = WANT_RANGE, .has_min = true, .min = 8192 } };
+
+static char *buf;
+static size_t len;
+static FILE *mem;
+static struct qt_ctx ctx;
+
+static void setup(void)
+{
+	mem = open_memstream(&buf, &len);
+	cr_assert_not_null(mem);
+	ctx = (struct qt_ctx){ .out = mem, .procsys_fd = -1, .proc_fd = -1 };
+}
+
+static const char *output(void)
+{
+	cr_assert_eq(fclose(mem), 0);
+	mem = NULL;
+	return buf;
+}
+
+static void teardown(void)
+{
+	if (mem)
+		fclose(mem);
+	free(buf);
+	buf = NULL;
+}
+
+TestSuite(boot_report, .init = setup, .fini = teardown);
+
+/* One of each verdict: met, missed (and sysctl --system would leave
+ * something else), not set at all. */
+static void three_items(struct boot_item v[3])
+{
+	memset(v, 0, 3 * sizeof(*v));
+	v[0].entry = &somax;
+	v[0].status = BOOT_OK;
+	v[0].res.by[SYSCTLD_SYSTEMD] = (struct sysctld_value){ .value = "4096", .file = &etc, .line = 4 };
+	v[0].res.by[SYSCTLD_PROCPS] = v[0].res.by[SYSCTLD_SYSTEMD];
+	v[1].entry = &backlog;
+	v[1].status = BOOT_DIFFERS;
+	v[1].res.by[SYSCTLD_SYSTEMD] = (struct sysctld_value){ .value = "512", .file = &etc, .line = 5 };
+	v[1].res.by[SYSCTLD_PROCPS] = (struct sysctld_value){ .value = "128", .file = &hidden, .line = 1 };
+	v[1].res.disagree = true;
+	v[1].procps_differs = true;
+	v[2].entry = &somax;
+	v[2].status = BOOT_NOT_SET;
+}
+
+Test(boot_report, source_names_file_and_line_or_a_dash)
+{
+	struct sysctld_value set = { .value = "1", .file = &etc, .line = 7 }, none = { 0 };
+	char src[600];
+
+	boot_source(&set, src, sizeof(src));
+	cr_assert_str_eq(src, "/etc/sysctl.d/90-qtune-web.conf:7");
+	boot_source(&none, src, sizeof(src));
+	cr_assert_str_eq(src, "-");
+}
+
+Test(boot_report, text_has_one_line_per_key_and_one_per_disagreement)
+{
+	struct boot_item v[3];
+
+	three_items(v);
+	boot_render_text(&ctx, v, 3);
+	cr_assert_str_eq(output(),
+		"\nnext boot (sysctl.d as systemd-sysctl applies it):\n"
+		"  net.core.somaxconn = 4096  ok (/etc/sysctl.d/90-qtune-web.conf:4)\n"
+		"  net.ipv4.tcp_max_syn_backlog = 512  differs: profile wants >= 8192; set by /etc/sysctl.d/90-qtune-web.conf:5\n"
+		"    sysctl --system would leave 128 instead (/etc/sysctl.d/.local.conf:1)\n"
+		"  net.core.somaxconn  not set by any sysctl.d file: the kernel default applies at boot (qtune apply --persist)\n");
+}
+
+Test(boot_report, json_names_both_tools_for_every_key)
+{
+	struct boot_item v[3];
+	struct jw w;
+
+	three_items(v);
+	jw_init(&w, mem);
+	jw_object_begin(&w);
+	boot_render_json(&w, v, 3);
+	jw_object_end(&w);
+	const char *out = output();
+
+	cr_assert(strstr(out, "\"key\":\"net.core.somaxconn\",\"status\":\"ok\","
+			      "\"systemd\":{\"value\":\"4096\",\"file\":\"/etc/sysctl.d/90-qtune-web.conf\",\"line\":4}"),
+		  "%s", out);
+	cr_assert(strstr(out, "\"status\":\"differs\""), "%s", out);
+	cr_assert(strstr(out, "\"procps\":{\"value\":\"128\",\"file\":\"/etc/sysctl.d/.local.conf\",\"line\":1},"
+			      "\"tools_disagree\":true"), "%s", out);
+	cr_assert(strstr(out, "\"status\":\"not-set\",\"systemd\":{\"value\":null,\"file\":null,\"line\":0}"),
+		  "%s", out);
+}
