@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "listeners_report.h"
+#include "sysctl.h"
 #include "util.h"
 
 void audit_limits_from_profile(const struct profile *p, struct finding_limits *lim,
@@ -36,7 +37,7 @@ int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_bef
 	if (r < 0)
 		return r;
 	listeners_attribute(ctx, &a->set, &ctx->diags);
-	listeners_kernel_read(ctx, &a->kernel, &ctx->diags);
+	sysctl_read_limits(ctx->procsys_fd, &a->kernel, &ctx->diags);
 	audit_limits_from_profile(p, &a->limits, &a->ports);
 	a->limits.somaxconn_after = somaxconn_after >= 0 ? somaxconn_after
 				    : a->kernel.have_somaxconn ? a->kernel.somaxconn : 0;

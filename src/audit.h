@@ -8,6 +8,7 @@
 
 #include "ctx.h"
 #include "findings.h"
+#include "limits.h"
 #include "listeners.h"
 #include "output.h"
 #include "profile.h"
@@ -15,7 +16,7 @@
 
 struct audit {
 	struct listener_set set;
-	struct listeners_kernel kernel;
+	struct queue_limits kernel;
 	struct findings findings;
 	struct finding_port *ports;    /* storage behind limits.ports */
 	struct finding_limits limits;

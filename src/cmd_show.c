@@ -15,28 +15,21 @@
 #include "boot_report.h"
 #include "util.h"
 
-/* The running value of an integer key, or -1 when it cannot be read. */
-static int64_t read_int(const struct qt_ctx *ctx, const char *path)
-{
-	char buf[64];
-	int64_t v;
-
-	if (sysctl_read(ctx->procsys_fd, path, buf, sizeof(buf)) < 0 || util_parse_i64(buf, &v) < 0)
-		return -1;
-	return v;
-}
-
 struct limits {
 	int64_t somaxconn, max_syn_backlog, syncookies;
 	int64_t accept_queue;   /* connections a listen(fd, SOMAXCONN) socket holds */
 	int64_t syn_queue;      /* half-open requests it holds, for new peers */
 };
 
-static void compute_limits(const struct qt_ctx *ctx, struct limits *l)
+/* show prints -1 for what could not be read (schema 1). */
+static void compute_limits(struct qt_ctx *ctx, struct limits *l)
 {
-	l->somaxconn = read_int(ctx, "net/core/somaxconn");
-	l->max_syn_backlog = read_int(ctx, "net/ipv4/tcp_max_syn_backlog");
-	l->syncookies = read_int(ctx, "net/ipv4/tcp_syncookies");
+	struct queue_limits k;
+
+	sysctl_read_limits(ctx->procsys_fd, &k, &ctx->diags);
+	l->somaxconn = k.have_somaxconn ? k.somaxconn : -1;
+	l->max_syn_backlog = k.have_max_syn_backlog ? k.max_syn_backlog : -1;
+	l->syncookies = k.have_syncookies ? k.syncookies : -1;
 	/* sk_acceptq_is_full() is "more than backlog": backlog + 1 fit. */
 	l->accept_queue = l->somaxconn >= 0 ? l->somaxconn + 1 : -1;
 	l->syn_queue = l->somaxconn >= 0 && l->max_syn_backlog >= 0 && l->syncookies >= 0

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysctl.h"
 #include "util.h"
 
 /* The kernel fills a dump skb up to 32 KiB (netlink caps max_recvmsg_len
@@ -743,32 +742,4 @@ void listener_set_free(struct listener_set *set)
 	free(set->links);
 	free(set->link_fds);
 	memset(set, 0, sizeof(*set));
-}
-
-/* ---------------------------------------------------------------- kernel */
-
-static void kernel_read_one(const struct qt_ctx *ctx, const char *path, bool *have,
-			    int64_t *val, struct qt_diags *d)
-{
-	char buf[64];
-	int r = sysctl_read(ctx->procsys_fd, path, buf, sizeof(buf));
-
-	*have = false;
-	if (r == 0 && util_parse_i64(buf, val) == 0) {
-		*have = true;
-		return;
-	}
-	diags_warn(d, "listeners: cannot read %s: %s", path,
-		   r < 0 ? strerror(-r) : "not an integer");
-}
-
-int listeners_kernel_read(const struct qt_ctx *ctx, struct listeners_kernel *k,
-			  struct qt_diags *d)
-{
-	memset(k, 0, sizeof(*k));
-	kernel_read_one(ctx, "net/core/somaxconn", &k->have_somaxconn, &k->somaxconn, d);
-	kernel_read_one(ctx, "net/ipv4/tcp_max_syn_backlog", &k->have_max_syn_backlog,
-			&k->max_syn_backlog, d);
-	kernel_read_one(ctx, "net/ipv4/tcp_syncookies", &k->have_syncookies, &k->syncookies, d);
-	return 0;
 }

@@ -109,15 +109,4 @@ extern void (*listeners_dump_socket_hook)(int fd);
  * name=systemd line. false (unit "") when there is none. */
 bool listeners_unit_from_cgroup(const char *text, char *unit, size_t size);
 
-/* The values of the running kernel that shape a listener's queues. */
-struct listeners_kernel {
-	bool have_somaxconn, have_max_syn_backlog, have_syncookies;
-	int64_t somaxconn, max_syn_backlog, syncookies;
-};
-
-/* Reads them beneath ctx->procsys_fd; a key that cannot be read is left
- * unknown with a warning. Returns 0. */
-int listeners_kernel_read(const struct qt_ctx *ctx, struct listeners_kernel *k,
-			  struct qt_diags *d);
-
 #endif

@@ -54,7 +54,7 @@ static void format_owners(const struct listener_set *set, const struct listener 
 		snprintf(buf + len, size - len, " (%s)", first->unit);
 }
 
-static void format_syn(const struct listener *l, const struct listeners_kernel *k,
+static void format_syn(const struct listener *l, const struct queue_limits *k,
 		       char *buf, size_t size)
 {
 	if (!k || !k->have_syncookies || (k->syncookies == 0 && !k->have_max_syn_backlog)) {
@@ -97,7 +97,7 @@ static void format_kinds(const struct findings *fs, size_t from, size_t n, char 
 
 /* One line on what the SYN limit column means under the running values,
  * and the kernel rule it assumes. */
-static const char *syn_legend(const struct listeners_kernel *k)
+static const char *syn_legend(const struct queue_limits *k)
 {
 	if (!k || !k->have_syncookies)
 		return NULL;
@@ -112,7 +112,7 @@ static const char *syn_legend(const struct listeners_kernel *k)
 }
 
 void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct listener_set *set,
-			   const struct listeners_kernel *k, const struct findings *fs)
+			   const struct queue_limits *k, const struct findings *fs)
 {
 	static const char *const head[] = { "Local Address:Port", "Backlog", "Queued",
 					    "SYN limit", "Owner(s)", "Findings" };
@@ -180,7 +180,7 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 }
 
 void listeners_render_json(struct jw *w, const struct listener_set *set,
-			   const struct listeners_kernel *k, const struct findings *fs)
+			   const struct queue_limits *k, const struct findings *fs)
 {
 	size_t cursor = 0;
 	bool syn_known = k && k->have_syncookies && (k->syncookies != 0 || k->have_max_syn_backlog);

@@ -10,6 +10,7 @@
 
 #include "ctx.h"
 #include "findings.h"
+#include "limits.h"
 #include "listeners.h"
 #include "output.h"
 
@@ -20,12 +21,12 @@ void listeners_format_endpoint(const struct listener *l, char *buf, size_t size)
  * then a note when owners could not all be seen. k may be NULL (no SYN
  * limit column values); fs may be NULL (no findings). */
 void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct listener_set *set,
-			   const struct listeners_kernel *k, const struct findings *fs);
+			   const struct queue_limits *k, const struct findings *fs);
 
 /* Members "kernel_limits" (the values the SYN limit is computed from),
  * "owners_complete" and "listeners" (the array documented in qtune.8) of
  * the object open in w. */
 void listeners_render_json(struct jw *w, const struct listener_set *set,
-			   const struct listeners_kernel *k, const struct findings *fs);
+			   const struct queue_limits *k, const struct findings *fs);
 
 #endif

@@ -313,7 +313,7 @@ static void listener_labels(const struct listener *l, unsigned socket_ix,
 static void emit_listeners(struct prom_out *o, const struct audit *a)
 {
 	const struct listener_set *set = &a->set;
-	const struct listeners_kernel *k = &a->kernel;
+	const struct queue_limits *k = &a->kernel;
 	unsigned *ix = socket_indexes(set);
 	struct listener_labels ll;
 	/* With tcp_syncookies=2 nothing is queued: no SYN queue to report. */

@@ -141,3 +141,26 @@ int sysctl_writable(int procsys_fd, const char *path)
 	close(fd);
 	return r;
 }
+
+static void read_limit(int procsys_fd, const char *path, bool *have, int64_t *val,
+		       struct qt_diags *d)
+{
+	char buf[64], shown[KEY_PATH_MAX];
+	int r = sysctl_read(procsys_fd, path, buf, sizeof(buf));
+
+	*have = r == 0 && util_parse_i64(buf, val) == 0;
+	if (*have)
+		return;
+	*val = 0;
+	key_display(path, shown, sizeof(shown));
+	diags_warn(d, "cannot read %s: %s", shown, r < 0 ? strerror(-r) : "not an integer");
+}
+
+int sysctl_read_limits(int procsys_fd, struct queue_limits *l, struct qt_diags *d)
+{
+	read_limit(procsys_fd, "net/core/somaxconn", &l->have_somaxconn, &l->somaxconn, d);
+	read_limit(procsys_fd, "net/ipv4/tcp_max_syn_backlog", &l->have_max_syn_backlog,
+		   &l->max_syn_backlog, d);
+	read_limit(procsys_fd, "net/ipv4/tcp_syncookies", &l->have_syncookies, &l->syncookies, d);
+	return 0;
+}

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "diag.h"
 #include "keys.h"
+#include "limits.h"
 
 /* Opens /proc/sys as an O_PATH directory. The namespace it shows is the one
  * the calling thread is in when a file beneath it is opened. */
@@ -31,6 +33,11 @@ int sysctl_exists(int procsys_fd, const char *path);
 /* The kernel's own answer to "may I write this?", without writing:
  * faccessat(W_OK, AT_EACCESS). 0 or -EACCES/-EPERM/-ENOENT. */
 int sysctl_writable(int procsys_fd, const char *path);
+
+/* The kernel's queue limits, read beneath procsys_fd: the one reader of
+ * them. A key that cannot be read, or is not an integer, is left unknown
+ * (have_X false) with a warning naming it. Returns 0. */
+int sysctl_read_limits(int procsys_fd, struct queue_limits *l, struct qt_diags *d);
 
 #ifdef QTUNE_TEST_HOOKS
 /* Test build only: make the Nth write (1-based) fail with -EIO, 0 = never. */

@@ -392,20 +392,6 @@ Test(listeners, without_privilege_owners_are_unknown_not_an_error)
 	cr_assert_eq(WEXITSTATUS(status), 0, "child check %d failed", WEXITSTATUS(status));
 }
 
-Test(listeners, kernel_values_are_read_from_the_namespace)
-{
-	struct listeners_kernel k;
-
-	sandbox_sysctl_set("net/core/somaxconn", "321");
-	sandbox_sysctl_set("net/ipv4/tcp_max_syn_backlog", "256");
-	sandbox_sysctl_set("net/ipv4/tcp_syncookies", "0");
-	cr_assert_eq(listeners_kernel_read(&ctx, &k, &diags), 0);
-	cr_assert(k.have_somaxconn && k.have_max_syn_backlog && k.have_syncookies);
-	cr_assert_eq(k.somaxconn, 321);
-	cr_assert_eq(k.max_syn_backlog, 256);
-	cr_assert_eq(k.syncookies, 0);
-}
-
 Test(listeners, unit_from_cgroup)
 {
 	char unit[LISTENERS_UNIT_MAX];

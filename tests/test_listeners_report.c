@@ -38,12 +38,12 @@ static void build(void)
 	findings_build(&set, &lim, &fs);
 }
 
-static const struct listeners_kernel kernel = {
+static const struct queue_limits kernel = {
 	.have_somaxconn = true, .have_max_syn_backlog = true, .have_syncookies = true,
 	.somaxconn = 4096, .max_syn_backlog = 256, .syncookies = 1,
 };
 
-static void render_text(const struct listeners_kernel *k)
+static void render_text(const struct queue_limits *k)
 {
 	struct qt_ctx ctx = { .root = "", .verbosity = 0, .color = false };
 	FILE *f = open_memstream(&text, &text_len);
