@@ -1,5 +1,6 @@
 /* netstat: the TcpExt counters of /proc/net/netstat that tell whether
- * listen queues overflow, with one line of meaning each. The file shows
+ * listen queues overflow, with one line of meaning each. netstat_parse is
+ * pure (text in, counters out); netstat_read reads the file, which shows
  * the network namespace of the reading thread. */
 #ifndef QTUNE_NETSTAT_H
 #define QTUNE_NETSTAT_H
@@ -17,10 +18,15 @@ struct netstat_counter {
 	uint64_t value;
 };
 
-/* Fills counters (in the fixed order of netstat_names) from the file text. */
+/* Fills the first n counters (at most netstat_count; each gets its name and
+ * meaning, in qtune's fixed order) from the text of the file: the values of
+ * its first TcpExt section (a names line, then a values line). A counter
+ * the kernel does not print, or whose value is not a non-negative integer,
+ * is left absent (present false). 0, or -ENOENT when there is no TcpExt
+ * section. */
 int netstat_parse(const char *text, struct netstat_counter *counters, size_t n);
-/* Reads ctx->proc_fd net/netstat and parses it. counters must hold
- * netstat_count entries. */
+/* Reads ctx->proc_fd's thread-self/net/netstat and parses it. counters must
+ * hold netstat_count entries. */
 int netstat_read(const struct qt_ctx *ctx, struct netstat_counter *counters);
 
 /* How many counters qtune reads: callers size their arrays with it. */
