@@ -14,7 +14,8 @@
 #include "trust.h"
 #include "util.h"
 
-#define STATE_MAGIC "qtune-state 1"
+#define STATE_MAGIC "qtune-state 2"
+#define STATE_MAGIC_V1 "qtune-state 1"  /* old file beside the record, in persist.old */
 
 /* One record per network namespace: an apply in a container's namespace
  * must not be undone by a rollback in the host's, nor the reverse. The
@@ -158,48 +159,107 @@ static bool field_ok(const char *s)
 	return s && !strpbrk(s, "\t\n\r");
 }
 
-int state_save(const struct qt_ctx *ctx, const struct state *s,
-	       const char *old_persist, size_t old_persist_len, struct qt_diags *d)
+/* The record in one buffer: the lines, then the bytes of the sysctl.d file
+ * the apply replaces (length first, so that any byte may appear in them),
+ * then "end". One file is one rename: the record and the old file it
+ * names can never come from two different applies. */
+static int state_render(const struct state *s, const char *old_persist, size_t old_persist_len,
+			char **buf, size_t *len, struct qt_diags *d)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	struct state_names names;
 	FILE *m;
-	int dirfd, r;
-
-	state_names(ctx, &names);
+	int r = 0;
 
 	if (!field_ok(s->profile) || !field_ok(s->checksum) ||
 	    (s->persist_file && !field_ok(s->persist_file))) {
 		diags_error(d, "profile path holds a tab or newline: refusing to record it");
 		return -EINVAL;
 	}
-	r = state_dir_open(ctx, true, &dirfd, d);
-	if (r < 0)
-		return r;
-	m = open_memstream(&buf, &len);
+	if (s->persist_file && s->persist_had_old && old_persist_len > STATE_OLD_FILE_MAX) {
+		diags_error(d, "%s: the file it replaces is larger than %u bytes and cannot be kept for rollback",
+			    s->persist_file, (unsigned)STATE_OLD_FILE_MAX);
+		return -EFBIG;
+	}
+	m = open_memstream(buf, len);
+	if (!m)
+		return -errno;
 	fprintf(m, "%s\nprofile\t%s\nchecksum\t%s\n", STATE_MAGIC, s->profile, s->checksum);
 	if (s->persist_file)
 		fprintf(m, "persist\t%s\t%d\n", s->persist_file, s->persist_had_old);
-	for (size_t i = 0; i < s->n; i++) {
-		if (!field_ok(s->keys[i].old) || !field_ok(s->keys[i].new)) {
+	for (size_t i = 0; i < s->n && r == 0; i++) {
+		if (!field_ok(s->keys[i].old) || !field_ok(s->keys[i].new))
 			r = -EINVAL;
-			break;
-		}
-		fprintf(m, "key\t%s\t%s\t%s\n", s->keys[i].key, s->keys[i].old, s->keys[i].new);
+		else
+			fprintf(m, "key\t%s\t%s\t%s\n", s->keys[i].key, s->keys[i].old, s->keys[i].new);
+	}
+	if (s->persist_file && s->persist_had_old) {
+		fprintf(m, "old-file\t%zu\n", old_persist_len);
+		fwrite(old_persist, 1, old_persist_len, m);
+		fputc('\n', m);
 	}
 	fprintf(m, "end\n");
-	fclose(m);
-	/* The old persisted file first: a state that names it must find it. */
-	if (r == 0 && s->persist_file && s->persist_had_old)
-		r = util_write_atomic(dirfd, names.persist_old, old_persist, old_persist_len, 0600);
-	if (r == 0)
-		r = util_write_atomic(dirfd, names.record, buf, len, 0600);
+	if (fclose(m) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*buf);
+		*buf = NULL;
+		if (r == -EINVAL)
+			diags_error(d, "a value holds a tab or newline: refusing to record it");
+	}
+	return r;
+}
+
+/* Writes bytes back, or removes the file when there were none. Like
+ * util_write_atomic: > 0 when the change is visible but the directory
+ * could not be synced. */
+static int put_back(int dirfd, const char *name, const char *bytes, size_t len)
+{
+	if (bytes)
+		return util_write_atomic(dirfd, name, bytes, len, 0600);
+	if (unlinkat(dirfd, name, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fsync(dirfd) < 0 ? errno : 0;
+}
+
+int state_save(const struct qt_ctx *ctx, const struct state *s,
+	       const char *old_persist, size_t old_persist_len, struct qt_diags *d)
+{
+	char *buf = NULL, *previous = NULL;
+	size_t len = 0, previous_len = 0;
+	struct state_names names;
+	int dirfd, r;
+
+	state_names(ctx, &names);
+	r = state_render(s, old_persist, old_persist_len, &buf, &len, d);
 	if (r < 0)
+		return r;
+	r = state_dir_open(ctx, true, &dirfd, d);
+	if (r < 0)
+		goto out;
+	/* What to put back should the new record land but not hold. */
+	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES, &previous,
+			      &previous_len);
+	if (r < 0 && r != -ENOENT) {
+		diags_error(d, "%s/%s: cannot read the previous record: %s", STATE_DIR, names.record,
+			    strerror(-r));
+		goto out;
+	}
+	r = util_write_atomic(dirfd, names.record, buf, len, 0600);
+	if (r > 0) {
+		/* The new record is visible but may not survive a crash, while
+		 * the writes it would cover could: refuse, with the previous
+		 * record in place again. */
+		diags_error(d, "%s: cannot sync the directory after writing the record: %s; the previous record was put back",
+			    STATE_DIR, strerror(r));
+		put_back(dirfd, names.record, previous, previous_len);
+		r = -r;
+	} else if (r < 0) {
 		diags_error(d, "%s/%s: cannot record the old values: %s", STATE_DIR, names.record,
 			    strerror(-r));
-	free(buf);
+	}
 	close(dirfd);
+out:
+	free(previous);
+	free(buf);
 	return r;
 }
 
@@ -234,14 +294,67 @@ static int parse_line(struct state *s, char *line)
 	return 0;
 }
 
+/* Takes the old file's bytes that follow "old-file\tLEN\n" at *at. */
+static int parse_old_file(const char *len_field, const char *buf, size_t buflen, size_t *at,
+			  char **old, size_t *old_len)
+{
+	int64_t n;
+
+	if (*old || util_parse_i64(len_field, &n) < 0 || n < 0 || n > STATE_OLD_FILE_MAX ||
+	    (size_t)n > buflen - *at || buflen - *at - (size_t)n < 1 || buf[*at + (size_t)n] != '\n')
+		return -EBADMSG;
+	*old = xmalloc((size_t)n + 1);
+	memcpy(*old, buf + *at, (size_t)n);
+	(*old)[n] = '\0';
+	*old_len = (size_t)n;
+	*at += (size_t)n + 1;
+	return 0;
+}
+
+/* The record, whole or refused: lines up to "end", where nothing but a
+ * final newline may follow. */
+static int state_parse(char *buf, size_t len, struct state *s, bool *v1, char **old,
+		       size_t *old_len)
+{
+	size_t at = 0;
+	bool first = true;
+
+	while (at < len) {
+		char *line = buf + at, *nl = memchr(line, '\n', len - at);
+		size_t next = nl ? (size_t)(nl - buf) + 1 : len;
+
+		if (nl)
+			*nl = '\0';
+		else
+			buf[len] = '\0';
+		at = next;
+		if (first) {
+			/* A record from before the old file moved inside it. */
+			*v1 = strcmp(line, STATE_MAGIC_V1) == 0;
+			if (!*v1 && strcmp(line, STATE_MAGIC) != 0)
+				return -EBADMSG;
+			first = false;
+		} else if (strcmp(line, "end") == 0) {
+			return at == len && s->profile ? 0 : -EBADMSG;
+		} else if (!*v1 && strncmp(line, "old-file\t", 9) == 0) {
+			if (parse_old_file(line + 9, buf, len, &at, old, old_len) < 0)
+				return -EBADMSG;
+		} else if (parse_line(s, line) < 0) {
+			return -EBADMSG;
+		}
+	}
+	return -EBADMSG;
+}
+
 int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	       size_t *old_persist_len, struct qt_diags *d)
 {
 	struct state *s = NULL;
-	char *buf = NULL, *save = NULL, *line;
+	char *buf = NULL;
+	size_t len = 0;
 	struct state_names names;
 	int dirfd = -1, r;
-	bool ended = false;
+	bool v1 = false;
 
 	state_names(ctx, &names);
 	*old_persist = NULL;
@@ -249,33 +362,24 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	r = state_dir_open(ctx, false, &dirfd, d);
 	if (r < 0)
 		return r;
-	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES, &buf, NULL);
+	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES, &buf, &len);
 	if (r < 0) {
 		if (r != -ENOENT)
 			diags_error(d, "%s/%s: %s", STATE_DIR, names.record, strerror(-r));
 		goto out;
 	}
-	line = strtok_r(buf, "\n", &save);
-	if (!line || strcmp(line, STATE_MAGIC) != 0) {
-		r = -EBADMSG;
-		goto bad;
-	}
 	s = xcalloc(1, sizeof(*s));
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		if (strcmp(line, "end") == 0) {
-			ended = true;
-			break;
-		}
-		r = parse_line(s, line);
-		if (r < 0)
-			goto bad;
-	}
-	if (!ended || !s->profile) {
+	r = state_parse(buf, len, s, &v1, old_persist, old_persist_len);
+	/* The old file is in the record exactly when the record says so. */
+	if (r == 0 && !v1 && (s->persist_file && s->persist_had_old) != (*old_persist != NULL))
 		r = -EBADMSG;
-		goto bad;
+	if (r < 0) {
+		diags_error(d, "%s/%s: the record is damaged; nothing was restored", STATE_DIR,
+			    names.record);
+		goto out;
 	}
-	if (s->persist_file && s->persist_had_old) {
-		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_MAX_BYTES,
+	if (v1 && s->persist_file && s->persist_had_old) {
+		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_OLD_FILE_MAX,
 				      old_persist, old_persist_len);
 		if (r < 0) {
 			diags_error(d, "%s/%s: %s", STATE_DIR, names.persist_old, strerror(-r));
@@ -284,10 +388,12 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	}
 	*out = s;
 	s = NULL;
-	goto out;
-bad:
-	diags_error(d, "%s/%s: the record is damaged; nothing was restored", STATE_DIR, names.record);
 out:
+	if (r < 0) {
+		free(*old_persist);
+		*old_persist = NULL;
+		*old_persist_len = 0;
+	}
 	state_free(s);
 	free(buf);
 	if (dirfd >= 0)
@@ -351,23 +457,12 @@ int state_snapshot_take(const struct qt_ctx *ctx, struct state_snapshot *snap,
 		return r;
 	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES,
 			      &snap->record, &snap->record_len);
-	if (r == 0 || r == -ENOENT)
-		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_MAX_BYTES,
-				      &snap->persist_old, &snap->persist_old_len);
 	if (r == -ENOENT)
 		r = 0;
 	if (r < 0)
 		diags_error(d, "%s: cannot read the previous record: %s", STATE_DIR, strerror(-r));
 	close(dirfd);
 	return r;
-}
-
-/* Writes bytes back, or removes the file when there were none. */
-static int put_back(int dirfd, const char *name, const char *bytes, size_t len)
-{
-	if (bytes)
-		return util_write_atomic(dirfd, name, bytes, len, 0600);
-	return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int state_snapshot_put_back(const struct qt_ctx *ctx, const struct state_snapshot *snap,
@@ -380,20 +475,22 @@ int state_snapshot_put_back(const struct qt_ctx *ctx, const struct state_snapsho
 	r = state_dir_open(ctx, false, &dirfd, d);
 	if (r < 0)
 		return r;
-	r = put_back(dirfd, names.persist_old, snap->persist_old, snap->persist_old_len);
-	if (r == 0)
-		r = put_back(dirfd, names.record, snap->record, snap->record_len);
-	if (r == 0)
-		fsync(dirfd);
-	else
+	r = put_back(dirfd, names.record, snap->record, snap->record_len);
+	/* The old file of a record from before it moved inside the record
+	 * goes with the record it belongs to; a record put back keeps it. */
+	if (r >= 0 && !snap->record && unlinkat(dirfd, names.persist_old, 0) < 0 && errno != ENOENT)
+		r = -errno;
+	if (r > 0)
+		diags_warn(d, "%s: the record was updated but the directory could not be synced: %s",
+			   STATE_DIR, strerror(r));
+	else if (r < 0)
 		diags_error(d, "%s: cannot update the record: %s", STATE_DIR, strerror(-r));
 	close(dirfd);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 void state_snapshot_free(struct state_snapshot *snap)
 {
 	free(snap->record);
-	free(snap->persist_old);
-	snap->record = snap->persist_old = NULL;
+	snap->record = NULL;
 }

@@ -1,9 +1,9 @@
 /* state: what an apply is about to change, recorded in the state directory
  * (ROOT/var/lib/qtune, one record per network namespace) before anything
- * changes, so that `rollback` can put
- * it back; and the lock (ROOT/run/qtune.lock) that serialises apply and
- * rollback. The state file is replaced atomically: it is either the old
- * record or the new one, never half of either. */
+ * changes, so that `rollback` can put it back; and the lock
+ * (ROOT/run/qtune.lock) that serialises apply and rollback. The record,
+ * old sysctl.d file included, is one file replaced atomically: it is the
+ * old record or the new one, never half of either nor parts of both. */
 #ifndef QTUNE_STATE_H
 #define QTUNE_STATE_H
 
@@ -18,7 +18,10 @@
 #define STATE_PERSIST_OLD "persist.old"
 #define LOCK_DIR "/run"
 #define LOCK_FILE "qtune.lock"
-#define STATE_MAX_BYTES (1024 * 1024)
+/* The sysctl.d file an apply replaces is kept inside the record; as
+ * sysctl.d reads refuse files over 1 MiB, so does the record. */
+#define STATE_OLD_FILE_MAX (1024 * 1024)
+#define STATE_MAX_BYTES (4 * 1024 * 1024)
 
 struct state_key {
 	char *key;      /* slashed path */
@@ -32,7 +35,7 @@ struct state {
 	struct state_key *keys;
 	size_t n;
 	char *persist_file;     /* sysctl.d name written by --persist, or NULL */
-	bool persist_had_old;   /* an older file existed; its bytes are in persist.old */
+	bool persist_had_old;   /* an older file existed; its bytes are in the record */
 };
 
 /* Takes the exclusive lock, waiting for a concurrent apply or rollback. */
@@ -44,7 +47,9 @@ void state_unlock(int lockfd);
 int state_dir_open(const struct qt_ctx *ctx, bool create, int *dirfd, struct qt_diags *d);
 
 void state_add_key(struct state *s, const char *key, const char *old, const char *new_value);
-/* old_persist: bytes of the sysctl.d file the apply replaces (NULL: none). */
+/* old_persist: bytes of the sysctl.d file the apply replaces (NULL: none),
+ * kept inside the record. On any failure the previous record is in place
+ * (put back when the new one landed but the directory would not sync). */
 int state_save(const struct qt_ctx *ctx, const struct state *s,
 	       const char *old_persist, size_t old_persist_len, struct qt_diags *d);
 /* -ENOENT when no apply has been recorded. *old_persist is set when the
@@ -65,8 +70,8 @@ void state_free(struct state *s);
  * that fails and restores the running values can also put back the record
  * of the apply before it: rollback then still undoes that one. */
 struct state_snapshot {
-	char *record, *persist_old;     /* NULL: the file did not exist */
-	size_t record_len, persist_old_len;
+	char *record;           /* NULL: there was none */
+	size_t record_len;
 };
 int state_snapshot_take(const struct qt_ctx *ctx, struct state_snapshot *snap,
 			struct qt_diags *d);

@@ -26,6 +26,8 @@
 
 char sandbox_root[256];
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 static void loopback_up(void)
 {
 	struct ifreq ifr = { 0 };
@@ -125,29 +127,23 @@ static char *drain(int fd)
 	return b;
 }
 
-int sandbox_qtune(char **out, char **err, const char *const argv[])
+/* Runs prog with args (args[0] included), stdin from /dev/null, capturing
+ * stdout and stderr. */
+static int run_captured(const char *prog, const char *const args[], char **out, char **err)
 {
-	const char *bin = getenv("QTUNE_BIN");
 	int po[2], pe[2], status;
-	size_t argc = 0;
 	pid_t pid;
 
-	cr_assert(bin, "QTUNE_BIN is not set (run the tests through make check)");
-	while (argv[argc])
-		argc++;
 	cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
-		const char **args = calloc(argc + 2, sizeof(*args));
 		int devnull = open("/dev/null", O_RDONLY);
 
-		args[0] = "qtune";
-		memcpy(args + 1, argv, argc * sizeof(*args));
 		dup2(devnull, 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
-		execv(bin, (char *const *)args);
+		execv(prog, (char *const *)args);
 		_exit(127);
 	}
 	close(po[1]);
@@ -162,6 +158,53 @@ int sandbox_qtune(char **out, char **err, const char *const argv[])
 	if (out) *out = o; else free(o);
 	if (err) *err = e; else free(e);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static size_t count_args(const char *const argv[])
+{
+	size_t n = 0;
+
+	while (argv[n])
+		n++;
+	return n;
+}
+
+int sandbox_qtune(char **out, char **err, const char *const argv[])
+{
+	const char *bin = getenv("QTUNE_BIN");
+	size_t argc = count_args(argv);
+	const char **args = calloc(argc + 2, sizeof(*args));
+
+	cr_assert(bin, "QTUNE_BIN is not set (run the tests through make check)");
+	args[0] = "qtune";
+	memcpy(args + 1, argv, argc * sizeof(*args));
+	int rc = run_captured(bin, args, out, err);
+	free(args);
+	return rc;
+}
+
+int sandbox_qtune_traced(char **out, char **err, const char *const strace_args[],
+			 const char *const argv[])
+{
+	static const char *const head[] = { "strace", "-f", "-qq", "-o", "/dev/null" };
+	const char *bin = getenv("QTUNE_BIN");
+	size_t ns = count_args(strace_args), na = count_args(argv), h = ARRAY_LEN(head), i = 0;
+	const char **args = calloc(h + ns + na + 4, sizeof(*args));
+	int rc;
+
+	cr_assert(bin, "QTUNE_BIN is not set (run the tests through make check)");
+	memcpy(args, head, sizeof(head));
+	i = h;
+	memcpy(args + i, strace_args, ns * sizeof(*args));
+	i += ns;
+	args[i++] = bin;
+	args[i++] = "--root";
+	args[i++] = sandbox_root;
+	memcpy(args + i, argv, na * sizeof(*args));
+	rc = run_captured("/usr/bin/strace", args, out, err);
+	free(args);
+	/* strace reports a tracee killed by a signal as 128 + signal. */
+	return rc > 128 ? -1 : rc;
 }
 
 int sandbox_qtune_rooted(char **out, char **err, const char *const argv[])

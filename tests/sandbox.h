@@ -36,6 +36,13 @@ int sandbox_qtune(char **out, char **err, const char *const argv[]);
 /* Same, with --root sandbox_root prepended. */
 int sandbox_qtune_rooted(char **out, char **err, const char *const argv[]);
 
+/* Same as sandbox_qtune_rooted, run under strace with the given options
+ * first (NULL-terminated), e.g. a fault to inject at the Nth rename:
+ * { "-P", dir, "-e", "inject=renameat:error=ENOSPC:when=2", NULL }.
+ * strace itself prints nothing. Returns -1 when qtune was killed. */
+int sandbox_qtune_traced(char **out, char **err, const char *const strace_args[],
+			 const char *const argv[]);
+
 /* Reads a /proc/sys key (slashed path) as a long long. */
 long long sandbox_sysctl_get(const char *path);
 /* Writes a /proc/sys key in the sandbox namespace. */

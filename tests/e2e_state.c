@@ -1,0 +1,140 @@
+/* End-to-end: the record an apply leaves for rollback, under the faults a
+ * real machine has. strace injects them into the shipped binary at each
+ * rename of the state directory (a full disk, a SIGKILL); afterwards
+ * rollback must restore one consistent moment: the sysctl.d file and the
+ * values as they were together, never the file of one apply with the
+ * values of another. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+TestSuite(e2e_state, .init = sandbox_enter, .fini = sandbox_leave);
+
+#define CONF "etc/sysctl.d/90-qtune-web.conf"
+#define SOMAXCONN "net/core/somaxconn"
+#define COOKIES "net/ipv4/tcp_syncookies"
+
+/* The administrator's own file, which qtune's first apply replaces. */
+static const char original[] = "# the administrator's own\nnet.core.somaxconn = 128\n";
+static const char web_a[] = "qtune: 1\nname: web\nsysctl:\n  net.core.somaxconn: 4096\n";
+static const char web_b[] = "qtune: 1\nname: web\nsysctl:\n  net.core.somaxconn: 5000\n"
+			    "  net.ipv4.tcp_syncookies: 1\n";
+
+static char *slurp(const char *rel)
+{
+	FILE *f = fopen(sandbox_path(rel), "re");
+	char *buf = calloc(1, 8192);
+
+	if (f) {
+		buf[fread(buf, 1, 8191, f)] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+/* Fresh values, the administrator's file, no record. */
+static void reset(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", sandbox_path("var/lib/qtune"));
+	cr_assert_eq(system(cmd), 0);
+	sandbox_sysctl_set(SOMAXCONN, "128");
+	sandbox_sysctl_set(COOKIES, "0");
+	sandbox_write(CONF, original, 0644);
+}
+
+static int apply(const char *profile_rel, char **err)
+{
+	return sandbox_qtune_rooted(NULL, err, (const char *[]){ "apply", "--persist",
+						     sandbox_path(profile_rel), NULL });
+}
+
+/* What is there now, as the moment it matches: "before A" (the
+ * administrator's file and values), "after A", or "mixed". */
+static const char *moment(void)
+{
+	char *conf = slurp(CONF);
+	long long s = sandbox_sysctl_get(SOMAXCONN), c = sandbox_sysctl_get(COOKIES);
+	const char *m = "mixed";
+
+	if (strcmp(conf, original) == 0 && s == 128 && c == 0)
+		m = "before A";
+	else if (strstr(conf, "net.core.somaxconn = 4096\n") && !strstr(conf, "tcp_syncookies") &&
+		 s == 4096 && c == 0)
+		m = "after A";
+	free(conf);
+	return m;
+}
+
+/* Apply A over the administrator's file, then apply B with a fault at the
+ * Nth rename in the state directory, then rollback. */
+static void fault_at_rename(const char *fault, unsigned n, char **b_err, int *b_rc,
+			    const char **after_rollback)
+{
+	char inject[128], *err;
+
+	reset();
+	sandbox_write("p/a.yaml", web_a, 0644);
+	sandbox_write("p/b.yaml", web_b, 0644);
+	cr_assert_eq(apply("p/a.yaml", &err), 0, "%s", err);
+	free(err);
+	cr_assert_str_eq(moment(), "after A");
+	snprintf(inject, sizeof(inject), "inject=renameat,renameat2:%s:when=%u", fault, n);
+	*b_rc = sandbox_qtune_traced(NULL, b_err,
+				     (const char *[]){ "-P", sandbox_path("var/lib/qtune"),
+						       "-e", "trace=renameat,renameat2", "-e", inject, NULL },
+				     (const char *[]){ "apply", "--persist", sandbox_path("p/b.yaml"), NULL });
+	int rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "rollback", NULL });
+	cr_assert_eq(rc, 0, "%s at rename %u: rollback exit %d: %s", fault, n, rc, err);
+	free(err);
+	*after_rollback = moment();
+}
+
+Test(e2e_state, a_full_disk_at_each_rename_of_the_record_loses_nothing)
+{
+	for (unsigned n = 1; n <= 3; n++) {
+		const char *m;
+		char *err;
+		int rc;
+
+		fault_at_rename("error=ENOSPC", n, &err, &rc, &m);
+		/* Wherever the disk filled up, B either failed having changed
+		 * nothing, so rollback undoes A, or (a rename after B's record
+		 * was safe) B stands and rollback undoes B. */
+		if (rc != 0) {
+			cr_expect_eq(rc, 2, "rename %u: exit %d", n, rc);
+			cr_expect(strstr(err, "nothing was changed") || strstr(err, "cannot record"),
+				  "rename %u: %s", n, err);
+			cr_expect_str_eq(m, "before A", "rename %u: B failed, so rollback must restore the administrator's file and values (stderr of B: %s)", n, err);
+		} else {
+			cr_expect_str_eq(m, "after A", "rename %u: B succeeded, so rollback undoes B", n);
+		}
+		free(err);
+	}
+}
+
+Test(e2e_state, a_kill_at_each_rename_of_the_record_leaves_a_consistent_rollback)
+{
+	for (unsigned n = 1; n <= 3; n++) {
+		const char *m;
+		char *err;
+		int rc;
+
+		fault_at_rename("signal=SIGKILL", n, &err, &rc, &m);
+		/* Killed before B's record landed: rollback undoes A; after:
+		 * it undoes B. Never A's values with B's idea of the old file. */
+		cr_expect(strcmp(m, "before A") == 0 || strcmp(m, "after A") == 0,
+			  "SIGKILL at rename %u (exit %d): rollback left a %s state: file %s", n, rc, m,
+			  slurp(CONF));
+		if (n == 1)
+			cr_expect_str_eq(m, "before A", "killed at the first rename nothing of B was safe yet");
+		free(err);
+	}
+}
