@@ -17,7 +17,8 @@ static void item_where(const struct plan_item *it, const char **file, unsigned *
 	*col = it->entry ? it->entry->col : 0;
 }
 
-int apply_preflight(const struct qt_ctx *ctx, const struct plan *plan, struct qt_diags *d)
+int apply_preflight(const struct qt_ctx *ctx, const struct plan *plan, bool allow_global,
+		    bool preview, struct qt_diags *d)
 {
 	char shown[KEY_PATH_MAX];
 	const char *file;
@@ -31,7 +32,7 @@ int apply_preflight(const struct qt_ctx *ctx, const struct plan *plan, struct qt
 			continue;
 		key_display(it->key, shown, sizeof(shown));
 		item_where(it, &file, &line, &col);
-		if (ctx->netns_initial != 1 && !ctx->allow_global && !key_is_per_netns(it->key)) {
+		if (ctx->netns_initial != 1 && !allow_global && !key_is_per_netns(it->key)) {
 			diags_add(d, QT_LEVEL_ERROR, file, line, col,
 				  "%s is host-wide: changing it from %s network namespace would change the whole machine; use --allow-global to do it on purpose",
 				  shown, ctx->netns_initial == 0 ? "a non-initial" : "a possibly non-initial");
@@ -41,13 +42,13 @@ int apply_preflight(const struct qt_ctx *ctx, const struct plan *plan, struct qt
 		int w = sysctl_writable(ctx->procsys_fd, it->key);
 		if (w < 0) {
 			/* A dry run only reports it: previewing needs no privilege. */
-			diags_add(d, ctx->dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, file, line, col,
+			diags_add(d, preview ? QT_LEVEL_WARN : QT_LEVEL_ERROR, file, line, col,
 				  "cannot write %s: %s (%s)",
 				  shown, strerror(-w),
 				  strncmp(it->key, "net/", 4) == 0
 				  ? "run as root, or grant CAP_NET_ADMIN over the network namespace"
 				  : "run as root");
-			if (!ctx->dry_run)
+			if (!preview)
 				r = -EPERM;
 		}
 	}

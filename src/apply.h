@@ -1,7 +1,7 @@
 /* apply: executes a plan all-or-nothing. Before any write, every key to be
  * changed is checked: writable as the kernel judges it (faccessat, no
  * write), and not host-wide when the target namespace is not the initial
- * one (unless --allow-global). Then each change is written and read back;
+ * one (unless allowed). Then each change is written and read back;
  * on the first failure every key already touched is put back, newest
  * first. The same executor runs rollbacks. */
 #ifndef QTUNE_APPLY_H
@@ -11,8 +11,11 @@
 #include "plan.h"
 
 /* 0, or -EPERM with one diagnostic per key that may not be changed.
- * With ctx->dry_run, missing write permission is only a warning. */
-int apply_preflight(const struct qt_ctx *ctx, const struct plan *plan, struct qt_diags *d);
+ * allow_global: host-wide keys may be changed from a non-initial
+ * namespace. preview (a dry run): missing write permission is only a
+ * warning. */
+int apply_preflight(const struct qt_ctx *ctx, const struct plan *plan, bool allow_global,
+		    bool preview, struct qt_diags *d);
 
 /* 0 when every change holds; -EIO when one failed and everything was
  * restored (level ERROR); -ENOTRECOVERABLE when restoring failed too

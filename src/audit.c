@@ -76,7 +76,7 @@ void audit_free(struct audit *a)
 }
 
 int audit_relisten(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
-		   enum relisten_mode mode, struct relisten_run *run)
+		   enum relisten_mode mode, bool dry_run, struct relisten_run *run)
 {
 	struct relisten_target *t = NULL;
 	size_t n = 0;
@@ -84,7 +84,7 @@ int audit_relisten(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
 
 	memset(run, 0, sizeof(*run));
 	relisten_plan(&a->set, &a->findings, mode, a->limits.somaxconn_after, &t, &n);
-	r = relisten_execute(ctx, &a->set, t, n, ctx->dry_run, &run->results, &ctx->diags);
+	r = relisten_execute(ctx, &a->set, t, n, dry_run, &run->results, &ctx->diags);
 	free(t);
 	if (r < 0)
 		return r;
@@ -92,7 +92,7 @@ int audit_relisten(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
 	if (run->results.nfailed)
 		diags_warn(&ctx->diags, "%zu listener%s not raised: see the restart advice",
 			   run->results.nfailed, run->results.nfailed == 1 ? "" : "s");
-	if (!ctx->dry_run && run->results.nraised) {
+	if (!dry_run && run->results.nraised) {
 		int64_t before = a->limits.somaxconn_before;
 
 		run->made_on = *a;

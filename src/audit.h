@@ -55,7 +55,7 @@ struct relisten_run {
 };
 
 int audit_relisten(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
-		   enum relisten_mode mode, struct relisten_run *run);
+		   enum relisten_mode mode, bool dry_run, struct relisten_run *run);
 void audit_relisten_render_text(const struct qt_ctx *ctx, const struct relisten_run *run,
 				const struct audit *a);
 void audit_relisten_render_json(struct jw *w, const struct relisten_run *run,

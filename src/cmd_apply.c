@@ -102,7 +102,14 @@ out:
 	return r;
 }
 
-static void report(struct qt_ctx *ctx, const char *profile,
+/* apply's options, from its command line. */
+struct apply_opts {
+	bool dry_run, persist, allow_global;
+	bool relisten;
+	enum relisten_mode relisten_mode;       /* --relisten=all: below-min too */
+};
+
+static void report(struct qt_ctx *ctx, const struct apply_opts *o, const char *profile,
 		   const struct plan *plan, const struct persist_job *job,
 		   const struct audit *audit, const struct relisten_run *run, bool changed)
 {
@@ -113,7 +120,7 @@ static void report(struct qt_ctx *ctx, const char *profile,
 		jw_object_begin(&w);
 		output_json_header(&w, ctx, "apply");
 		jw_kstring(&w, "profile", profile);
-		jw_kbool(&w, "dry_run", ctx->dry_run);
+		jw_kbool(&w, "dry_run", o->dry_run);
 		jw_kbool(&w, "changed", changed);
 		if (plan)
 			cmd_render_plan_json(&w, plan);
@@ -135,12 +142,12 @@ static void report(struct qt_ctx *ctx, const char *profile,
 	}
 	if (ctx->verbosity < 0)
 		return;
-	if (plan && (plan->nchanges || ctx->verbosity > 0 || ctx->dry_run))
+	if (plan && (plan->nchanges || ctx->verbosity > 0 || o->dry_run))
 		cmd_render_plan_text(ctx, plan, PLAN_APPLY);
 	if (job && job->name && job->differs)
-		fprintf(ctx->out, "%s %s/%s\n", ctx->dry_run ? "would write" : "persisted to",
+		fprintf(ctx->out, "%s %s/%s\n", o->dry_run ? "would write" : "persisted to",
 			CMD_SYSCTLD_ETC, job->name);
-	if (job && job->name && ctx->dry_run && ctx->verbosity > 0)
+	if (job && job->name && o->dry_run && ctx->verbosity > 0)
 		fwrite(job->content, 1, job->len, ctx->out);
 	if (run && run->ran && audit) {
 		fputc('\n', ctx->out);
@@ -151,7 +158,7 @@ static void report(struct qt_ctx *ctx, const char *profile,
 		audit_render_text(ctx, audit);
 		fputc('\n', ctx->out);
 	}
-	if (ctx->dry_run)
+	if (o->dry_run)
 		fprintf(ctx->out, "dry run: %zu change%s planned, nothing written\n",
 			plan ? plan->nchanges : 0, plan && plan->nchanges == 1 ? "" : "s");
 	else
@@ -224,8 +231,16 @@ out:
 	return worst;
 }
 
-enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *args)
 {
+	const char *rv = args->value[CMD_OPT_RELISTEN];
+	const struct apply_opts o = {
+		.dry_run = args->given[CMD_OPT_DRY_RUN],
+		.persist = args->given[CMD_OPT_PERSIST],
+		.allow_global = args->given[CMD_OPT_ALLOW_GLOBAL],
+		.relisten = args->given[CMD_OPT_RELISTEN],
+		.relisten_mode = rv && strcmp(rv, "all") == 0 ? RELISTEN_ALL : RELISTEN_CLAMPED,
+	};
 	struct profile *p = NULL;
 	struct plan *plan = NULL;
 	struct persist_job job = { 0 };
@@ -236,17 +251,17 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 	bool changed = false;
 	int64_t before, after;
 
-	if (cmd_load_profile(ctx, argv[1], ctx->dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
+	if (cmd_load_profile(ctx, args->argv[1], o.dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
 		return QT_LEVEL_ERROR;
-	if (cmd_build_plan(ctx, p, &plan) < 0 || apply_preflight(ctx, plan, &ctx->diags) < 0 ||
-	    (ctx->persist && persist_prepare(ctx, p, plan, &job) < 0)) {
+	if (cmd_build_plan(ctx, p, &plan) < 0 || apply_preflight(ctx, plan, o.allow_global, o.dry_run, &ctx->diags) < 0 ||
+	    (o.persist && persist_prepare(ctx, p, plan, &job) < 0)) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}
 	changed = plan->nchanges > 0 || job.differs;
 	/* An apply that changes nothing keeps the previous record, so
 	 * rollback still undoes the last apply that did something. */
-	if (!ctx->dry_run && changed)
+	if (!o.dry_run && changed)
 		worst = record_and_write(ctx, p, plan, &job);
 	/* Afterwards (or, for a dry run, as it would be): the listeners
 	 * against the new limits. Their findings inform; the apply stands. */
@@ -254,10 +269,9 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 		size_t mark = ctx->diags.n;
 
 		plan_somaxconn(plan, &before, &after);
-		audited = audit_run(ctx, p, before, ctx->dry_run ? after : -1, &audit) == 0;
-		if (audited && ctx->relisten)
-			audit_relisten(ctx, p, &audit, ctx->relisten_all ? RELISTEN_ALL : RELISTEN_CLAMPED,
-				       &run);
+		audited = audit_run(ctx, p, before, o.dry_run ? after : -1, &audit) == 0;
+		if (audited && o.relisten)
+			audit_relisten(ctx, p, &audit, o.relisten_mode, o.dry_run, &run);
 		/* The values are in place: a listener audit that fails must not
 		 * turn the run into "nothing was changed". */
 		for (size_t i = mark; i < ctx->diags.n; i++)
@@ -266,10 +280,10 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv)
 	}
 out:
 	if (worst < QT_LEVEL_ERROR)
-		report(ctx, p->path, plan, &job, audited ? &audit : NULL, &run,
-		       !ctx->dry_run && (changed || run.results.nraised));
+		report(ctx, &o, p->path, plan, &job, audited ? &audit : NULL, &run,
+		       !o.dry_run && (changed || run.results.nraised));
 	else if (ctx->output == QT_OUT_JSON)
-		report(ctx, p ? p->path : argv[1], NULL, NULL, NULL, NULL, false);
+		report(ctx, &o, p ? p->path : args->argv[1], NULL, NULL, NULL, NULL, false);
 	relisten_run_free(&run);
 	audit_free(&audit);
 	persist_job_free(&job);

@@ -32,7 +32,7 @@ static enum qt_level boot_level(struct qt_ctx *ctx, const struct boot_item *item
 	return worst;
 }
 
-enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *args)
 {
 	struct profile *p = NULL;
 	struct plan *plan = NULL;
@@ -42,7 +42,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 	enum qt_level worst = QT_LEVEL_OK, b;
 	struct jw w;
 
-	if (cmd_load_profile(ctx, argv[1], QT_LEVEL_WARN, &p) < 0) {
+	if (cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}
@@ -89,7 +89,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv)
 out:
 	if (ctx->output == QT_OUT_PROMETHEUS) {
 		bool ok = worst < QT_LEVEL_ERROR;
-		struct prom_check pc = { .profile = p ? p->name : argv[1], .plan = ok ? plan : NULL,
+		struct prom_check pc = { .profile = p ? p->name : args->argv[1], .plan = ok ? plan : NULL,
 					 .boot = ok ? items : NULL, .nboot = p ? p->nentries : 0,
 					 .audit = ok ? &a : NULL, .worst = worst };
 		worst = prom_render_check(ctx, &pc);

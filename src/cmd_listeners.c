@@ -8,13 +8,13 @@
 #include "output.h"
 #include "prometheus.h"
 
-enum qt_level cmd_listeners(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_listeners(struct qt_ctx *ctx, const struct cmd_args *args)
 {
 	struct profile *p = NULL;
 	struct audit a;
 	enum qt_level worst = QT_LEVEL_OK;
 
-	if (argc > 1 && cmd_load_profile(ctx, argv[1], QT_LEVEL_WARN, &p) < 0)
+	if (args->argc > 1 && cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0)
 		return QT_LEVEL_ERROR;
 	if (audit_run(ctx, p, -1, -1, &a) < 0) {
 		profile_free(p);

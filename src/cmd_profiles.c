@@ -66,7 +66,7 @@ static size_t scan(struct qt_ctx *ctx, const char *dir, struct found *v, size_t 
 	return n;
 }
 
-enum qt_level cmd_profiles(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_profiles(struct qt_ctx *ctx, const struct cmd_args *args)
 {
 	struct found *v = xcalloc(PROFILES_MAX, sizeof(*v));
 	size_t n = scan(ctx, PROFILE_DIR_ETC, v, 0);

@@ -8,18 +8,19 @@
 #include "output.h"
 #include "state.h"
 
-enum qt_level cmd_relisten(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *args)
 {
+	bool dry_run = args->given[CMD_OPT_DRY_RUN], all = args->given[CMD_OPT_ALL];
 	struct profile *p = NULL;
 	struct relisten_run run = { 0 };
 	struct audit a = { 0 };
 	enum qt_level worst = QT_LEVEL_OK;
 	int64_t before = state_replaced_value(ctx, "net/core/somaxconn");
 
-	if (argc > 1 && cmd_load_profile(ctx, argv[1], ctx->dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR,
-					 &p) < 0)
+	if (args->argc > 1 &&
+	    cmd_load_profile(ctx, args->argv[1], dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
 		return QT_LEVEL_ERROR;
-	if (ctx->relisten_all && !p) {
+	if (all && !p) {
 		diags_error(&ctx->diags, "relisten --all needs a PROFILE: the requirements come from it");
 		worst = QT_LEVEL_ERROR;
 		goto out;
@@ -27,7 +28,7 @@ enum qt_level cmd_relisten(struct qt_ctx *ctx, int argc, char **argv)
 	if (before < 0 && !p && ctx->verbosity >= 0)
 		diags_warn(&ctx->diags, "no recorded apply in this namespace raised somaxconn: nothing is known to be clamped");
 	if (audit_run(ctx, p, before, -1, &a) < 0 ||
-	    audit_relisten(ctx, p, &a, ctx->relisten_all ? RELISTEN_ALL : RELISTEN_CLAMPED, &run) < 0) {
+	    audit_relisten(ctx, p, &a, all ? RELISTEN_ALL : RELISTEN_CLAMPED, dry_run, &run) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}
@@ -38,7 +39,7 @@ enum qt_level cmd_relisten(struct qt_ctx *ctx, int argc, char **argv)
 		jw_object_begin(&w);
 		output_json_header(&w, ctx, "relisten");
 		jw_kstring(&w, "profile", p ? p->path : NULL);
-		jw_kbool(&w, "dry_run", ctx->dry_run);
+		jw_kbool(&w, "dry_run", dry_run);
 		jw_kbool(&w, "changed", run.results.nraised > 0);
 		audit_relisten_render_json(&w, &run, &a);
 		audit_render_json(&w, &a);

@@ -64,7 +64,7 @@ static int plan_restore(struct qt_ctx *ctx, const struct state *st, struct plan 
 	return 0;
 }
 
-enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_rollback(struct qt_ctx *ctx, const struct cmd_args *args)
 {
 	struct state *st = NULL;
 	struct plan *plan = xcalloc(1, sizeof(*plan));
@@ -79,7 +79,7 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (r < 0 || plan_restore(ctx, st, plan) < 0 ||
-	    apply_preflight(ctx, plan, &ctx->diags) < 0) {
+	    apply_preflight(ctx, plan, args->given[CMD_OPT_ALLOW_GLOBAL], false, &ctx->diags) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}

@@ -193,18 +193,20 @@ static enum qt_level show_boot(struct qt_ctx *ctx)
 	return QT_LEVEL_OK;
 }
 
-enum qt_level cmd_show(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_show(struct qt_ctx *ctx, const struct cmd_args *args)
 {
 	struct netstat_counter counters[NETSTAT_COUNTERS];
 	struct limits l;
 	bool have_counters;
 	int r;
 
-	if (ctx->boot && ctx->output == QT_OUT_PROMETHEUS) {
+	bool boot = args->given[CMD_OPT_BOOT];
+
+	if (boot && ctx->output == QT_OUT_PROMETHEUS) {
 		diags_error(&ctx->diags, "show --boot has no prometheus output; check PROFILE reports boot-time compliance");
 		return QT_LEVEL_ERROR;
 	}
-	if (ctx->boot)
+	if (boot)
 		return show_boot(ctx);
 	compute_limits(ctx, &l);
 	r = netstat_read(ctx, counters);

@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "output.h"
 
-enum qt_level cmd_validate(struct qt_ctx *ctx, int argc, char **argv)
+enum qt_level cmd_validate(struct qt_ctx *ctx, const struct cmd_args *args)
 {
 	enum qt_level worst = QT_LEVEL_OK;
 	struct jw w;
@@ -17,10 +17,10 @@ enum qt_level cmd_validate(struct qt_ctx *ctx, int argc, char **argv)
 		jw_key(&w, "profiles");
 		jw_array_begin(&w);
 	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < args->argc; i++) {
 		struct profile *p = NULL;
 		size_t before = diags_count(&ctx->diags, QT_LEVEL_ERROR);
-		int r = cmd_load_profile(ctx, argv[i], QT_LEVEL_WARN, &p);
+		int r = cmd_load_profile(ctx, args->argv[i], QT_LEVEL_WARN, &p);
 
 		if (r < 0 || diags_count(&ctx->diags, QT_LEVEL_ERROR) > before)
 			worst = QT_LEVEL_ERROR;
@@ -28,7 +28,7 @@ enum qt_level cmd_validate(struct qt_ctx *ctx, int argc, char **argv)
 			cmd_warn_global_keys(ctx, p);
 		if (ctx->output == QT_OUT_JSON) {
 			jw_object_begin(&w);
-			jw_kstring(&w, "profile", p ? p->path : argv[i]);
+			jw_kstring(&w, "profile", p ? p->path : args->argv[i]);
 			jw_kbool(&w, "valid", p != NULL);
 			if (p) {
 				jw_kstring(&w, "name", p->name);

@@ -1,22 +1,46 @@
 /* commands: one handler per command, each in its own cmd_*.c. A handler
  * gets the prepared context (namespace entered, /proc/sys open, lock held
- * when the command table asks for it) and its own arguments (argv[0] is the
- * command name), writes its report to ctx->out, adds diagnostics to
- * ctx->diags, and returns the worst level it saw. main() maps that level to
- * the exit status and prints the diagnostics. */
+ * when the command table asks for it) and its own arguments and options,
+ * writes its report to ctx->out, adds diagnostics to ctx->diags, and
+ * returns the worst level it saw. main() maps that level to the exit
+ * status and prints the diagnostics. */
 #ifndef QTUNE_COMMANDS_H
 #define QTUNE_COMMANDS_H
+
+#include <stdbool.h>
 
 #include "ctx.h"
 #include "diag.h"
 
-enum qt_level cmd_show(struct qt_ctx *ctx, int argc, char **argv);
-enum qt_level cmd_validate(struct qt_ctx *ctx, int argc, char **argv);
-enum qt_level cmd_check(struct qt_ctx *ctx, int argc, char **argv);
-enum qt_level cmd_apply(struct qt_ctx *ctx, int argc, char **argv);
-enum qt_level cmd_rollback(struct qt_ctx *ctx, int argc, char **argv);
-enum qt_level cmd_listeners(struct qt_ctx *ctx, int argc, char **argv);
-enum qt_level cmd_relisten(struct qt_ctx *ctx, int argc, char **argv);
-enum qt_level cmd_profiles(struct qt_ctx *ctx, int argc, char **argv);
+/* The command options. Each is described once, in main.c's option table;
+ * a command's row lists the ones it takes, and main refuses every other
+ * one before anything is prepared. */
+enum cmd_option {
+	CMD_OPT_DRY_RUN,        /* apply, relisten: preview, change nothing */
+	CMD_OPT_PERSIST,        /* apply: also write the sysctl.d file */
+	CMD_OPT_ALLOW_GLOBAL,   /* apply, rollback: host-wide keys from a non-initial netns */
+	CMD_OPT_BOOT,           /* show: the values the next boot applies */
+	CMD_OPT_RELISTEN,       /* apply: raise clamped listeners (=all: below-min too) */
+	CMD_OPT_ALL,            /* relisten: below-min listeners too */
+	CMD_OPT_COUNT
+};
+
+/* What the command line gave one command: only options its row lists
+ * can be set here. */
+struct cmd_args {
+	int argc;
+	char **argv;                            /* argv[0] is the command name */
+	bool given[CMD_OPT_COUNT];
+	const char *value[CMD_OPT_COUNT];       /* an option's argument, or NULL */
+};
+
+enum qt_level cmd_show(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_validate(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_rollback(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_listeners(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_profiles(struct qt_ctx *ctx, const struct cmd_args *a);
 
 #endif

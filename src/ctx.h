@@ -1,7 +1,9 @@
 /* ctx: what every module that touches the system is handed instead of
  * globals: where "/" is for the files qtune reads and writes (tests and
  * mounted images point it elsewhere), the /proc/sys of the target network
- * namespace, how to render, and the diagnostics collected so far. */
+ * namespace, how to render, and the diagnostics collected so far. A
+ * command's own options are not here: they stay with the command
+ * (commands.h), and library code gets what it needs as parameters. */
 #ifndef QTUNE_CTX_H
 #define QTUNE_CTX_H
 
@@ -27,16 +29,9 @@ struct qt_ctx {
 	enum qt_output output;
 	int verbosity;          /* -1 with -q, 0 by default, 1+ with -v */
 	bool color;             /* text output may use colour */
-	bool dry_run;
-	bool persist;
-	bool allow_global;
-	bool boot;              /* show --boot: the values the next boot applies */
-	bool relisten;          /* apply --relisten, and the relisten command */
-	bool relisten_all;      /* below-min listeners too, not only clamped ones */
 	uint64_t netns_inode;   /* the target namespace's identity */
 	int netns_initial;      /* 1 initial, 0 not, -1 could not tell */
 	char kernel_release[65];
-	const char *textfile;   /* --textfile: metrics go there atomically, not to out */
 	FILE *out;
 	struct qt_diags diags;
 };

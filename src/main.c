@@ -18,78 +18,143 @@
 #include "diag.h"
 #include "netns.h"
 #include "output.h"
-#include "prometheus.h"
 #include "state.h"
 #include "sysctl.h"
+#include "textfile.h"
 #include "util.h"
 
 enum {
-	NEEDS_LOCK = 1 << 0,    /* serialised with other apply/rollback runs */
+	NEEDS_LOCK = 1 << 0,    /* serialised with other apply/rollback runs (not a --dry-run) */
 };
 
-/* Which command accepts which command-specific option. */
-enum {
-	OPT_CMD_APPLY = 1 << 0,
-	OPT_CMD_ROLLBACK = 1 << 1,
-	OPT_CMD_SHOW = 1 << 2,
-	OPT_CMD_RELISTEN = 1 << 3,
+#define FORMAT(o) (1u << (o))
+#define FORMATS_DOC (FORMAT(QT_OUT_TEXT) | FORMAT(QT_OUT_JSON))
+
+/* Every command option, described once; a row lists the ones its command
+ * takes. They are declared here rather than parsed by each command (git's
+ * builtins do that) because global options may follow the command name
+ * (`qtune check --output prometheus --textfile F web`), so one getopt pass
+ * reads both, and because main must refuse an option the command does not
+ * take before it enters a namespace, takes the lock or drops capabilities. */
+struct option_desc {
+	const char *name;
+	int has_arg;            /* no_argument or optional_argument (--name=VALUE) */
+	const char *values;     /* the accepted arguments, "a|b"; NULL: none */
 };
 
+static const struct option_desc option_descs[CMD_OPT_COUNT] = {
+	[CMD_OPT_DRY_RUN] = { "dry-run", no_argument, NULL },
+	[CMD_OPT_PERSIST] = { "persist", no_argument, NULL },
+	[CMD_OPT_ALLOW_GLOBAL] = { "allow-global", no_argument, NULL },
+	[CMD_OPT_BOOT] = { "boot", no_argument, NULL },
+	[CMD_OPT_RELISTEN] = { "relisten", optional_argument, "clamped|all" },
+	[CMD_OPT_ALL] = { "all", no_argument, NULL },
+};
+
+#define OPTIONS(...) ((const enum cmd_option[]){ __VA_ARGS__, CMD_OPT_COUNT })
+#define NO_OPTIONS ((const enum cmd_option[]){ CMD_OPT_COUNT })
+
+/* One row per command: everything main needs to know about it. */
 struct command {
 	const char *name;
-	enum qt_level (*run)(struct qt_ctx *, int, char **);
+	enum qt_level (*run)(struct qt_ctx *, const struct cmd_args *);
 	unsigned flags;
 	unsigned caps;          /* CAPS_* the command keeps; every other one is dropped */
-	unsigned optmask;       /* OPT_CMD_* bit of this command */
+	unsigned formats;       /* FORMAT(QT_OUT_*) of the outputs it renders */
 	int min_args, max_args; /* max -1: unbounded */
-	const char *usage;
+	const char *args;       /* its arguments, for the usage line */
+	const enum cmd_option *options; /* ends with CMD_OPT_COUNT */
 };
 
 static const struct command commands[] = {
-	{ "show", cmd_show, 0, CAPS_READ, OPT_CMD_SHOW, 0, 0, "show [--boot]" },
-	{ "check", cmd_check, 0, CAPS_OWNERS, 0, 1, 1, "check PROFILE" },
-	{ "apply", cmd_apply, NEEDS_LOCK, CAPS_OWNERS | CAPS_WRITE_NET, OPT_CMD_APPLY, 1, 1,
-	  "apply [--dry-run] [--persist] [--allow-global] [--relisten[=clamped|all]] PROFILE" },
-	{ "relisten", cmd_relisten, 0, CAPS_OWNERS, OPT_CMD_RELISTEN, 0, 1,
-	  "relisten [--dry-run] [--all] [PROFILE]" },
-	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, 0, 0, 1, "listeners [PROFILE]" },
-	{ "rollback", cmd_rollback, NEEDS_LOCK, CAPS_WRITE_NET, OPT_CMD_ROLLBACK, 0, 0,
-	  "rollback [--allow-global]" },
-	{ "validate", cmd_validate, 0, CAPS_READ, 0, 1, -1, "validate PROFILE..." },
-	{ "profiles", cmd_profiles, 0, CAPS_READ, 0, 0, 0, "profiles" },
+	{ "show", cmd_show, 0, CAPS_READ, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 0, "",
+	  OPTIONS(CMD_OPT_BOOT) },
+	{ "check", cmd_check, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 1, 1,
+	  "PROFILE", NO_OPTIONS },
+	{ "apply", cmd_apply, NEEDS_LOCK, CAPS_OWNERS | CAPS_WRITE_NET, FORMATS_DOC, 1, 1, "PROFILE",
+	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_PERSIST, CMD_OPT_ALLOW_GLOBAL, CMD_OPT_RELISTEN) },
+	{ "relisten", cmd_relisten, 0, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
+	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL) },
+	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
+	  "[PROFILE]", NO_OPTIONS },
+	{ "rollback", cmd_rollback, NEEDS_LOCK, CAPS_WRITE_NET, FORMATS_DOC, 0, 0, "",
+	  OPTIONS(CMD_OPT_ALLOW_GLOBAL) },
+	{ "validate", cmd_validate, 0, CAPS_READ, FORMATS_DOC, 1, -1, "PROFILE...", NO_OPTIONS },
+	{ "profiles", cmd_profiles, 0, CAPS_READ, FORMATS_DOC, 0, 0, "", NO_OPTIONS },
 };
+
+static bool takes(const struct command *cmd, enum cmd_option o)
+{
+	for (const enum cmd_option *p = cmd->options; *p != CMD_OPT_COUNT; p++)
+		if (*p == o)
+			return true;
+	return false;
+}
+
+/* "apply [--dry-run] ... PROFILE", from the row. */
+static void print_usage_line(FILE *f, const struct command *cmd)
+{
+	fprintf(f, "qtune %s", cmd->name);
+	for (const enum cmd_option *p = cmd->options; *p != CMD_OPT_COUNT; p++) {
+		const struct option_desc *o = &option_descs[*p];
+
+		if (o->values)
+			fprintf(f, " [--%s[=%s]]", o->name, o->values);
+		else
+			fprintf(f, " [--%s]", o->name);
+	}
+	fprintf(f, "%s%s\n", *cmd->args ? " " : "", cmd->args);
+}
+
+/* "check, show and listeners": the commands that render format o. */
+static void print_commands_with(FILE *f, enum qt_output o)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		n += (commands[i].formats & FORMAT(o)) != 0;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!(commands[i].formats & FORMAT(o)))
+			continue;
+		k++;
+		fprintf(f, "%s%s", commands[i].name, k + 1 == n ? " and " : k < n ? ", " : "");
+	}
+}
 
 static void usage(FILE *f)
 {
 	fputs("usage: qtune [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", f);
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  qtune %s\n", commands[i].usage);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		fputs("  ", f);
+		print_usage_line(f, &commands[i]);
+	}
 	fputs("\noptions:\n"
 	      "  --output text|json|prometheus, --json\n"
-	      "                               output format (default text); prometheus:\n"
-	      "                               check, show and listeners\n"
+	      "                               output format (default text); prometheus: ", f);
+	print_commands_with(f, QT_OUT_PROMETHEUS);
+	fputs("\n"
 	      "  --textfile PATH              write the prometheus metrics atomically to PATH\n"
 	      "  --netns NAME|PATH            work in that network namespace\n"
 	      "  --root DIR                   treat DIR as / for the files qtune reads and writes\n"
 	      "  -q, --quiet                  only errors on stderr\n"
 	      "  -v, --verbose                say more\n"
 	      "  --version, --help\n"
-	      "\nexit status: 0 ok, 1 drift (check), 2 trouble, 3 failed apply whose rollback failed\n"
+	      "\na command option is refused by every command whose line above does not show it\n"
+	      "exit status: 0 ok, 1 drift (check), 2 trouble, 3 failed apply whose rollback failed\n"
 	      "see qtune(8) and qtune-profile(5)\n", f);
 }
 
+/* What the command line says before the command's row is known. */
 struct options {
 	const char *netns;
-	/* Command-specific options given: each with the OPT_CMD_* bits of
-	 * the commands that accept it. */
-	struct { const char *name; unsigned allowed; } cmd_opts[8];
-	size_t ncmd_opts;
+	const char *textfile;   /* --textfile: main delivers the metrics there */
+	bool given[CMD_OPT_COUNT];
+	const char *value[CMD_OPT_COUNT];
 };
 
-enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ROOT, O_VERSION, O_HELP, O_DRY_RUN,
-       O_PERSIST, O_ALLOW_GLOBAL, O_BOOT, O_RELISTEN, O_ALL, O_TEXTFILE };
+enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ROOT, O_VERSION, O_HELP, O_TEXTFILE, O_CMD };
 
-static const struct option long_options[] = {
+static const struct option global_options[] = {
 	{ "output", required_argument, NULL, O_OUTPUT },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "netns", required_argument, NULL, O_NETNS },
@@ -98,31 +163,45 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, O_HELP },
-	{ "dry-run", no_argument, NULL, O_DRY_RUN },
-	{ "persist", no_argument, NULL, O_PERSIST },
-	{ "allow-global", no_argument, NULL, O_ALLOW_GLOBAL },
-	{ "boot", no_argument, NULL, O_BOOT },
-	{ "relisten", optional_argument, NULL, O_RELISTEN },
-	{ "all", no_argument, NULL, O_ALL },
 	{ "textfile", required_argument, NULL, O_TEXTFILE },
-	{ NULL, 0, NULL, 0 },
 };
 
-static void cmd_option(struct options *o, unsigned allowed, const char *name)
+/* The global options, then every command option (val O_CMD + its id). */
+static void build_long_options(struct option *lo)
 {
-	if (o->ncmd_opts < ARRAY_SIZE(o->cmd_opts)) {
-		o->cmd_opts[o->ncmd_opts].name = name;
-		o->cmd_opts[o->ncmd_opts++].allowed = allowed;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(global_options); i++)
+		lo[n++] = global_options[i];
+	for (int i = 0; i < CMD_OPT_COUNT; i++)
+		lo[n++] = (struct option){ option_descs[i].name, option_descs[i].has_arg, NULL, O_CMD + i };
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+static bool value_allowed(const char *values, const char *v)
+{
+	size_t len = strlen(v);
+
+	for (const char *p = values; *p;) {
+		const char *bar = strchr(p, '|');
+		size_t l = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (l == len && strncmp(p, v, l) == 0)
+			return true;
+		p += l + (bar != NULL);
 	}
+	return false;
 }
 
 /* 0 to go on, 1 to exit 0 (--help, --version), -1 to exit 2. */
 static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct options *o)
 {
+	struct option lo[ARRAY_SIZE(global_options) + CMD_OPT_COUNT + 1];
 	int c;
 
+	build_long_options(lo);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qv", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qv", lo, NULL)) != -1) {
 		switch (c) {
 		case O_OUTPUT:
 			if (strcmp(optarg, "text") == 0) {
@@ -139,34 +218,27 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 		case O_JSON: ctx->output = QT_OUT_JSON; break;
 		case O_NETNS: o->netns = optarg; break;
 		case O_ROOT: ctx->root = optarg; break;
-		case O_TEXTFILE: ctx->textfile = optarg; break;
+		case O_TEXTFILE: o->textfile = optarg; break;
 		case 'q': ctx->verbosity = -1; break;
 		case 'v': ctx->verbosity = ctx->verbosity < 0 ? 1 : ctx->verbosity + 1; break;
 		case O_VERSION: printf("qtune %s\n", QTUNE_VERSION_STRING); return 1;
 		case O_HELP: usage(stdout); return 1;
-		case O_DRY_RUN:
-			ctx->dry_run = true;
-			cmd_option(o, OPT_CMD_APPLY | OPT_CMD_RELISTEN, "--dry-run");
-			break;
-		case O_RELISTEN:
-			ctx->relisten = true;
-			if (optarg && strcmp(optarg, "all") == 0) {
-				ctx->relisten_all = true;
-			} else if (optarg && strcmp(optarg, "clamped") != 0) {
-				fprintf(stderr, "qtune: --relisten=%s: expected clamped or all\n", optarg);
-				return -1;
-			}
-			cmd_option(o, OPT_CMD_APPLY, "--relisten");
-			break;
-		case O_ALL: ctx->relisten_all = true; cmd_option(o, OPT_CMD_RELISTEN, "--all"); break;
-		case O_PERSIST: ctx->persist = true; cmd_option(o, OPT_CMD_APPLY, "--persist"); break;
-		case O_ALLOW_GLOBAL:
-			ctx->allow_global = true;
-			cmd_option(o, OPT_CMD_APPLY | OPT_CMD_ROLLBACK, "--allow-global");
-			break;
-		case O_BOOT: ctx->boot = true; cmd_option(o, OPT_CMD_SHOW, "--boot"); break;
 		default:
-			if (optopt)
+			if (c >= O_CMD && c < O_CMD + CMD_OPT_COUNT) {
+				const struct option_desc *d = &option_descs[c - O_CMD];
+
+				if (optarg && !(d->values && value_allowed(d->values, optarg))) {
+					fprintf(stderr, "qtune: --%s=%s: expected ", d->name, optarg);
+					for (const char *v = d->values; v && *v; v++)
+						fputs(*v == '|' ? " or " : (char[]){ *v, 0 }, stderr);
+					fputc('\n', stderr);
+					return -1;
+				}
+				o->given[c - O_CMD] = true;
+				o->value[c - O_CMD] = optarg;
+				break;
+			}
+			if (optopt > 0 && optopt < 256)
 				fprintf(stderr, "qtune: unknown option -%c\n", optopt);
 			else
 				fprintf(stderr, "qtune: unknown option or missing argument: %s\n",
@@ -174,6 +246,36 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 			fputs("qtune: try 'qtune --help'\n", stderr);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* Every command option given must be in the row: however many there
+ * are, each one is judged. 0, or -1 after saying which is refused. */
+static int check_command_line(const struct command *cmd, const struct options *o,
+			      enum qt_output output, int nargs)
+{
+	for (int i = 0; i < CMD_OPT_COUNT; i++) {
+		if (o->given[i] && !takes(cmd, (enum cmd_option)i)) {
+			fprintf(stderr, "qtune: %s does not take --%s\n", cmd->name, option_descs[i].name);
+			return -1;
+		}
+	}
+	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+		fputs("qtune: usage: ", stderr);
+		print_usage_line(stderr, cmd);
+		return -1;
+	}
+	if (!(cmd->formats & FORMAT(output))) {
+		fprintf(stderr, "qtune: %s has no %s output (", cmd->name,
+			output == QT_OUT_PROMETHEUS ? "prometheus" : output == QT_OUT_JSON ? "json" : "text");
+		print_commands_with(stderr, output);
+		fputs(" have)\n", stderr);
+		return -1;
+	}
+	if (o->textfile && output != QT_OUT_PROMETHEUS) {
+		fputs("qtune: --textfile needs --output prometheus\n", stderr);
+		return -1;
 	}
 	return 0;
 }
@@ -215,6 +317,53 @@ static int prepare_context(struct qt_ctx *ctx, const struct options *o)
 	return 0;
 }
 
+/* Prometheus metrics are rendered into memory and delivered whole: to
+ * stdout, or atomically to the --textfile. A command that rendered nothing
+ * (it failed first) leaves the old textfile alone. */
+struct delivery {
+	const char *textfile;
+	FILE *stdout_f;
+	char *buf;
+	size_t len;
+};
+
+static int delivery_begin(struct qt_ctx *ctx, struct delivery *dv, const char *textfile)
+{
+	dv->textfile = textfile;
+	dv->stdout_f = ctx->out;
+	if (ctx->output != QT_OUT_PROMETHEUS)
+		return 0;
+	ctx->out = open_memstream(&dv->buf, &dv->len);
+	if (!ctx->out) {
+		ctx->out = dv->stdout_f;
+		diags_error(&ctx->diags, "cannot render the metrics: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static enum qt_level delivery_end(struct qt_ctx *ctx, struct delivery *dv, enum qt_level worst)
+{
+	int r = 0;
+
+	if (ctx->out == dv->stdout_f)
+		return worst;
+	if (fclose(ctx->out) != 0) {
+		r = -errno;
+		diags_error(&ctx->diags, "cannot render the metrics: %s", strerror(-r));
+	}
+	ctx->out = dv->stdout_f;
+	if (r == 0 && dv->len > 0) {
+		if (dv->textfile)
+			r = textfile_write(dv->textfile, dv->buf, dv->len, &ctx->diags);
+		else if (fwrite(dv->buf, 1, dv->len, ctx->out) != dv->len)
+			r = -EIO;   /* finish() reports it */
+	}
+	free(dv->buf);
+	dv->buf = NULL;
+	return r < 0 && worst < QT_LEVEL_ERROR ? QT_LEVEL_ERROR : worst;
+}
+
 static int finish(struct qt_ctx *ctx, enum qt_level worst)
 {
 	if (output_finish(stdout) < 0) {
@@ -235,9 +384,11 @@ int main(int argc, char **argv)
 	struct qt_ctx ctx = { .root = "", .procsys_fd = -1, .proc_fd = -1,
 			      .netns_initial = -1, .out = stdout };
 	struct options opts = { 0 };
+	struct cmd_args args = { 0 };
+	struct delivery dv = { 0 };
 	const struct command *cmd;
 	enum qt_level worst = QT_LEVEL_OK;
-	int lockfd = -1, r, nargs;
+	int lockfd = -1, r;
 
 	r = parse_options(argc, argv, &ctx, &opts);
 	if (r != 0)
@@ -251,30 +402,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qtune: unknown command '%s'; try 'qtune --help'\n", argv[optind]);
 		return 2;
 	}
-	for (size_t i = 0; i < opts.ncmd_opts; i++) {
-		if (!(opts.cmd_opts[i].allowed & cmd->optmask)) {
-			fprintf(stderr, "qtune: %s does not take %s\n", cmd->name, opts.cmd_opts[i].name);
-			return 2;
-		}
-	}
-	nargs = argc - optind - 1;
-	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
-		fprintf(stderr, "qtune: usage: qtune %s\n", cmd->usage);
+	args.argc = argc - optind;
+	args.argv = argv + optind;
+	memcpy(args.given, opts.given, sizeof(args.given));
+	memcpy(args.value, opts.value, sizeof(args.value));
+	if (check_command_line(cmd, &opts, ctx.output, args.argc - 1) < 0)
 		return 2;
-	}
-	if (ctx.output == QT_OUT_PROMETHEUS && !prom_command_supported(cmd->name)) {
-		fprintf(stderr, "qtune: %s has no prometheus output (check, show and listeners have)\n", cmd->name);
-		return 2;
-	}
-	if (ctx.textfile && ctx.output != QT_OUT_PROMETHEUS) {
-		fputs("qtune: --textfile needs --output prometheus\n", stderr);
-		return 2;
-	}
-	output_setup_color(&ctx, getenv("NO_COLOR"));
+	ctx.color = output_use_color(ctx.output == QT_OUT_TEXT, ctx.out, getenv("NO_COLOR"));
 
 	if (prepare_context(&ctx, &opts) < 0)
 		return finish(&ctx, QT_LEVEL_ERROR);
-	if ((cmd->flags & NEEDS_LOCK) && !ctx.dry_run &&
+	if ((cmd->flags & NEEDS_LOCK) && !args.given[CMD_OPT_DRY_RUN] &&
 	    state_lock(&ctx, &lockfd, &ctx.diags) < 0)
 		return finish(&ctx, QT_LEVEL_ERROR);
 	/* The namespace is entered and the lock held: from here on only what
@@ -285,7 +423,10 @@ int main(int argc, char **argv)
 	if (ctx.verbosity > 0)
 		fprintf(stderr, "qtune: capabilities kept: %s; no_new_privs set\n", kept);
 
-	worst = cmd->run(&ctx, nargs + 1, argv + optind);
+	if (delivery_begin(&ctx, &dv, opts.textfile) < 0)
+		return finish(&ctx, QT_LEVEL_ERROR);
+	worst = cmd->run(&ctx, &args);
+	worst = delivery_end(&ctx, &dv, worst);
 
 	state_unlock(lockfd);
 	if (diags_worst(&ctx.diags) > worst)

@@ -168,10 +168,9 @@ const char *output_color(bool color, const char *which)
 	return color ? which : "";
 }
 
-void output_setup_color(struct qt_ctx *ctx, const char *no_color_env)
+bool output_use_color(bool text, FILE *f, const char *no_color_env)
 {
-	ctx->color = ctx->output == QT_OUT_TEXT && isatty(fileno(ctx->out)) &&
-		     !(no_color_env && *no_color_env);
+	return text && isatty(fileno(f)) && !(no_color_env && *no_color_env);
 }
 
 int output_finish(FILE *f)

@@ -51,8 +51,9 @@ const char *output_color(bool color, const char *which);
 #define OUT_BOLD "\033[1m"
 #define OUT_RESET "\033[0m"
 
-/* Decides ctx->color from isatty() and NO_COLOR. */
-void output_setup_color(struct qt_ctx *ctx, const char *no_color_env);
+/* Whether text output to f may use colour: a terminal, and NO_COLOR unset
+ * or empty. */
+bool output_use_color(bool text, FILE *f, const char *no_color_env);
 
 /* Flushes and checks the stream: -EIO (or -errno) when anything written to
  * it was lost, as for `qtune show > /dev/full`. */

@@ -2,7 +2,6 @@
 #include "prometheus.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,12 +63,6 @@ struct prom_out {
 	size_t len;
 	char current[PROM_NAME_MAX];   /* family whose HELP and TYPE were written last */
 };
-
-bool prom_command_supported(const char *command)
-{
-	return strcmp(command, "check") == 0 || strcmp(command, "show") == 0 ||
-	       strcmp(command, "listeners") == 0;
-}
 
 void prom_snake_case(const char *camel, char *out, size_t size)
 {
@@ -369,39 +362,6 @@ static int out_begin(struct qt_ctx *ctx, struct prom_out *o)
 	return 0;
 }
 
-/* Splits PATH into its directory and name, opens the directory and
- * replaces the name in it atomically. */
-static int write_textfile(struct qt_ctx *ctx, const char *path, const char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
-	const char *name = slash ? slash + 1 : path;
-	int dfd, r;
-
-	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-		diags_error(&ctx->diags, "--textfile %s: not a file name", path);
-		free(dir);
-		return -EINVAL;
-	}
-	if (!util_has_suffix(name, ".prom"))
-		diags_warn(&ctx->diags, "--textfile %s: node_exporter reads only files ending in .prom",
-			   path);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		r = -errno;
-		diags_error(&ctx->diags, "--textfile %s: cannot open %s: %s", path, dir, strerror(-r));
-		free(dir);
-		return r;
-	}
-	r = util_write_atomic(dfd, name, buf, len, 0644);
-	if (r < 0)
-		diags_error(&ctx->diags, "--textfile %s: %s", path,
-			    r == -ELOOP ? "refusing to write through a symlink" : strerror(-r));
-	close(dfd);
-	free(dir);
-	return r;
-}
-
 /* Closes the stream (buf and len are final only then) and delivers. */
 static enum qt_level out_end(struct qt_ctx *ctx, struct prom_out *o, enum qt_level worst)
 {
@@ -411,8 +371,6 @@ static enum qt_level out_end(struct qt_ctx *ctx, struct prom_out *o, enum qt_lev
 		r = -errno;
 	if (r < 0)
 		diags_error(&ctx->diags, "cannot render the metrics: %s", strerror(-r));
-	else if (ctx->textfile)
-		r = write_textfile(ctx, ctx->textfile, o->buf, o->len);
 	else if (fwrite(o->buf, 1, o->len, ctx->out) != o->len)
 		r = -EIO;   /* main()'s output_finish() reports it */
 	free(o->buf);

@@ -19,9 +19,6 @@
 #include "plan.h"
 #include "profile.h"
 
-/* Whether the command has a Prometheus rendering (check, show, listeners). */
-bool prom_command_supported(const char *command);
-
 /* What a check found. Anything it could not find is NULL: a check that
  * failed half-way still reports its exit code, so a monitoring system sees
  * the failure rather than an old file. */

@@ -190,12 +190,12 @@ Test(apply, preflight_refuses_a_host_wide_key_in_a_non_initial_namespace)
 	struct plan *plan = five_key_plan();
 	struct qt_diags d = { 0 };
 
-	cr_assert_eq(apply_preflight(&ctx, plan, &d), 0, "root may write every net.* key here");
+	cr_assert_eq(apply_preflight(&ctx, plan, false, false, &d), 0, "root may write every net.* key here");
 	cr_assert_eq(d.n, 0);
 	/* kernel.msgmax is IPC-scoped and the sandbox has its own IPC
 	 * namespace; it is never written here anyway, only judged. */
 	plan_add(plan, "kernel/msgmax", "8192", "9000");
-	cr_assert_eq(apply_preflight(&ctx, plan, &d), -EPERM);
+	cr_assert_eq(apply_preflight(&ctx, plan, false, false, &d), -EPERM);
 	cr_assert(diags_mention(&d, "kernel.msgmax is host-wide", "--allow-global"));
 	cr_assert_eq(d.n, 1, "only the host-wide key is refused");
 	diags_free(&d);

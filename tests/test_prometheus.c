@@ -66,12 +66,3 @@ Test(prometheus, control_bytes_and_invalid_utf8_become_question_marks)
 	cr_assert_str_eq(s, "caf\xc3\xa9 ?? ??? \xf0\x9f\x98\x80");
 	free(s);
 }
-
-Test(prometheus, commands_with_metrics)
-{
-	cr_assert(prom_command_supported("check"));
-	cr_assert(prom_command_supported("show"));
-	cr_assert(prom_command_supported("listeners"));
-	cr_assert_not(prom_command_supported("apply"));
-	cr_assert_not(prom_command_supported("validate"));
-}

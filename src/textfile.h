@@ -1,0 +1,16 @@
+/* textfile: delivers rendered metrics to `--textfile PATH` for
+ * node_exporter's textfile collector: PATH is replaced atomically
+ * (util_write_atomic: temporary file in its directory, rename, mode 0644,
+ * never through a symlink), so a collector never reads half a file. */
+#ifndef QTUNE_TEXTFILE_H
+#define QTUNE_TEXTFILE_H
+
+#include <stddef.h>
+
+#include "diag.h"
+
+/* 0 or -errno, with a diagnostic naming PATH. A name that does not end in
+ * .prom is written, with a warning: node_exporter would ignore it. */
+int textfile_write(const char *path, const char *buf, size_t len, struct qt_diags *d);
+
+#endif
