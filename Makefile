@@ -47,7 +47,7 @@ UNITSRC   := $(shell grep -L '"sandbox.h"' tests/test_*.c) tests/fake_listeners.
 UNITOBJ   := $(UNITSRC:tests/%.c=$(BUILD)/tests/%.o)
 MANPAGES  := $(wildcard man/*.[0-9])
 
-.PHONY: all check check-unit lint-man install uninstall clean deb rpm fuzz bench print-ldlibs golden
+.PHONY: all check check-unit check-boot lint-man install uninstall clean deb rpm fuzz bench print-ldlibs golden
 
 all: $(BUILD)/qtune
 
@@ -92,6 +92,18 @@ check: $(BUILD)/qtune $(BUILD)/qtune-tests lint-man
 # readable by any user passes this as any user (nobody included).
 check-unit: $(BUILD)/qtune-unit-tests
 	QTUNE_SRCDIR=$(CURDIR) $(BUILD)/qtune-unit-tests $(TEST_ARGS)
+
+# The differential test of the boot replay (tests/boot_diff/bootdiff.py):
+# seeded random sysctl.d trees through the real systemd-sysctl and
+# `sysctl --system`, each in a fresh network and mount namespace, compared
+# with qtune's prediction; then the fixture of each rule. Root. Longer runs
+# by hand: make check-boot BOOTDIFF_COUNT=5000 BOOTDIFF_SEED=7.
+BOOTDIFF_COUNT ?= 300
+BOOTDIFF_SEED  ?= 16
+BOOTDIFF_ARGS  ?= --report-only
+check-boot: $(BUILD)/qtune
+	python3 tests/boot_diff/bootdiff.py --qtune $(BUILD)/qtune --seed $(BOOTDIFF_SEED) \
+	  --count $(BOOTDIFF_COUNT) $(BOOTDIFF_ARGS)
 
 lint-man:
 	@for m in $(MANPAGES); do \
