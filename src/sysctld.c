@@ -720,6 +720,11 @@ static int persist_bytes(const struct qt_ctx *ctx, const char *name, const char 
 		r = util_write_atomic(dfd, name, buf, len, 0644);
 		if (r < 0)
 			diags_add(d, QT_LEVEL_ERROR, shown, 0, 0, "cannot write: %s", strerror(-r));
+		if (r > 0)
+			diags_add(d, QT_LEVEL_WARN, shown, 0, 0,
+				  "written, but the directory would not sync (%s): the file may not survive a crash; run sync and check the disk",
+				  strerror(r));
+		r = r > 0 ? 0 : r;
 		goto out;
 	}
 	if (unlinkat(dfd, name, 0) < 0) {

@@ -256,8 +256,9 @@ int util_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	/* The rename is durable only once the directory is. */
+	/* The rename is durable only once the directory is. It has happened
+	 * though: "failed, nothing changed" would be a lie. */
 	if (fsync(dirfd) < 0)
-		return -errno;
+		return errno;
 	return 0;
 }

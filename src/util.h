@@ -50,8 +50,10 @@ bool util_has_suffix(const char *s, const char *suffix);
 /* Replaces dirfd/name with buf atomically: a temporary file in the same
  * directory (O_CREAT|O_EXCL|O_NOFOLLOW), fsync, rename over name, fsync of
  * the directory. Never writes through a symlink: -ELOOP when name is one.
- * On failure the old file (or its absence) is exactly as it was and no
- * temporary file is left. */
+ * 0 when done; -errno when it failed, and then the old file (or its
+ * absence) is exactly as it was and no temporary file is left; a positive
+ * errno when the rename happened but the directory would not sync: the new
+ * file is in place and may not survive a crash. */
 int util_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
 		      mode_t mode);
 

@@ -6,6 +6,7 @@
  * values of another. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,43 @@ Test(e2e_state, a_kill_at_each_rename_of_the_record_leaves_a_consistent_rollback
 			  slurp(CONF));
 		if (n == 1)
 			cr_expect_str_eq(m, "before A", "killed at the first rename nothing of B was safe yet");
+		free(err);
+	}
+}
+
+/* fsync of a directory failing after the rename: the file is replaced (and
+ * may not survive a crash). Whatever qtune then says must be true, and a
+ * rollback must still find what it needs to restore the administrator's
+ * file and values. */
+Test(e2e_state, a_failed_directory_sync_is_reported_truthfully_and_rollback_still_restores)
+{
+	static const char *const dirs[] = { "etc/sysctl.d", "var/lib/qtune" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *err, *conf;
+		int rc;
+
+		reset();
+		mkdir(sandbox_path("var/lib/qtune"), 0700);
+		sandbox_write("p/a.yaml", web_a, 0644);
+		rc = sandbox_qtune_traced(NULL, &err,
+					  (const char *[]){ "-P", sandbox_path(dirs[i]), "-e", "trace=fsync",
+							    "-e", "inject=fsync:error=EIO", NULL },
+					  (const char *[]){ "apply", "--persist", sandbox_path("p/a.yaml"), NULL });
+		conf = slurp(CONF);
+		bool replaced = strcmp(conf, original) != 0;
+		cr_expect(!(strstr(err, "nothing was changed") && replaced),
+			  "%s: says nothing was changed, but the file was replaced: %s", dirs[i], err);
+		if (rc != 0)
+			cr_expect_str_eq(moment(), "before A", "%s: exit %d but something changed: %s",
+					 dirs[i], rc, err);
+		else
+			cr_expect(strstr(err, "sync"), "%s: the failed sync must be reported: %s", dirs[i], err);
+		free(conf);
+		free(err);
+		rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "rollback", NULL });
+		cr_expect_eq(rc, 0, "%s: rollback: %s", dirs[i], err);
+		cr_expect_str_eq(moment(), "before A", "%s: rollback must restore the administrator's file and values", dirs[i]);
 		free(err);
 	}
 }
