@@ -1,20 +1,61 @@
 /* trust: qtune turns files into kernel settings as root, so, as doas and
- * sshd do with their configuration, a file it is about to act on — and
- * every directory above it — must be writable by nobody but root and
- * qtune's own effective uid. A sticky directory (like /tmp) is fine: others
- * can write into it but cannot replace what root owns there. */
+ * sshd do with their configuration, a file it acts on — and every directory
+ * it passes through to reach it — must be writable by nobody but root and
+ * qtune's own effective uid. Files are opened by walking their path one
+ * component at a time from "/" (or from an fd already judged), judging each
+ * directory's fd as it is entered and each symlink before it is followed;
+ * the fd returned is the one that was judged, so what is read is what was
+ * judged. A sticky directory (like /tmp) is fine, but not another user's
+ * entry in it. */
 #ifndef QTUNE_TRUST_H
 #define QTUNE_TRUST_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 
 #include "diag.h"
+
+/* Symlinks followed in one walk, as the kernel's ELOOP limit. */
+#define TRUST_MAX_LINKS 40
 
 /* The one rule: what is wrong with a file or directory as qtune's input or
  * output ("owned by another user", "writable by everyone", "writable by its
  * group"), or NULL when only root and qtune's effective uid could change
  * it. A sticky directory is fine. */
 const char *trust_judge(const struct stat *st);
+
+/* A file opened by trust_open_file. */
+struct trust_file {
+	int fd;                 /* O_RDONLY, the regular file that was judged */
+	int dirfd;              /* O_PATH fd of the directory holding it (judged) */
+	char *path;             /* the path walked, symlinks resolved (for messages) */
+	char *dir;              /* the path of dirfd */
+	struct stat st;         /* fstat of fd */
+};
+
+/* The diagnostics of every walk below: each problem is added at level
+ * (QT_LEVEL_ERROR refuses: the walk stops and -EPERM is returned;
+ * QT_LEVEL_WARN warns and the walk goes on), naming the path, its owner and
+ * its mode. A refused symlink and a loop are reported too (-ELOOP). Other
+ * failures (-ENOENT, -EACCES, -ENOTDIR, -EISDIR, -EINVAL for a file that
+ * is not a regular one) are returned without a diagnostic: the caller says
+ * what it was opening. */
+
+/* Opens path for reading. An absolute path is walked from "/"; a relative
+ * one from atfd (whose path is atpath, for messages: an include beside the
+ * file that names it), or, with atfd AT_FDCWD, from the working directory's
+ * path walked from "/". Symlinks are followed after judging the directory
+ * that holds them (and, in a sticky directory, their owner); an absolute
+ * target restarts at "/". On success *out holds open fds (release them
+ * with trust_file_close). */
+int trust_open_file(int atfd, const char *atpath, const char *path, enum qt_level level,
+		    struct qt_diags *d, struct trust_file *out);
+void trust_file_close(struct trust_file *f);
+
+/* Opens the directory path (absolute, or relative to the working directory)
+ * for writing into: no component may be a symlink, each is judged at
+ * QT_LEVEL_ERROR. Returns an O_RDONLY directory fd in *dirfd. */
+int trust_open_dir(const char *path, struct qt_diags *d, int *dirfd);
 
 /* Checks path (resolved through symlinks) and its ancestors. Each problem
  * is added at level (QT_LEVEL_ERROR to refuse, QT_LEVEL_WARN to warn),
