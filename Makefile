@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-LIBS_PC   := yaml-0.1 libcap libmnl
+LIBS_PC   := yaml-0.1 libcap libmd libmnl
 
 ifeq ($(SANITIZE),1)
 BUILD     ?= build/sanitize

@@ -18,8 +18,8 @@ mkdir -p "$out"
 cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DQTUNE_VERSION=\"fuzz\"
 	-Wall -Wextra -Werror -Wno-unused-parameter -Isrc
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-	$(pkg-config --cflags yaml-0.1 libcap)"
-libs=$(pkg-config --libs yaml-0.1 libcap)
+	$(pkg-config --cflags yaml-0.1 libcap libmd libmnl)"
+libs=$(pkg-config --libs yaml-0.1 libcap libmd libmnl)
 
 # The library, without main(): each target brings its own entry point.
 # Compiled once (instrumented for coverage), linked into both targets.

@@ -57,7 +57,6 @@ static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 			   const struct plan *plan, struct persist_job *j)
 {
 	struct sysctld_assign *a;
-	const char *why = NULL;
 	char *header = NULL;
 	int r;
 
@@ -69,11 +68,6 @@ static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 	}
 	a = xcalloc(plan->n, sizeof(*a));
 	j->name = profile_persist_name(p);
-	if (sysctld_check_name(j->name, &why) < 0) {
-		diags_error(&ctx->diags, "%s: persist file name %s: %s", p->path, j->name, why);
-		r = -EINVAL;
-		goto out;
-	}
 	r = persist_dir_ok(ctx);
 	if (r < 0)
 		goto out;

@@ -51,20 +51,6 @@ size_t diags_count(const struct qt_diags *d, enum qt_level at_least)
 	return n;
 }
 
-void diags_move(struct qt_diags *dst, struct qt_diags *src)
-{
-	for (size_t i = 0; i < src->n; i++) {
-		if (dst->n == dst->cap) {
-			dst->cap = dst->cap ? dst->cap * 2 : 8;
-			dst->v = xreallocarray(dst->v, dst->cap, sizeof(*dst->v));
-		}
-		dst->v[dst->n++] = src->v[i];
-	}
-	free(src->v);
-	src->v = NULL;
-	src->n = src->cap = 0;
-}
-
 void diags_print(FILE *f, const struct qt_diags *d, enum qt_level at_least)
 {
 	for (size_t i = 0; i < d->n; i++) {

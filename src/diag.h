@@ -41,8 +41,6 @@ void diags_vadd(struct qt_diags *d, enum qt_level level, const char *file,
 
 enum qt_level diags_worst(const struct qt_diags *d);
 size_t diags_count(const struct qt_diags *d, enum qt_level at_least);
-/* Moves every entry of src to the end of dst; src is left empty. */
-void diags_move(struct qt_diags *dst, struct qt_diags *src);
 /* "qtune: FILE:LINE:COL: message", warnings marked "warning: ". */
 void diags_print(FILE *f, const struct qt_diags *d, enum qt_level at_least);
 void diags_free(struct qt_diags *d);

@@ -12,12 +12,11 @@
 
 #include "util.h"
 
-#define I32MAX 2147483647
 
 const struct key_info keys_table[] = {
-	{ "net/core/somaxconn", KEY_INT, 1, 0, I32MAX, KEY_SCOPE_NETNS, true,
+	{ "net/core/somaxconn", KEY_INT, 1, 0, INT32_MAX, KEY_SCOPE_NETNS, true,
 	  "ceiling for every listen() backlog, applied at the time of the call" },
-	{ "net/ipv4/tcp_max_syn_backlog", KEY_INT, 1, 0, I32MAX, KEY_SCOPE_NETNS, true,
+	{ "net/ipv4/tcp_max_syn_backlog", KEY_INT, 1, 0, INT32_MAX, KEY_SCOPE_NETNS, true,
 	  "with tcp_syncookies=0, SYNs from unproven peers are dropped once fewer than 1/4 of this many request slots remain" },
 	{ "net/ipv4/tcp_syncookies", KEY_INT, 1, 0, 2, KEY_SCOPE_NETNS, true,
 	  "0 drops SYNs when a listener's SYN queue is full, 1 answers them with cookies, 2 always uses cookies" },
@@ -27,11 +26,11 @@ const struct key_info keys_table[] = {
 	  "SYN-ACK retransmissions before a half-open request is dropped from the SYN queue" },
 	{ "net/ipv4/tcp_syn_retries", KEY_INT, 1, 1, 127, KEY_SCOPE_NETNS, false,
 	  "SYN retransmissions of an outgoing connect() before it fails" },
-	{ "net/core/netdev_max_backlog", KEY_INT, 1, 1, I32MAX, KEY_SCOPE_GLOBAL, true,
+	{ "net/core/netdev_max_backlog", KEY_INT, 1, 1, INT32_MAX, KEY_SCOPE_GLOBAL, true,
 	  "packets queued per CPU between the driver and the stack (host-wide, initial namespace only)" },
 	{ "net/ipv4/ip_local_port_range", KEY_INT_VEC, 2, 1, 65535, KEY_SCOPE_NETNS, false,
 	  "ephemeral ports for outgoing connections, low then high" },
-	{ "net/ipv4/tcp_fin_timeout", KEY_INT, 1, 0, I32MAX, KEY_SCOPE_NETNS, false,
+	{ "net/ipv4/tcp_fin_timeout", KEY_INT, 1, 0, INT32_MAX, KEY_SCOPE_NETNS, false,
 	  "seconds an orphaned connection stays in FIN-WAIT-2" },
 	{ "net/ipv4/tcp_tw_reuse", KEY_INT, 1, 0, 2, KEY_SCOPE_NETNS, false,
 	  "reuse TIME-WAIT sockets for new outgoing connections (2: loopback only)" },
@@ -170,14 +169,11 @@ static int check_text(const char *value, char *canon, size_t size, const char **
 		*why = "value too long";
 		return -ERANGE;
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)value[i];
-		/* A newline or other control byte would end a sysctl.d line
-		 * early and smuggle in another assignment. */
-		if ((c < 0x20 && c != '\t' && c != ' ') || c == 0x7f) {
-			*why = "value holds a control character";
-			return -EINVAL;
-		}
+	/* A newline or other control byte would end a sysctl.d line early
+	 * and smuggle in another assignment. */
+	if (util_find_control(value, len, "\t")) {
+		*why = "value holds a control character";
+		return -EINVAL;
 	}
 	memcpy(canon, value, len + 1);
 	util_normalize_ws(canon);

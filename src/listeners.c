@@ -366,7 +366,7 @@ static void copy_printable(char *dst, size_t size, const char *src, size_t len)
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)src[i];
-		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		dst[i] = c < 0x80 && !util_is_control(c) ? (char)c : '?';
 	}
 	dst[n] = '\0';
 }

@@ -59,7 +59,7 @@ static void jw_raw_string(FILE *f, const char *s)
 		case '\t': fputs("\\t", f); break;
 		case '\r': fputs("\\r", f); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (util_is_control(*p))
 				fprintf(f, "\\u%04x", *p);
 			else
 				fputc(*p, f);

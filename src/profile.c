@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "sha256.h"
+#include <sha256.h>
+
 #include "sysctl.h"
 #include "util.h"
 
-#define I32MAX 2147483647
 #define SHOWN_MAX 48            /* bytes of user text quoted in a message */
 
 struct pos {
@@ -81,7 +81,7 @@ struct loader {
 	size_t chain[1 + PROFILE_MAX_INCLUDES];   /* indices into files */
 	size_t nerrors;
 	bool give_up;           /* too many errors: stop everything */
-	struct sha256 sha;
+	SHA256_CTX sha;
 };
 
 struct yreader {
@@ -120,58 +120,13 @@ static void perr(struct loader *L, const char *file, struct pos at, const char *
 	va_end(ap);
 }
 
-/* User text made safe to print: printable ASCII only, cut at SHOWN_MAX. */
+/* User text made safe to print (util_escape), cut to fit buf. */
 static const char *shown(const char *s, size_t len, char *buf, size_t size)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 4 < size; i++) {
-		if (n >= SHOWN_MAX) {
-			memcpy(buf + n, "...", 3);
-			n += 3;
-			break;
-		}
-		unsigned char c = (unsigned char)s[i];
-		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	buf[n] = '\0';
-	return buf;
+	return util_escape(buf, size, s, len);
 }
 
 /* ---- text checks before libyaml sees the bytes ---- */
-
-/* Length of the UTF-8 sequence at p (well-formed, shortest form, no
- * surrogates, at most U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t left)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (left < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /* 0 for text: UTF-8 without NUL or control characters other than tab,
  * newline and carriage return. Else -EINVAL with the position. */
@@ -181,7 +136,7 @@ static int text_check(const char *buf, size_t len, struct pos *at, const char **
 	struct pos cur = { 1, 1 };
 
 	for (size_t i = 0; i < len; ) {
-		size_t n = utf8_seq(p + i, len - i);
+		size_t n = util_utf8_len(p + i, len - i);
 
 		*at = cur;
 		if (n == 0) {
@@ -192,7 +147,7 @@ static int text_check(const char *buf, size_t len, struct pos *at, const char **
 			*why = "NUL byte";
 			return -EINVAL;
 		}
-		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') || p[i] == 0x7f) {
+		if (util_is_control(p[i]) && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
 			*why = "control character";
 			return -EINVAL;
 		}
@@ -442,7 +397,7 @@ static bool yr_int(struct yreader *r, const char *what, int64_t *v)
 	}
 	s = sc_text(r);
 	const char *digits = s[0] == '-' ? s + 1 : s;
-	e = digits[0] == '+' ? -EINVAL : util_parse_i64(s, v);
+	e = util_parse_i64(s, v);
 	if (e == -ERANGE) {
 		perr(r->L, r->file, ev_pos(&r->ev), "%s: integer %s overflows",
 		     what, shown(s, sc_len(r), buf, sizeof(buf)));
@@ -794,7 +749,7 @@ static void parse_ports(struct yreader *r, struct pfile *pf)
 			continue;
 		}
 		if (!yr_int(r, what, &backlog) ||
-		    !in_range(r, ev_pos(&r->ev), what, "backlog", backlog, 0, I32MAX))
+		    !in_range(r, ev_pos(&r->ev), what, "backlog", backlog, 0, INT32_MAX))
 			continue;
 		pf->ports = xreallocarray(pf->ports, pf->nports + 1, sizeof(*pf->ports));
 		pf->ports[pf->nports++] = (struct port_req){
@@ -841,7 +796,7 @@ static void listeners_field(struct yreader *r, void *arg, size_t field, struct p
 	switch (field) {
 	case 0:
 		if (yr_int(r, "listeners.min_backlog", &v) &&
-		    in_range(r, ev_pos(&r->ev), "listeners.min_backlog", "backlog", v, 0, I32MAX)) {
+		    in_range(r, ev_pos(&r->ev), "listeners.min_backlog", "backlog", v, 0, INT32_MAX)) {
 			pf->has_min_backlog = true;
 			pf->min_backlog = v;
 			pf->min_backlog_at = key_at;
@@ -856,15 +811,36 @@ static void listeners_field(struct yreader *r, void *arg, size_t field, struct p
 	}
 }
 
-/* The sysctl.d file name persist.file may name: a plain name in one
- * directory, nothing that could climb out of it or hide. */
-static bool persist_name_ok(const char *s)
-{
-	size_t len = strlen(s);
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
-	if (len < 6 || len > 255 || s[0] == '.' || !util_has_suffix(s, ".conf"))
+bool profile_persist_name_valid(const char *name, const char **why)
+{
+	const char *dummy;
+	size_t len = name ? strlen(name) : 0;
+
+	if (!why)
+		why = &dummy;
+	if (len == 0) {
+		*why = "empty file name";
 		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
+	}
+	if (len > PROFILE_PERSIST_NAME_MAX) {
+		*why = "file name longer than 200 bytes";
+		return false;
+	}
+	if (strspn(name, NAME_CHARS) != len) {
+		*why = "file name must be a plain name of [A-Za-z0-9_.-] (no '/')";
+		return false;
+	}
+	if (name[0] == '.') {
+		*why = "file name starts with '.': systemd-sysctl would never read it";
+		return false;
+	}
+	if (len <= 5 || !util_has_suffix(name, ".conf")) {
+		*why = "file name must end in \".conf\", or no tool reads it at boot";
+		return false;
+	}
+	return true;
 }
 
 static void persist_field(struct yreader *r, void *arg, size_t field, struct pos key_at)
@@ -873,13 +849,13 @@ static void persist_field(struct yreader *r, void *arg, size_t field, struct pos
 	struct pos at = ev_pos(&r->ev);
 	char buf[SHOWN_MAX + 4];
 	char *s = yr_text(r, "persist.file");
+	const char *why;
 
 	if (!s)
 		return;
-	if (!persist_name_ok(s)) {
-		perr(r->L, r->file, at,
-		     "persist.file: \"%s\" must be a file name ending in .conf, made of "
-		     "[A-Za-z0-9_.-], not starting with '.'", shown(s, strlen(s), buf, sizeof(buf)));
+	if (!profile_persist_name_valid(s, &why)) {
+		perr(r->L, r->file, at, "persist.file: \"%s\": %s",
+		     shown(s, strlen(s), buf, sizeof(buf)), why);
 		free(s);
 		return;
 	}
@@ -932,14 +908,6 @@ static void parse_include(struct yreader *r, struct pfile *pf)
 	}
 }
 
-static bool text_ok(const char *s, bool newlines)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 && !(newlines && (*p == '\n' || *p == '\t'))) || *p == 0x7f)
-			return false;
-	return true;
-}
-
 enum top_field { F_QTUNE, F_NAME, F_DESCRIPTION, F_INCLUDE, F_SYSCTL, F_LISTENERS, F_PERSIST };
 
 static void top_field(struct yreader *r, void *arg, size_t field, struct pos key_at)
@@ -978,7 +946,7 @@ static void top_field(struct yreader *r, void *arg, size_t field, struct pos key
 		break;
 	case F_DESCRIPTION:
 		s = yr_text(r, "description");
-		if (s && (strlen(s) > PROFILE_DESCRIPTION_MAX || !text_ok(s, true))) {
+		if (s && (strlen(s) > PROFILE_DESCRIPTION_MAX || util_find_control(s, strlen(s), "\n\t"))) {
 			perr(r->L, r->file, at, "description: at most %d characters, "
 			     "no control characters", PROFILE_DESCRIPTION_MAX);
 			free(s);
@@ -1250,7 +1218,7 @@ bool profile_name_ok(const char *name)
 	size_t len = strlen(name);
 
 	return len > 0 && len <= PROFILE_NAME_MAX && name[0] != '.' &&
-	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
+	       strspn(name, NAME_CHARS) == len;
 }
 
 int profile_find(const struct qt_ctx *ctx, const char *text, char **path,
@@ -1385,7 +1353,7 @@ static void visit(struct loader *L, const char *path, size_t depth,
 	*f = (struct loaded){ .dev = st.st_dev, .ino = st.st_ino, .path = xstrdup(path) };
 	L->chain[depth] = L->nfiles++;
 	pf.path = f->path;
-	sha256_update(&L->sha, buf, len);
+	SHA256Update(&L->sha, (const uint8_t *)buf, len);
 
 	if (len == 0)
 		perr(L, f->path, (struct pos){ 1, 1 }, "empty profile");
@@ -1470,7 +1438,7 @@ int profile_load(const struct qt_ctx *ctx, const char *path, struct profile **ou
 	*out = NULL;
 	L.p = xcalloc(1, sizeof(*L.p));
 	L.p->path = xstrdup(path);
-	sha256_init(&L.sha);
+	SHA256Init(&L.sha);
 
 	visit(&L, path, 0, NULL, (struct pos){ 0, 0 });
 
@@ -1485,7 +1453,7 @@ int profile_load(const struct qt_ctx *ctx, const char *path, struct profile **ou
 	for (size_t i = 0; i < L.nfiles; i++)
 		L.p->files[i] = L.files[i].path;
 	L.p->nfiles = L.nfiles;
-	sha256_final_hex(&L.sha, L.p->checksum);
+	SHA256End(&L.sha, L.p->checksum);
 
 	if (L.nerrors > 0) {
 		profile_free(L.p);

@@ -23,6 +23,7 @@
 #define PROFILE_MAX_ERRORS 100       /* diagnostics per load, then it gives up */
 #define PROFILE_NAME_MAX 64
 #define PROFILE_DESCRIPTION_MAX 1024
+#define PROFILE_PERSIST_NAME_MAX 200
 
 #define PROFILE_DIR_ETC "/etc/qtune/profiles"
 #define PROFILE_DIR_USR "/usr/share/qtune/profiles"
@@ -97,6 +98,14 @@ int profile_load(const struct qt_ctx *ctx, const char *path, struct profile **ou
 		 struct qt_diags *d);
 
 void profile_free(struct profile *p);
+
+/* The one rule for the name of a sysctl.d file qtune writes or reads back
+ * (persist.file, the default 90-qtune-NAME.conf, a name from the state
+ * record): 6..PROFILE_PERSIST_NAME_MAX bytes of [A-Za-z0-9_.-] ending in
+ * ".conf", not starting with '.'. A plain name cannot leave its directory,
+ * hide from systemd-sysctl or carry a byte that a shell or a terminal would
+ * read as more than text. false with *why (may be NULL) when it is not. */
+bool profile_persist_name_valid(const char *name, const char **why);
 
 /* persist.file, or the default 90-qtune-NAME.conf; malloc'd. */
 char *profile_persist_name(const struct profile *p);

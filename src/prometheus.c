@@ -86,35 +86,12 @@ void prom_snake_case(const char *camel, char *out, size_t size)
 	out[o] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned min;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0) { n = 2; cp = p[0] & 0x1f; min = 0x80; }
-	else if ((p[0] & 0xf0) == 0xe0) { n = 3; cp = p[0] & 0x0f; min = 0x800; }
-	else if ((p[0] & 0xf8) == 0xf0) { n = 4; cp = p[0] & 0x07; min = 0x10000; }
-	else return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void prom_write_label_value(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = util_utf8_len(p, (size_t)(end - p));
 
 		if (n == 0) {
 			fputc('?', f);
@@ -130,7 +107,7 @@ void prom_write_label_value(FILE *f, const char *s)
 		case '\\': fputs("\\\\", f); break;
 		case '"': fputs("\\\"", f); break;
 		case '\n': fputs("\\n", f); break;
-		default: fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+		default: fputc(util_is_control(*p) ? '?' : *p, f);
 		}
 		p++;
 	}

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -32,16 +31,13 @@ int sysctl_open_root(int *fd)
 static int open_beneath(int dirfd, const char *path, int flags)
 {
 	struct open_how how = {
-		/* openat2 rejects O_NOCTTY together with O_PATH */
-		.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
+		.flags = (uint64_t)flags,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	int fd = util_openat2(dirfd, path, &how);
 
-	if (fd >= 0)
-		return (int)fd;
-	if (errno != ENOSYS)
-		return -errno;
+	if (fd != -ENOSYS)
+		return fd;
 
 	/* Before Linux 5.6: walk one component at a time with O_NOFOLLOW. */
 	char buf[KEY_PATH_MAX];

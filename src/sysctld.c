@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "keys.h"
+#include "profile.h"
 #include "trust.h"
 #include "util.h"
 
@@ -61,15 +61,13 @@ static int open_in_root(int rootfd, const char *path, int flags)
 		.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd;
+	int fd;
 
 	while (*path == '/')
 		path++;
-	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd >= 0)
-		return (int)fd;
-	if (errno != ENOSYS)
-		return -errno;
+	fd = util_openat2(rootfd, path, &how);
+	if (fd != -ENOSYS)
+		return fd;
 	/* Before Linux 5.6: links resolve as the kernel sees them, which is
 	 * exact only when ROOT is "/". */
 	fd = openat(rootfd, path, (int)how.flags);
@@ -155,10 +153,7 @@ static char *strip(char *s)
 
 static bool has_control(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
+	return util_find_control(s, strlen(s), NULL) != NULL;
 }
 
 /* One line, as systemd-sysctl reads it: blanks around key and value are
@@ -501,48 +496,12 @@ int sysctld_load(const struct qt_ctx *ctx, struct sysctld_config **out, struct q
 
 /* ---- persistence ---- */
 
-int sysctld_check_name(const char *name, const char **why)
-{
-	const char *dummy;
-	size_t n;
-
-	if (!why)
-		why = &dummy;
-	if (!name || !*name) {
-		*why = "empty file name";
-		return -EINVAL;
-	}
-	n = strlen(name);
-	if (n > 200) {
-		*why = "file name longer than 200 bytes";
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || strchr("._@+-", ch))) {
-			*why = "file name must be a plain name of [A-Za-z0-9._@+-] (no '/')";
-			return -EINVAL;
-		}
-	}
-	if (name[0] == '.') {
-		*why = "file name starts with '.': systemd-sysctl would never read it";
-		return -EINVAL;
-	}
-	if (n <= 5 || !util_has_suffix(name, ".conf")) {
-		*why = "file name must end in \".conf\", or no tool reads it at boot";
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static char *sanitized(const char *s)
 {
 	char *r = xstrdup(s ? s : "-");
 
 	for (char *p = r; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+		if (util_is_control((unsigned char)*p))
 			*p = '?';
 	return r;
 }
@@ -575,7 +534,7 @@ static int check_header(const char *header, struct qt_diags *d)
 			diags_error(d, "sysctl.d header: every line must be a '#' comment");
 			return -EINVAL;
 		}
-		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) {
+		if (util_is_control((unsigned char)*p) && *p != '\n' && *p != '\t') {
 			diags_error(d, "sysctl.d header holds a control character");
 			return -EINVAL;
 		}
@@ -749,7 +708,7 @@ static int check_name_diag(const char *name, struct qt_diags *d)
 {
 	const char *why;
 
-	if (sysctld_check_name(name, &why) < 0) {
+	if (!profile_persist_name_valid(name, &why)) {
 		diags_error(d, "persist file %s: %s", name ? name : "(none)", why);
 		return -EINVAL;
 	}
@@ -780,7 +739,7 @@ int sysctld_read_persisted(const struct qt_ctx *ctx, const char *file_name, char
 	int dfd, r;
 
 	*content = NULL;
-	if (sysctld_check_name(file_name, NULL) < 0)
+	if (!profile_persist_name_valid(file_name, NULL))
 		return -EINVAL;
 	r = persist_dir_open(ctx, false, &dfd, NULL, NULL);
 	if (r < 0)

@@ -38,10 +38,6 @@ struct sysctld_assign {
 	const char *value;   /* no control characters; whitespace-normalised on output */
 };
 
-/* 0 when name is a plain sysctl.d file name both tools read: no '/', does
- * not start with '.', ends in ".conf", [A-Za-z0-9._@+-] only. */
-int sysctld_check_name(const char *name, const char **why);
-
 /* "# Written by qtune VERSION from profile NAME (PATH)\n# sha256 SUM\n
  * # Do not edit: qtune apply --persist rewrites this file.\n", control
  * characters in the arguments replaced by '?'. Caller frees. */

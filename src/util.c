@@ -1,12 +1,15 @@
-/* util: allocation, strict integers, bounded reads. */
+/* util: allocation, strict integers, bounded reads, text escaping,
+ * openat2. */
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,8 +80,6 @@ int util_parse_i64(const char *s, int64_t *out)
 		return -EINVAL;
 	if (*s == '-') {
 		neg = true;
-		s++;
-	} else if (*s == '+') {
 		s++;
 	}
 	if (!*s)
@@ -261,4 +262,140 @@ int util_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
 	if (fsync(dirfd) < 0)
 		return errno;
 	return 0;
+}
+
+size_t util_utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned char c, lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (left == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The second byte's range is what excludes overlong forms,
+	 * surrogates and code points above U+10FFFF (RFC 3629, section 4). */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+bool util_is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+const char *util_find_control(const char *s, size_t len, const char *allowed)
+{
+	for (size_t i = 0; i < len; i++)
+		if (util_is_control((unsigned char)s[i]) &&
+		    !(s[i] && allowed && strchr(allowed, s[i])))
+			return s + i;
+	return NULL;
+}
+
+/* The escaped form of the character at p: into out (at least 5 bytes),
+ * returning how many input bytes it stands for. */
+static size_t escape_one(const unsigned char *p, size_t left, char *out, size_t *outlen)
+{
+	size_t n = util_utf8_len(p, left);
+
+	if (n == 0 || (n == 1 && util_is_control(p[0]))) {
+		*outlen = (size_t)snprintf(out, 5, "\\x%02x", p[0]);
+		return 1;
+	}
+	if (n == 1 && p[0] == '\\') {
+		memcpy(out, "\\\\", 2);
+		*outlen = 2;
+		return 1;
+	}
+	memcpy(out, p, n);
+	*outlen = n;
+	return n;
+}
+
+char *util_escape(char *dst, size_t size, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, total = 0;
+	bool cut;
+
+	for (size_t i = 0; i < len; ) {
+		char one[5];
+		size_t olen;
+
+		i += escape_one(p + i, len - i, one, &olen);
+		total += olen;
+	}
+	cut = total >= size;
+	for (size_t i = 0; i < len; ) {
+		char one[5];
+		size_t olen, used = escape_one(p + i, len - i, one, &olen);
+
+		/* Room for this character, and for "..." when it is cut. */
+		if (o + olen + (cut ? 3 : 0) >= size) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(dst + o, one, olen);
+		o += olen;
+		i += used;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+int util_fputs_escaped(FILE *f, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; ) {
+		char one[5];
+		size_t olen;
+
+		i += escape_one(p + i, len - i, one, &olen);
+		if (fwrite(one, 1, olen, f) != olen)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Enough for any race a real system produces; a loop that never ends
+ * would let anyone who can rename files anywhere stall qtune. */
+#define OPENAT2_TRIES 64
+
+int util_openat2(int dirfd, const char *path, struct open_how *how)
+{
+	/* openat2 rejects O_NOCTTY together with O_PATH */
+	how->flags |= O_CLOEXEC | ((how->flags & O_PATH) ? 0 : O_NOCTTY);
+	for (unsigned i = 0; i < OPENAT2_TRIES; i++) {
+		long fd = syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
+	return -EAGAIN;
 }

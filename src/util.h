@@ -1,7 +1,9 @@
-/* util: the few helpers every module needs. Strict integer parsing (no
- * atoi, no silent overflow, no trailing garbage), allocation that never
- * returns NULL (out of memory aborts: a half-applied plan is worse), bounded
- * reads of files that others may write, and whitespace normalisation. */
+/* util: the few helpers every module needs, one copy of each. Strict
+ * integer parsing (no atoi, no silent overflow, no trailing garbage),
+ * allocation that never returns NULL (out of memory aborts: a half-applied
+ * plan is worse), bounded reads of files that others may write, one UTF-8
+ * validator, one control-byte rule and the escaping built on them, and one
+ * openat2 call that survives concurrent renames. */
 #ifndef QTUNE_UTIL_H
 #define QTUNE_UTIL_H
 
@@ -9,7 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+struct open_how;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -21,8 +26,9 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-/* Decimal only, optional leading '-', no blanks, no "0x", no trailing text.
- * Returns 0, -EINVAL (not a number) or -ERANGE (outside int64_t). */
+/* Decimal only, optional leading '-' (no '+'), no blanks, no "0x", no
+ * trailing text. Returns 0, -EINVAL (not a number) or -ERANGE (outside
+ * int64_t). */
 int util_parse_i64(const char *s, int64_t *out);
 
 /* Reads at most max bytes of fd into a NUL-terminated buffer. -EFBIG when
@@ -56,5 +62,38 @@ bool util_has_suffix(const char *s, const char *suffix);
  * file is in place and may not survive a crash. */
 int util_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
 		      mode_t mode);
+
+/* ---- text from files, processes and the kernel ---- */
+
+/* Length of the well-formed UTF-8 sequence at p (shortest form, no
+ * surrogates, at most U+10FFFF, all of it within left bytes), or 0. */
+size_t util_utf8_len(const unsigned char *p, size_t left);
+
+/* A C0 control byte (tab and newline included) or DEL: a byte that can
+ * steer a terminal, end a line of a line-based file early or hide text.
+ * The one rule every refusal and every replacement of such bytes uses. */
+bool util_is_control(unsigned char c);
+
+/* The first byte of s[0..len) that util_is_control calls control and that
+ * allowed (a string such as "\t\n", or NULL) does not list; NULL if none. */
+const char *util_find_control(const char *s, size_t len, const char *allowed);
+
+/* Writes s[0..len) so that it can be printed as is: valid UTF-8 other than
+ * control bytes and backslash passes through, a backslash becomes "\\",
+ * every control byte and every byte of invalid UTF-8 becomes "\xHH". The
+ * result is NUL-terminated within size; when it does not fit it is cut at a
+ * character boundary and ends in "...". Returns dst. size >= 4. */
+char *util_escape(char *dst, size_t size, const char *s, size_t len);
+
+/* The same escaping onto a stream, without a length limit. 0 or -EIO. */
+int util_fputs_escaped(FILE *f, const char *s, size_t len);
+
+/* openat2(2) (how->flags gets O_CLOEXEC, and O_NOCTTY unless O_PATH), retried
+ * a bounded number of times on EAGAIN: with RESOLVE_IN_ROOT or
+ * RESOLVE_BENEATH the kernel answers EAGAIN when a rename anywhere on the
+ * system raced with resolving "..", and openat2(2) says callers may retry.
+ * Returns the fd or -errno (-ENOSYS before Linux 5.6: the caller falls
+ * back). */
+int util_openat2(int dirfd, const char *path, struct open_how *how);
 
 #endif

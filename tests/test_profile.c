@@ -17,7 +17,6 @@
 
 #include "audit.h"
 #include "profile.h"
-#include "sha256.h"
 #include "sysctl.h"
 #include "util.h"
 
@@ -572,6 +571,46 @@ Test(profile, persist_file_name_checked)
 		expect_reject_text(text, 3, 9, "persist.file: ");
 	}
 	expect_reject_text("qtune: 1\nname: ../etc\n", 2, 7, "name: \"../etc\" must be");
+	expect_reject_text("qtune: 1\npersist:\n  file: \"99-a@b.conf\"\n", 3, 9,
+			   "persist.file: \"99-a@b.conf\": file name must be a plain name");
+	/* A control byte is shown escaped, never raw. */
+	expect_reject_text("qtune: 1\npersist:\n  file: \"a\\e[31m.conf\"\n", 3, 9,
+			   "persist.file: \"a\\x1b[31m.conf\"");
+}
+
+/* One rule for every sysctl.d name qtune writes or reads back. */
+Test(profile, persist_name_rule)
+{
+	static const char *const bad[] = {
+		"", "a/b.conf", "../x.conf", "x.txt", ".conf", ".hidden.conf", "x .conf",
+		"x\n.conf", "x\x1b.conf", "conf", "99-my@host.conf", "a+b.conf", "a\xc3\xa9.conf",
+	};
+	static const char *const good[] = { "90-qtune-web.conf", "a.conf", "A_b.c-9.conf" };
+	char name[PROFILE_PERSIST_NAME_MAX + 2];
+	const char *why;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		cr_assert(!profile_persist_name_valid(bad[i], &why), "accepted \"%s\"", bad[i]);
+		cr_assert_not_null(why);
+	}
+	cr_assert(!profile_persist_name_valid(NULL, NULL));
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		cr_assert(profile_persist_name_valid(good[i], NULL), "refused \"%s\"", good[i]);
+	memset(name, 'a', sizeof(name));
+	strcpy(name + PROFILE_PERSIST_NAME_MAX - 5, ".conf");
+	cr_assert(profile_persist_name_valid(name, NULL), "200 bytes is the limit");
+	strcpy(name + PROFILE_PERSIST_NAME_MAX - 4, ".conf");
+	cr_assert(!profile_persist_name_valid(name, &why));
+	cr_assert(strstr(why, "longer than 200"), "%s", why);
+	/* The default name of every valid profile name follows the rule. */
+	struct profile p = { .name = name };
+	memset(name, 'z', PROFILE_NAME_MAX);
+	name[PROFILE_NAME_MAX] = '\0';
+	cr_assert(profile_name_ok(name));
+	char *def = profile_persist_name(&p);
+	cr_assert(profile_persist_name_valid(def, NULL), "%s", def);
+	free(def);
 }
 
 Test(profile, every_problem_reported)
@@ -766,23 +805,34 @@ Test(profile, includes_override_in_order)
 	profile_free(p);
 }
 
+/* The checksum is sha256sum(1) of the files' bytes, concatenated in load
+ * order: an independent implementation is the reference. */
 Test(profile, checksum_covers_every_file_in_order)
 {
 	struct profile *p = expect_load(fixture("incl/top.yaml"));
-	struct sha256 s;
-	char want[SHA256_HEX_LEN];
+	const char *all = tpath("all-bytes");
+	char want[sizeof(p->checksum)] = "", cmd[PATH_MAX + 32];
+	int fd = open(all, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f;
 
-	sha256_init(&s);
+	cr_assert_geq(fd, 0);
+	cr_assert_gt(p->nfiles, 1, "the fixture has includes");
 	for (size_t i = 0; i < p->nfiles; i++) {
 		char *buf;
 		size_t len;
 
 		cr_assert_eq(util_read_file_at(AT_FDCWD, p->files[i], 0, PROFILE_MAX_BYTES,
 					       &buf, &len), 0);
-		sha256_update(&s, buf, len);
+		cr_assert_eq(util_write_all(fd, buf, len), 0);
 		free(buf);
 	}
-	sha256_final_hex(&s, want);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", all);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%64s", want), 1);
+	cr_assert_eq(pclose(f), 0);
+	cr_assert_eq(strlen(want), 64);
 	cr_assert_str_eq(p->checksum, want);
 	profile_free(p);
 
@@ -790,7 +840,7 @@ Test(profile, checksum_covers_every_file_in_order)
 	write_text("a.yaml", "qtune: 1\ninclude: [b.yaml]\n");
 	write_text("b.yaml", "qtune: 1\nsysctl: {net.core.somaxconn: 4096}\n");
 	p = expect_load(tpath("a.yaml"));
-	char before[SHA256_HEX_LEN];
+	char before[sizeof(p->checksum)];
 	memcpy(before, p->checksum, sizeof(before));
 	profile_free(p);
 	write_text("b.yaml", "qtune: 1\nsysctl: {net.core.somaxconn: 4097}\n");

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "profile.h"
 #include "sandbox.h"
 #include "sysctld.h"
 #include "util.h"
@@ -879,11 +880,11 @@ Test(sysctld, persist_file_names_are_plain_conf_names)
 			      "x .conf", "x\n.conf", "conf" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(sysctld_check_name(bad[i], NULL), -EINVAL, "accepted \"%s\"", bad[i]);
+		cr_assert(!profile_persist_name_valid(bad[i], NULL), "accepted \"%s\"", bad[i]);
 		cr_assert_eq(persist_web(bad[i]), -EINVAL, "persisted \"%s\"", bad[i]);
 	}
-	cr_assert_eq(sysctld_check_name("90-qtune-web.conf", NULL), 0);
-	cr_assert_eq(sysctld_check_name("99-my_tune@host+1.conf", NULL), 0);
+	cr_assert(profile_persist_name_valid("90-qtune-web.conf", NULL));
+	cr_assert_eq(persist_web("99-my_tune@host+1.conf"), -EINVAL, "'@' and '+' are refused");
 	struct stat st;
 	cr_assert_eq(stat(sandbox_path("etc/sysctl.d"), &st), -1, "nothing may be created");
 }
