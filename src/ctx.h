@@ -29,7 +29,8 @@ struct qt_ctx {
 	enum qt_output output;
 	int verbosity;          /* -1 with -q, 0 by default, 1+ with -v */
 	bool color;             /* text output may use colour */
-	uint64_t netns_inode;   /* the target namespace's identity */
+	uint64_t netns_inode;   /* the target namespace's inode (reused once it is gone) */
+	uint64_t netns_cookie;  /* SO_NETNS_COOKIE, never reused within a boot; 0: kernel has none */
 	int netns_initial;      /* 1 initial, 0 not, -1 could not tell */
 	char kernel_release[65];
 	FILE *out;

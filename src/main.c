@@ -310,10 +310,16 @@ static int prepare_context(struct qt_ctx *ctx, const struct options *o)
 		diags_error(&ctx->diags, "cannot identify the network namespace: %s", strerror(errno));
 		return -1;
 	}
-	if (ctx->verbosity > 0)
+	if (ctx->verbosity > 0) {
 		fprintf(stderr, "qtune: network namespace %llu is %s (%s)\n",
 			(unsigned long long)ctx->netns_inode,
 			ctx->netns_initial ? "the initial one" : "not the initial one", how);
+		if (ctx->netns_cookie)
+			fprintf(stderr, "qtune: its cookie is %llu; the state record is bound to it and to this boot\n",
+				(unsigned long long)ctx->netns_cookie);
+		else
+			fprintf(stderr, "qtune: the kernel has no SO_NETNS_COOKIE (before 5.14): the state record is bound to the namespace's inode number, which a later namespace may reuse, and to this boot\n");
+	}
 	return 0;
 }
 

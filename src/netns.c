@@ -8,12 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include "sysctl.h"
 #include "util.h"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
 #endif
@@ -55,6 +59,22 @@ out:
 	return r;
 }
 
+/* The namespace's cookie, asked of a socket created in it (Linux 5.14+);
+ * 0 when the kernel has none. */
+static uint64_t netns_cookie(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0 || len != sizeof(cookie))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
 int netns_identify(struct qt_ctx *ctx, const char **how)
 {
 	struct stat self, init;
@@ -62,6 +82,7 @@ int netns_identify(struct qt_ctx *ctx, const char **how)
 	if (stat("/proc/thread-self/ns/net", &self) < 0)
 		return -errno;
 	ctx->netns_inode = (uint64_t)self.st_ino;
+	ctx->netns_cookie = netns_cookie();
 	if (stat("/proc/1/ns/net", &init) == 0) {
 		ctx->netns_initial = self.st_ino == init.st_ino && self.st_dev == init.st_dev;
 		*how = "compared with the namespace of PID 1";

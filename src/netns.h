@@ -13,8 +13,9 @@
 /* setns() into the namespace; -errno with a diagnostic on failure. */
 int netns_enter(const char *name_or_path, struct qt_diags *d);
 
-/* Fills ctx->netns_inode and ctx->netns_initial. how receives a short
- * explanation of the decision, for -v. */
+/* Fills ctx->netns_inode, ctx->netns_cookie (0 on kernels before 5.14)
+ * and ctx->netns_initial. how receives a short explanation of the
+ * decision, for -v. */
 int netns_identify(struct qt_ctx *ctx, const char **how);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "keys.h"
+#include "sysctl.h"
 #include "trust.h"
 #include "util.h"
 
@@ -36,6 +37,55 @@ static void state_names(const struct qt_ctx *ctx, struct state_names *n)
 		snprintf(n->persist_old, sizeof(n->persist_old), "%s.netns-%llu", STATE_PERSIST_OLD,
 			 (unsigned long long)ctx->netns_inode);
 	}
+}
+
+/* Whose record it is: the initial namespace (the same one every boot, so a
+ * record outlives a reboot there), or another namespace by its cookie
+ * (never reused within a boot; the inode number where the kernel has no
+ * cookie) and the boot, since both counters start again at boot. */
+static void state_owner(const struct qt_ctx *ctx, char *buf, size_t size)
+{
+	char boot[64];
+
+	if (ctx->netns_initial == 1) {
+		snprintf(buf, size, "initial");
+		return;
+	}
+	if (sysctl_read(ctx->procsys_fd, "kernel/random/boot_id", boot, sizeof(boot)) < 0 ||
+	    strpbrk(boot, " \t"))
+		snprintf(boot, sizeof(boot), "unknown");
+	if (ctx->netns_cookie)
+		snprintf(buf, size, "cookie:%llu boot:%s", (unsigned long long)ctx->netns_cookie, boot);
+	else
+		snprintf(buf, size, "inode:%llu boot:%s", (unsigned long long)ctx->netns_inode, boot);
+}
+
+/* A record another namespace left under this one's name (the kernel
+ * reuses inode numbers) or another boot left: its values belong to a
+ * namespace that is gone, so restoring them here would be wrong. */
+static int owner_check(const struct qt_ctx *ctx, const struct state_names *names,
+		       const char *recorded, struct qt_diags *d)
+{
+	char ours[STATE_OWNER_MAX];
+	const char *a, *b;
+
+	state_owner(ctx, ours, sizeof(ours));
+	if (recorded && strcmp(recorded, ours) == 0)
+		return 0;
+	if (!recorded && ctx->netns_initial == 1)
+		return 0;       /* older records: the initial namespace's is its own */
+	a = recorded ? strstr(recorded, " boot:") : NULL;
+	b = strstr(ours, " boot:");
+	if (!recorded)
+		diags_error(d, "%s/%s: this record was written by an older qtune that did not note which network namespace it belongs to, and a new namespace can reuse a gone one's number: nothing was restored; remove the file to discard it",
+			    STATE_DIR, names->record);
+	else if (a && b && strcmp(a, b) != 0)
+		diags_error(d, "%s/%s: this record was made during another boot (%s; this is %s): the namespace it describes is gone, and its values with it: nothing was restored; remove the file to discard it",
+			    STATE_DIR, names->record, a + 1, b + 1);
+	else
+		diags_error(d, "%s/%s: this record belongs to another network namespace (%s) than this one (%s), which reuses its number: nothing was restored; remove the file to discard it",
+			    STATE_DIR, names->record, recorded, ours);
+	return -ESTALE;
 }
 
 /* A directory qtune writes into must not be writable by anybody but root
@@ -163,9 +213,10 @@ static bool field_ok(const char *s)
  * the apply replaces (length first, so that any byte may appear in them),
  * then "end". One file is one rename: the record and the old file it
  * names can never come from two different applies. */
-static int state_render(const struct state *s, const char *old_persist, size_t old_persist_len,
-			char **buf, size_t *len, struct qt_diags *d)
+static int state_render(const struct qt_ctx *ctx, const struct state *s, const char *old_persist,
+			size_t old_persist_len, char **buf, size_t *len, struct qt_diags *d)
 {
+	char owner[STATE_OWNER_MAX];
 	FILE *m;
 	int r = 0;
 
@@ -182,7 +233,9 @@ static int state_render(const struct state *s, const char *old_persist, size_t o
 	m = open_memstream(buf, len);
 	if (!m)
 		return -errno;
-	fprintf(m, "%s\nprofile\t%s\nchecksum\t%s\n", STATE_MAGIC, s->profile, s->checksum);
+	state_owner(ctx, owner, sizeof(owner));
+	fprintf(m, "%s\nnetns\t%s\nprofile\t%s\nchecksum\t%s\n", STATE_MAGIC, owner, s->profile,
+		s->checksum);
 	if (s->persist_file)
 		fprintf(m, "persist\t%s\t%d\n", s->persist_file, s->persist_had_old);
 	for (size_t i = 0; i < s->n && r == 0; i++) {
@@ -229,7 +282,7 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
 	int dirfd, r;
 
 	state_names(ctx, &names);
-	r = state_render(s, old_persist, old_persist_len, &buf, &len, d);
+	r = state_render(ctx, s, old_persist, old_persist_len, &buf, &len, d);
 	if (r < 0)
 		return r;
 	r = state_dir_open(ctx, true, &dirfd, d);
@@ -276,6 +329,8 @@ static int parse_line(struct state *s, char *line)
 	}
 	if (n == 2 && strcmp(f[0], "profile") == 0 && !s->profile) {
 		s->profile = xstrdup(f[1]);
+	} else if (n == 2 && strcmp(f[0], "netns") == 0 && !s->netns_owner) {
+		s->netns_owner = xstrdup(f[1]);
 	} else if (n == 2 && strcmp(f[0], "checksum") == 0 && !s->checksum) {
 		s->checksum = xstrdup(f[1]);
 	} else if (n == 3 && strcmp(f[0], "persist") == 0 && !s->persist_file) {
@@ -370,14 +425,19 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	}
 	s = xcalloc(1, sizeof(*s));
 	r = state_parse(buf, len, s, &v1, old_persist, old_persist_len);
-	/* The old file is in the record exactly when the record says so. */
-	if (r == 0 && !v1 && (s->persist_file && s->persist_had_old) != (*old_persist != NULL))
+	/* The old file is in the record exactly when the record says so;
+	 * a record of this format always says whose it is. */
+	if (r == 0 && !v1 && ((s->persist_file && s->persist_had_old) != (*old_persist != NULL) ||
+			      !s->netns_owner))
 		r = -EBADMSG;
 	if (r < 0) {
 		diags_error(d, "%s/%s: the record is damaged; nothing was restored", STATE_DIR,
 			    names.record);
 		goto out;
 	}
+	r = owner_check(ctx, &names, s->netns_owner, d);
+	if (r < 0)
+		goto out;
 	if (v1 && s->persist_file && s->persist_had_old) {
 		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_OLD_FILE_MAX,
 				      old_persist, old_persist_len);
@@ -440,6 +500,7 @@ void state_free(struct state *s)
 	free(s->keys);
 	free(s->profile);
 	free(s->checksum);
+	free(s->netns_owner);
 	free(s->persist_file);
 	free(s);
 }

@@ -22,6 +22,7 @@
  * sysctl.d reads refuse files over 1 MiB, so does the record. */
 #define STATE_OLD_FILE_MAX (1024 * 1024)
 #define STATE_MAX_BYTES (4 * 1024 * 1024)
+#define STATE_OWNER_MAX 128
 
 struct state_key {
 	char *key;      /* slashed path */
@@ -35,6 +36,7 @@ struct state {
 	struct state_key *keys;
 	size_t n;
 	char *persist_file;     /* sysctl.d name written by --persist, or NULL */
+	char *netns_owner;      /* whose record (loaded only): "initial", or "cookie:N boot:ID" */
 	bool persist_had_old;   /* an older file existed; its bytes are in the record */
 };
 
@@ -53,7 +55,12 @@ void state_add_key(struct state *s, const char *key, const char *old, const char
 int state_save(const struct qt_ctx *ctx, const struct state *s,
 	       const char *old_persist, size_t old_persist_len, struct qt_diags *d);
 /* -ENOENT when no apply has been recorded. *old_persist is set when the
- * record has one (caller frees). */
+ * record has one (caller frees). -ESTALE, with a diagnostic saying what to
+ * do, for a record that another network namespace or another boot left
+ * under this namespace's name: each record names the namespace (its
+ * SO_NETNS_COOKIE, or its inode number on kernels without one) and the boot
+ * (kernel.random.boot_id) it was made in; the initial namespace's record
+ * holds across boots. */
 int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	       size_t *old_persist_len, struct qt_diags *d);
 /* The integer value the last recorded apply replaced in key, or -1 (no

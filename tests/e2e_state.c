@@ -6,11 +6,14 @@
  * values of another. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -175,4 +178,106 @@ Test(e2e_state, a_failed_directory_sync_is_reported_truthfully_and_rollback_stil
 		cr_expect_str_eq(moment(), "before A", "%s: rollback must restore the administrator's file and values", dirs[i]);
 		free(err);
 	}
+}
+
+/* A namespace held by a child, which answers "what is somaxconn" on
+ * request, so the test can read it from outside. */
+struct held_ns {
+	pid_t pid;
+	int ask, answer;
+	unsigned long long inode;
+	char path[64];
+};
+
+static void held_ns_start(struct held_ns *h, const char *somaxconn)
+{
+	int q[2], a[2];
+
+	cr_assert(pipe(q) == 0 && pipe(a) == 0);
+	h->pid = fork();
+	cr_assert(h->pid >= 0);
+	if (h->pid == 0) {
+		char c, v[64];
+		struct stat st;
+
+		close(q[1]);
+		close(a[0]);
+		if (unshare(CLONE_NEWNET) != 0 || stat("/proc/self/ns/net", &st) != 0)
+			_exit(1);
+		if (somaxconn)
+			sandbox_sysctl_set(SOMAXCONN, somaxconn);
+		int n = snprintf(v, sizeof(v), "%llu\n", (unsigned long long)st.st_ino);
+		if (write(a[1], v, (size_t)n) != n)
+			_exit(1);
+		while (read(q[0], &c, 1) == 1) {
+			n = snprintf(v, sizeof(v), "%lld\n", sandbox_sysctl_get(SOMAXCONN));
+			if (write(a[1], v, (size_t)n) != n)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(q[0]);
+	close(a[1]);
+	h->ask = q[1];
+	h->answer = a[0];
+	char buf[64] = { 0 };
+	cr_assert(read(h->answer, buf, sizeof(buf) - 1) > 0);
+	h->inode = strtoull(buf, NULL, 10);
+	snprintf(h->path, sizeof(h->path), "/proc/%d/ns/net", (int)h->pid);
+}
+
+static long long held_ns_somaxconn(struct held_ns *h)
+{
+	char buf[64] = { 0 };
+
+	cr_assert(write(h->ask, "?", 1) == 1);
+	cr_assert(read(h->answer, buf, sizeof(buf) - 1) > 0);
+	return strtoll(buf, NULL, 10);
+}
+
+static void held_ns_stop(struct held_ns *h)
+{
+	close(h->ask);
+	close(h->answer);
+	kill(h->pid, SIGKILL);
+	waitpid(h->pid, NULL, 0);
+}
+
+Test(e2e_state, a_new_namespace_reusing_a_gone_ones_number_does_not_get_its_rollback)
+{
+	struct held_ns old, fresh;
+	char *err;
+	int rc;
+
+	sandbox_write("p/one.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 777\n", 0644);
+	held_ns_start(&old, "1000");
+	rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "--netns", old.path, "apply",
+						      sandbox_path("p/one.yaml"), NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	cr_assert_eq(held_ns_somaxconn(&old), 777);
+	unsigned long long gone = old.inode;
+	held_ns_stop(&old);
+
+	/* The kernel hands the number out again once the namespace is freed
+	 * (asynchronously): keep creating namespaces until one gets it. */
+	bool reused = false;
+	for (unsigned tries = 0; tries < 400 && !reused; tries++) {
+		held_ns_start(&fresh, NULL);
+		reused = fresh.inode == gone;
+		if (!reused) {
+			held_ns_stop(&fresh);
+			usleep(10 * 1000);
+		}
+	}
+	cr_assert(reused, "no new namespace got inode %llu back", gone);
+	long long before = held_ns_somaxconn(&fresh);
+	rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "--netns", fresh.path, "rollback", NULL });
+	cr_expect_eq(rc, 2, "rollback in the new namespace must refuse: exit %d, %s", rc, err);
+	cr_expect(strstr(err, "another network namespace") && strstr(err, "remove the file"),
+		  "the refusal says why and what to do: %s", err);
+	cr_expect_eq(held_ns_somaxconn(&fresh), before,
+		     "the gone namespace's old value (1000) must not be written here");
+	free(err);
+	held_ns_stop(&fresh);
 }

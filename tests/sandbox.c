@@ -304,4 +304,14 @@ void sandbox_ctx(struct qt_ctx *ctx)
 	cr_assert(ctx->proc_fd >= 0);
 	cr_assert(stat("/proc/self/ns/net", &st) == 0);
 	ctx->netns_inode = st.st_ino;
+	{
+		uint64_t cookie = 0;
+		socklen_t len = sizeof(cookie);
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		cr_assert(fd >= 0);
+		if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0)
+			ctx->netns_cookie = cookie;
+		close(fd);
+	}
 }

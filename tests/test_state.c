@@ -4,6 +4,7 @@
  * (persist.old beside it) still rolls back. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,28 +121,99 @@ Test(state, an_old_file_too_large_to_keep_is_refused_and_the_record_kept)
 	ctx_close(&ctx);
 }
 
+/* The format before the old file moved inside the record, as the initial
+ * namespace left it: state and persist.old. */
+static void write_v1_record(const char *suffix)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "var/lib/qtune/state%s", suffix);
+	sandbox_write(name, "qtune-state 1\nprofile\t/p/web.yaml\nchecksum\tabc\n"
+		      "persist\t90-qtune-web.conf\t1\nkey\tnet/core/somaxconn\t128\t4096\nend\n", 0600);
+	snprintf(name, sizeof(name), "var/lib/qtune/persist.old%s", suffix);
+	sandbox_write(name, "old = 1\n", 0600);
+}
+
 Test(state, a_record_from_before_the_old_file_moved_inside_still_loads)
 {
 	struct qt_ctx ctx = state_ctx();
 	struct state *got = NULL;
 	struct state_snapshot none = { 0 };
-	char name[128], *back = NULL;
+	char *back = NULL;
 	size_t back_len;
 
-	snprintf(name, sizeof(name), "var/lib/qtune/state.netns-%llu",
-		 (unsigned long long)ctx.netns_inode);
-	sandbox_write(name, "qtune-state 1\nprofile\t/p/web.yaml\nchecksum\tabc\n"
-		      "persist\t90-qtune-web.conf\t1\nkey\tnet/core/somaxconn\t128\t4096\nend\n", 0600);
-	snprintf(name, sizeof(name), "var/lib/qtune/persist.old.netns-%llu",
-		 (unsigned long long)ctx.netns_inode);
-	sandbox_write(name, "old = 1\n", 0600);
+	ctx.netns_initial = 1;
+	write_v1_record("");
 	cr_assert_eq(state_load(&ctx, &got, &back, &back_len, &ctx.diags), 0);
 	cr_assert_str_eq(back, "old = 1\n");
 	cr_assert_str_eq(got->keys[0].old, "128");
 	/* Clearing it removes the file beside it too. */
 	cr_assert_eq(state_snapshot_put_back(&ctx, &none, &ctx.diags), 0);
-	cr_assert_eq(access(sandbox_path(name), F_OK), -1);
+	cr_assert_eq(access(sandbox_path("var/lib/qtune/persist.old"), F_OK), -1);
 	free(back);
 	state_free(got);
+	ctx_close(&ctx);
+}
+
+static bool diags_mention(const struct qt_diags *d, const char *what)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strstr(d->v[i].msg, what))
+			return true;
+	return false;
+}
+
+/* Outside the initial namespace an old record does not say whose it is,
+ * and its name (the inode number) may be a gone namespace's. */
+Test(state, an_old_record_of_a_namespace_by_inode_alone_is_refused)
+{
+	struct qt_ctx ctx = state_ctx();
+	struct state *got = NULL;
+	char suffix[64], *back = NULL;
+	size_t back_len;
+
+	snprintf(suffix, sizeof(suffix), ".netns-%llu", (unsigned long long)ctx.netns_inode);
+	write_v1_record(suffix);
+	cr_assert_eq(state_load(&ctx, &got, &back, &back_len, &ctx.diags), -ESTALE);
+	cr_assert_null(got);
+	cr_assert_null(back);
+	cr_assert(diags_mention(&ctx.diags, "remove the file"));
+	ctx_close(&ctx);
+}
+
+/* The same name, written by another namespace or another boot. */
+Test(state, a_record_of_another_namespace_or_boot_is_refused)
+{
+	static const char *const owners[] = { "cookie:1 boot:00000000-0000-0000-0000-000000000000",
+					      "inode:1 boot:00000000-0000-0000-0000-000000000000",
+					      "initial" };
+	struct qt_ctx ctx = state_ctx();
+	struct state *s = persist_record(), *got = NULL;
+	char boot[64], owner[128], *back = NULL, *bytes = NULL;
+	size_t back_len, len;
+
+	sandbox_sysctl_text("kernel/random/boot_id", boot, sizeof(boot));
+	cr_assert_eq(state_save(&ctx, s, "a = 1\n", 6, &ctx.diags), 0);
+	cr_assert_eq(util_read_file_at(AT_FDCWD, record_path(&ctx), 0, 65536, &bytes, &len), 0);
+	snprintf(owner, sizeof(owner), "netns\tcookie:%llu boot:%s\n",
+		 (unsigned long long)ctx.netns_cookie, boot);
+	cr_assert(ctx.netns_cookie, "the kernel has SO_NETNS_COOKIE (5.14+)");
+	cr_assert(strstr(bytes, owner), "the record names this namespace and boot: %s", bytes);
+	cr_assert_eq(state_load(&ctx, &got, &back, &back_len, &ctx.diags), 0);
+	state_free(got);
+	free(back);
+	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		char *other = xasprintf("qtune-state 2\nnetns\t%s\n%s", owners[i],
+					strstr(bytes, "\nprofile\t") + 1);
+		sandbox_write(record_path(&ctx) + strlen(sandbox_root), other, 0600);
+		got = NULL;
+		cr_assert_eq(state_load(&ctx, &got, &back, &back_len, &ctx.diags), -ESTALE, "%s", owners[i]);
+		cr_assert_null(got);
+		free(other);
+	}
+	cr_assert(diags_mention(&ctx.diags, "another boot"));
+	cr_assert(diags_mention(&ctx.diags, "another network namespace"));
+	free(bytes);
+	state_free(s);
 	ctx_close(&ctx);
 }
