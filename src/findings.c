@@ -58,7 +58,11 @@ static void owners_phrase(const struct listener_set *set, const struct listener 
 		sb_add(b, "%s", first_group ? "" : " and ");
 		first_group = false;
 		if (!o->unit[0]) {
-			sb_add(b, "%s (pid %d)", o->comm[0] ? o->comm : "?", (int)o->pid);
+			/* A user's unit is named by that user: never advised by name. */
+			sb_add(b, "%s (pid %d", o->comm[0] ? o->comm : "?", (int)o->pid);
+			if (o->user_unit)
+				sb_add(b, ", a user unit of uid %u", (unsigned)o->user_uid);
+			sb_add(b, ")");
 			continue;
 		}
 		sb_add(b, "%s (", o->unit);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "util.h"
 
 /* The kernel fills a dump skb up to 32 KiB (netlink caps max_recvmsg_len
@@ -371,67 +372,6 @@ static void copy_printable(char *dst, size_t size, const char *src, size_t len)
 	dst[n] = '\0';
 }
 
-/* The last component of a cgroup path that names a systemd unit. */
-static bool unit_from_path(const char *path, size_t len, char *unit, size_t size)
-{
-	static const char *const suffixes[] = { ".service", ".socket", ".scope" };
-	const char *end = path + len, *best = NULL;
-	size_t bestlen = 0;
-
-	for (const char *p = path; p < end;) {
-		const char *slash = memchr(p, '/', (size_t)(end - p));
-		const char *cend = slash ? slash : end;
-		size_t cl = (size_t)(cend - p);
-
-		for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
-			size_t sl = strlen(suffixes[i]);
-			if (cl > sl && cl < size && memcmp(cend - sl, suffixes[i], sl) == 0) {
-				best = p;
-				bestlen = cl;
-			}
-		}
-		p = cend + 1;
-	}
-	if (!best)
-		return false;
-	copy_printable(unit, size, best, bestlen);
-	return true;
-}
-
-bool listeners_unit_from_cgroup(const char *text, char *unit, size_t size)
-{
-	const char *v2 = NULL, *v1 = NULL;
-	size_t v2len = 0, v1len = 0;
-
-	unit[0] = '\0';
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
-		const char *c1 = memchr(line, ':', ll);
-		const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
-
-		if (c2) {
-			const char *path = c2 + 1;
-			size_t pl = ll - (size_t)(path - line);
-			size_t cl = (size_t)(c2 - c1 - 1);
-
-			if (c1 - line == 1 && line[0] == '0' && cl == 0) {
-				v2 = path;
-				v2len = pl;
-			} else if (memmem(c1 + 1, cl, "name=systemd", 12)) {
-				v1 = path;
-				v1len = pl;
-			}
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	if (v2 && unit_from_path(v2, v2len, unit, size))
-		return true;
-	if (v1 && unit_from_path(v1, v1len, unit, size))
-		return true;
-	return false;
-}
-
 static void owner_describe(int piddir, struct listener_owner *o)
 {
 	char *text = NULL;
@@ -446,7 +386,7 @@ static void owner_describe(int piddir, struct listener_owner *o)
 		free(text);
 	}
 	if (util_read_file_at(piddir, "cgroup", O_NOFOLLOW, LISTENERS_CGROUP_MAX, &text, NULL) == 0) {
-		listeners_unit_from_cgroup(text, o->unit, sizeof(o->unit));
+		o->user_unit = unit_from_cgroup(text, o->unit, sizeof(o->unit), &o->user_uid) == UNIT_USER;
 		free(text);
 	}
 }

@@ -32,7 +32,9 @@
 struct listener_owner {
 	pid_t pid;
 	char comm[LISTENERS_COMM_MAX];
-	char unit[LISTENERS_UNIT_MAX];   /* "nginx.service", "" when none */
+	char unit[LISTENERS_UNIT_MAX];   /* a system unit, "nginx.service"; "" when none */
+	bool user_unit;                  /* beneath user@UID.service: a user's own unit */
+	uint32_t user_uid;               /* that UID (unit is "" then: see unit.h) */
 };
 
 struct listener {
@@ -103,10 +105,5 @@ void listener_set_free(struct listener_set *set);
 extern void (*listeners_dump_socket_hook)(int fd);
 #endif
 
-/* The systemd unit a process belongs to, from the text of /proc/PID/cgroup:
- * the last component ending in .service, .socket or .scope of the unified
- * hierarchy's path ("0::/system.slice/nginx.service"), else of cgroup v1's
- * name=systemd line. false (unit "") when there is none. */
-bool listeners_unit_from_cgroup(const char *text, char *unit, size_t size);
 
 #endif

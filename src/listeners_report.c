@@ -52,6 +52,8 @@ static void format_owners(const struct listener_set *set, const struct listener 
 	const struct listener_owner *first = listener_owner_at(set, l, 0);
 	if (len < size && first->unit[0])
 		snprintf(buf + len, size - len, " (%s)", first->unit);
+	else if (len < size && first->user_unit)
+		snprintf(buf + len, size - len, " (user unit of uid %u)", (unsigned)first->user_uid);
 }
 
 static void format_syn(const struct listener *l, const struct queue_limits *k,
@@ -233,6 +235,11 @@ void listeners_render_json(struct jw *w, const struct listener_set *set,
 			jw_kint(w, "pid", p->pid);
 			jw_kstring(w, "comm", p->comm);
 			jw_kstring(w, "unit", p->unit[0] ? p->unit : NULL);
+			jw_key(w, "user_unit_uid");
+			if (p->user_unit)
+				jw_int(w, p->user_uid);
+			else
+				jw_null(w);
 			jw_object_end(w);
 		}
 		jw_array_end(w);

@@ -189,6 +189,19 @@ Test(findings, advice_names_owners_or_says_unknown)
 	cr_assert_str_eq(buf, "restart ngin...");
 }
 
+Test(findings, advice_never_names_a_user_unit_as_a_system_unit)
+{
+	char buf[512];
+	size_t ix = fake_listener(&set, "0.0.0.0", 22, 128, 0);
+	fake_owner(&set, ix, 300, "sshd", "");
+	set.owners[set.nowners - 1].user_unit = true;
+	set.owners[set.nowners - 1].user_uid = 1000;
+	fake_attribute(&set, true);
+
+	findings_restart_advice(&set, &set.v[ix], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "restart sshd (pid 300, a user unit of uid 1000)");
+}
+
 Test(findings, syn_queue_limit_matches_measured_figures)
 {
 	/* Measured on 6.18 with raw SYN floods (DESIGN.md). */

@@ -392,36 +392,3 @@ Test(listeners, without_privilege_owners_are_unknown_not_an_error)
 	cr_assert_eq(WEXITSTATUS(status), 0, "child check %d failed", WEXITSTATUS(status));
 }
 
-Test(listeners, unit_from_cgroup)
-{
-	char unit[LISTENERS_UNIT_MAX];
-
-	cr_assert(listeners_unit_from_cgroup("0::/system.slice/nginx.service\n", unit, sizeof(unit)));
-	cr_assert_str_eq(unit, "nginx.service");
-	/* The last unit component wins (a service's own sub-cgroups). */
-	cr_assert(listeners_unit_from_cgroup(
-		"0::/user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-1.scope\n",
-		unit, sizeof(unit)));
-	cr_assert_str_eq(unit, "vte-spawn-1.scope");
-	cr_assert(listeners_unit_from_cgroup("0::/system.slice/docker.service/payload\n",
-					     unit, sizeof(unit)));
-	cr_assert_str_eq(unit, "docker.service");
-	/* cgroup v1: the name=systemd hierarchy. */
-	cr_assert(listeners_unit_from_cgroup("12:memory:/x.service\n1:name=systemd:/system.slice/sshd.service\n",
-					     unit, sizeof(unit)));
-	cr_assert_str_eq(unit, "sshd.service");
-	/* No unit: a container's own cgroup, garbage, empty text. */
-	cr_assert_not(listeners_unit_from_cgroup("0::/\n", unit, sizeof(unit)));
-	cr_assert_str_eq(unit, "");
-	cr_assert_not(listeners_unit_from_cgroup("garbage", unit, sizeof(unit)));
-	cr_assert_not(listeners_unit_from_cgroup("", unit, sizeof(unit)));
-	cr_assert_not(listeners_unit_from_cgroup("0::/.service\n", unit, sizeof(unit)));
-	/* A component too long for the field is not cut into a wrong name;
-	 * bytes a terminal would interpret are replaced. */
-	char longer[600] = "0::/";
-	memset(longer + 4, 'a', 500);
-	strcpy(longer + 504, ".service\n");
-	cr_assert_not(listeners_unit_from_cgroup(longer, unit, sizeof(unit)));
-	cr_assert(listeners_unit_from_cgroup("0::/x\033[31m.service\n", unit, sizeof(unit)));
-	cr_assert_str_eq(unit, "x?[31m.service");
-}

@@ -1,0 +1,27 @@
+/* unit: which systemd unit a process belongs to, from the text of its
+ * /proc/PID/cgroup, naming only units that systemd itself named. systemd
+ * names the slices and the one unit cgroup beneath them; whatever lies
+ * below a unit is named by the unit (Delegate=, or a user's own manager
+ * below user@UID.service), so a name read from there is never reported
+ * as a system unit. Pure: text in, verdict out. */
+#ifndef QTUNE_UNIT_H
+#define QTUNE_UNIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum unit_kind {
+	UNIT_NONE,      /* no unit systemd named (a container's cgroup, garbage) */
+	UNIT_SYSTEM,    /* a unit of the system manager: *unit holds its name */
+	UNIT_USER,      /* beneath user@UID.service: *uid holds UID, unit is "" */
+};
+
+/* Judges the unified hierarchy's line ("0::/system.slice/nginx.service"),
+ * else cgroup v1's name=systemd line. The path is walked from its root:
+ * *.slice components are systemd's, the first other component is the
+ * unit, and nothing below it counts. A component that is not a valid unit
+ * name (systemd's character set, a unit suffix, at most size - 1 bytes)
+ * is not systemd's: UNIT_NONE. unit is always a NUL-terminated string. */
+enum unit_kind unit_from_cgroup(const char *text, char *unit, size_t size, uint32_t *uid);
+
+#endif

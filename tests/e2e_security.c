@@ -1,0 +1,171 @@
+/* End-to-end: what a local user can plant for root to read, through the
+ * qtune binary in a private network namespace: a unit name made up inside
+ * a delegated cgroup, control bytes in names qtune prints, and a reading
+ * command that tries to write /proc/sys under Landlock. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+static char cgroup_top[512];     /* the test's cgroup tree, removed in fini */
+static pid_t holder = -1;        /* the process holding the listener */
+
+static void remove_tree(const char *dir)
+{
+	char sub[1024];
+	static const char *const below[] = {
+		"/user-1000.slice/user@1000.service/app.slice/sshd.service",
+		"/user-1000.slice/user@1000.service/app.slice",
+		"/user-1000.slice/user@1000.service",
+		"/user-1000.slice",
+		"",
+	};
+
+	for (size_t i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
+		snprintf(sub, sizeof(sub), "%s%s", dir, below[i]);
+		rmdir(sub);
+	}
+}
+
+static void security_fini(void)
+{
+	if (holder > 0) {
+		kill(holder, SIGKILL);
+		waitpid(holder, NULL, 0);
+		holder = -1;
+	}
+	if (cgroup_top[0]) {
+		remove_tree(cgroup_top);
+		struct stat st;
+		cr_expect(stat(cgroup_top, &st) < 0, "test cgroup %s left behind", cgroup_top);
+	}
+	sandbox_leave();
+}
+
+TestSuite(e2e_security, .init = sandbox_enter, .fini = security_fini);
+
+/* The cgroup2 mount point, from mountinfo (field 5, filesystem type after
+ * the " - " separator), into buf. */
+static void cgroup2_mount(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+
+	cr_assert(f);
+	buf[0] = '\0';
+	while (!buf[0] && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+		char mnt[1024];
+		if (sep && strncmp(sep + 3, "cgroup2 ", 8) == 0 &&
+		    sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1)
+			snprintf(buf, size, "%s", mnt);
+	}
+	fclose(f);
+	cr_assert(buf[0], "no cgroup2 mount in /proc/self/mountinfo");
+}
+
+static void mkdir_owned(const char *path, uid_t uid)
+{
+	cr_assert(mkdir(path, 0755) == 0, "mkdir %s: %s", path, strerror(errno));
+	cr_assert(chown(path, uid, uid) == 0);
+}
+
+/* Forks a process named comm that listens on 127.0.0.1 (backlog 4096) in
+ * the sandbox's namespace and waits; when procs is not NULL it is first
+ * moved into that cgroup.procs file. *port receives the port. */
+static pid_t spawn_listener(const char *comm, const char *procs, uint16_t *port)
+{
+	int p[2];
+
+	cr_assert(pipe(p) == 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		uint16_t bound = 0;
+		close(p[0]);
+		if (procs) {
+			int fd = open(procs, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0\n", 2) != 2)
+				_exit(1);
+			close(fd);
+		}
+		prctl(PR_SET_NAME, comm, 0, 0, 0);
+		sandbox_listen("127.0.0.1", 0, 4096, &bound);
+		if (write(p[1], &bound, sizeof(bound)) != sizeof(bound))
+			_exit(1);
+		close(p[1]);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	cr_assert_eq(read(p[0], port, sizeof(*port)), (ssize_t)sizeof(*port),
+		     "the listener did not start");
+	close(p[0]);
+	return pid;
+}
+
+Test(e2e_security, a_unit_made_up_in_a_delegated_cgroup_is_not_a_system_unit)
+{
+	char mnt[1024], dir[1024], procs[1100], *out, *err;
+	uint16_t port;
+
+	/* Named as systemd names the top of a user's tree, so that only the
+	 * delegation below user@1000.service tells it apart. */
+	cgroup2_mount(mnt, sizeof(mnt));
+	snprintf(cgroup_top, sizeof(cgroup_top), "%s/qtune-test-%d.slice", mnt, (int)getpid());
+	mkdir_owned(cgroup_top, 0);
+	snprintf(dir, sizeof(dir), "%s/user-1000.slice", cgroup_top);
+	mkdir_owned(dir, 0);
+	/* What systemd delegates to the user: the manager's cgroup and all
+	 * below it are the user's, cgroup.procs included. */
+	snprintf(dir, sizeof(dir), "%s/user-1000.slice/user@1000.service", cgroup_top);
+	mkdir_owned(dir, 1000);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	cr_assert(chown(procs, 1000, 1000) == 0);
+	strcat(dir, "/app.slice");
+	mkdir_owned(dir, 1000);
+	strcat(dir, "/sshd.service");
+	mkdir_owned(dir, 1000);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	cr_assert(chown(procs, 1000, 1000) == 0);
+
+	sandbox_sysctl_set("net/core/somaxconn", "128");
+	holder = spawn_listener("sshd", procs, &port);
+
+	int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "listeners", NULL });
+	cr_assert_eq(rc, 0, "stderr: %s", err);
+	cr_assert(strstr(out, "sshd["), "the holder is listed: %s", out);
+	cr_assert_not(strstr(out, "sshd.service"), "a user's made-up unit named as a system unit: %s", out);
+	cr_assert(strstr(out, "user unit of uid 1000"), "%s", out);
+	free(out);
+	free(err);
+
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "--json", "listeners", NULL });
+	cr_assert_eq(rc, 0, "stderr: %s", err);
+	cr_assert_not(strstr(out, "sshd.service"), "%s", out);
+	cr_assert(strstr(out, "\"comm\":\"sshd\",\"unit\":null,\"user_unit_uid\":1000"), "%s", out);
+	free(out);
+	free(err);
+
+	/* The advice after raising the ceiling names the process, not a unit. */
+	sandbox_write("p/raise.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 4096\n", 0644);
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "apply", sandbox_path("p/raise.yaml"),
+								  NULL });
+	cr_assert_eq(rc, 0, "stderr: %s", err);
+	cr_assert_not(strstr(out, "sshd.service"), "%s", out);
+	cr_assert_not(strstr(err, "sshd.service"), "%s", err);
+	char advice[128];
+	snprintf(advice, sizeof(advice), "restart sshd (pid %d, a user unit of uid 1000)", (int)holder);
+	cr_assert(strstr(out, advice) || strstr(err, advice), "no '%s' in:\n%s\n%s", advice, out, err);
+	free(out);
+	free(err);
+}
