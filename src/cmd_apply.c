@@ -107,31 +107,26 @@ static void report(struct qt_ctx *ctx, const struct apply_opts *o, const char *p
 		   const struct plan *plan, const struct persist_job *job,
 		   const struct audit *audit, const struct relisten_run *run, bool changed)
 {
-	struct jw w;
+	struct jw *w = ctx->json;
 
 	if (ctx->output == QT_OUT_JSON) {
-		jw_init(&w, ctx->out);
-		jw_object_begin(&w);
-		output_json_header(&w, ctx, "apply");
-		jw_kstring(&w, "profile", profile);
-		jw_kbool(&w, "dry_run", o->dry_run);
-		jw_kbool(&w, "changed", changed);
+		jw_kstring(w, "profile", profile);
+		jw_kbool(w, "dry_run", o->dry_run);
+		jw_kbool(w, "changed", changed);
 		if (plan)
-			cmd_render_plan_json(&w, plan);
+			cmd_render_plan_json(w, plan);
 		if (job && job->name) {
-			jw_key(&w, "persist");
-			jw_object_begin(&w);
-			jw_kstring(&w, "file", job->name);
-			jw_kstring(&w, "directory", CMD_SYSCTLD_ETC);
-			jw_kbool(&w, "changed", job->differs);
-			jw_object_end(&w);
+			jw_key(w, "persist");
+			jw_object_begin(w);
+			jw_kstring(w, "file", job->name);
+			jw_kstring(w, "directory", CMD_SYSCTLD_ETC);
+			jw_kbool(w, "changed", job->differs);
+			jw_object_end(w);
 		}
 		if (audit)
-			audit_render_json(&w, audit);
+			audit_render_json(w, audit);
 		if (run && audit)
-			audit_relisten_render_json(&w, run, audit);
-		output_json_diags(&w, &ctx->diags);
-		jw_object_end(&w);
+			audit_relisten_render_json(w, run, audit);
 		return;
 	}
 	if (ctx->verbosity < 0)

@@ -40,7 +40,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *args)
 	struct boot_item *items = NULL;
 	struct audit a = { 0 };
 	enum qt_level worst = QT_LEVEL_OK, b;
-	struct jw w;
+	struct jw *w = ctx->json;
 
 	if (cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0) {
 		worst = QT_LEVEL_ERROR;
@@ -65,16 +65,11 @@ enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *args)
 	if (ctx->output == QT_OUT_PROMETHEUS) {
 		/* below, after out: a check that failed reports its exit code too */
 	} else if (ctx->output == QT_OUT_JSON) {
-		jw_init(&w, ctx->out);
-		jw_object_begin(&w);
-		output_json_header(&w, ctx, "check");
-		jw_kstring(&w, "profile", p->path);
-		jw_kbool(&w, "compliant", worst < QT_LEVEL_DRIFT);
-		cmd_render_plan_json(&w, plan);
-		boot_render_json(&w, items, p->nentries);
-		audit_render_json(&w, &a);
-		output_json_diags(&w, &ctx->diags);
-		jw_object_end(&w);
+		jw_kstring(w, "profile", p->path);
+		jw_kbool(w, "compliant", worst < QT_LEVEL_DRIFT);
+		cmd_render_plan_json(w, plan);
+		boot_render_json(w, items, p->nentries);
+		audit_render_json(w, &a);
 	} else if (ctx->verbosity >= 0 || worst >= QT_LEVEL_DRIFT) {
 		cmd_render_plan_text(ctx, plan, PLAN_CHECK);
 		boot_render_text(ctx, items, p->nentries);

@@ -23,15 +23,10 @@ enum qt_level cmd_listeners(struct qt_ctx *ctx, const struct cmd_args *args)
 	if (ctx->output == QT_OUT_PROMETHEUS) {
 		worst = prom_render_listeners(ctx, &a);
 	} else if (ctx->output == QT_OUT_JSON) {
-		struct jw w;
+		struct jw *w = ctx->json;
 
-		jw_init(&w, ctx->out);
-		jw_object_begin(&w);
-		output_json_header(&w, ctx, "listeners");
-		jw_kstring(&w, "profile", p ? p->path : NULL);
-		audit_render_json(&w, &a);
-		output_json_diags(&w, &ctx->diags);
-		jw_object_end(&w);
+		jw_kstring(w, "profile", p ? p->path : NULL);
+		audit_render_json(w, &a);
 	} else {
 		audit_render_text(ctx, &a);
 	}

@@ -71,7 +71,7 @@ enum qt_level cmd_profiles(struct qt_ctx *ctx, const struct cmd_args *args)
 	struct found *v = xcalloc(PROFILES_MAX, sizeof(*v));
 	size_t n = scan(ctx, PROFILE_DIR_ETC, v, 0);
 	int wname = 4;
-	struct jw w;
+	struct jw *w = ctx->json;
 
 	n = scan(ctx, PROFILE_DIR_USR, v, n);
 	qsort(v, n, sizeof(*v), by_name);
@@ -79,22 +79,17 @@ enum qt_level cmd_profiles(struct qt_ctx *ctx, const struct cmd_args *args)
 		if ((int)strlen(v[i].name) > wname)
 			wname = (int)strlen(v[i].name);
 	if (ctx->output == QT_OUT_JSON) {
-		jw_init(&w, ctx->out);
-		jw_object_begin(&w);
-		output_json_header(&w, ctx, "profiles");
-		jw_key(&w, "profiles");
-		jw_array_begin(&w);
+		jw_key(w, "profiles");
+		jw_array_begin(w);
 		for (size_t i = 0; i < n; i++) {
-			jw_object_begin(&w);
-			jw_kstring(&w, "name", v[i].name);
-			jw_kstring(&w, "path", v[i].path);
-			jw_kstring(&w, "description", v[i].description);
-			jw_kbool(&w, "valid", v[i].valid);
-			jw_object_end(&w);
+			jw_object_begin(w);
+			jw_kstring(w, "name", v[i].name);
+			jw_kstring(w, "path", v[i].path);
+			jw_kstring(w, "description", v[i].description);
+			jw_kbool(w, "valid", v[i].valid);
+			jw_object_end(w);
 		}
-		jw_array_end(&w);
-		output_json_diags(&w, &ctx->diags);
-		jw_object_end(&w);
+		jw_array_end(w);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			fprintf(ctx->out, "%-*s  %s%s%s\n", wname, v[i].name,

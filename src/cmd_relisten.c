@@ -33,18 +33,13 @@ enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *args)
 		goto out;
 	}
 	if (ctx->output == QT_OUT_JSON) {
-		struct jw w;
+		struct jw *w = ctx->json;
 
-		jw_init(&w, ctx->out);
-		jw_object_begin(&w);
-		output_json_header(&w, ctx, "relisten");
-		jw_kstring(&w, "profile", p ? p->path : NULL);
-		jw_kbool(&w, "dry_run", dry_run);
-		jw_kbool(&w, "changed", run.results.nraised > 0);
-		audit_relisten_render_json(&w, &run, &a);
-		audit_render_json(&w, &a);
-		output_json_diags(&w, &ctx->diags);
-		jw_object_end(&w);
+		jw_kstring(w, "profile", p ? p->path : NULL);
+		jw_kbool(w, "dry_run", dry_run);
+		jw_kbool(w, "changed", run.results.nraised > 0);
+		audit_relisten_render_json(w, &run, &a);
+		audit_render_json(w, &a);
 	} else {
 		audit_relisten_render_text(ctx, &run, &a);
 	}

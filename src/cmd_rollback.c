@@ -18,19 +18,14 @@
 /* profile and plan are NULL when nothing was recorded. */
 static void report(struct qt_ctx *ctx, const char *profile, const struct plan *plan, bool changed)
 {
-	struct jw w;
+	struct jw *w = ctx->json;
 
 	if (ctx->output == QT_OUT_JSON) {
-		jw_init(&w, ctx->out);
-		jw_object_begin(&w);
-		output_json_header(&w, ctx, "rollback");
-		jw_kstring(&w, "profile", profile);
-		jw_kbool(&w, "dry_run", false);
-		jw_kbool(&w, "changed", changed);
+		jw_kstring(w, "profile", profile);
+		jw_kbool(w, "dry_run", false);
+		jw_kbool(w, "changed", changed);
 		if (plan)
-			cmd_render_plan_json(&w, plan);
-		output_json_diags(&w, &ctx->diags);
-		jw_object_end(&w);
+			cmd_render_plan_json(w, plan);
 		return;
 	}
 	if (ctx->verbosity < 0)

@@ -95,47 +95,42 @@ static void show_json(struct qt_ctx *ctx, const struct limits *l,
 		      const struct netstat_counter *c, bool have_counters)
 {
 	char shown[KEY_PATH_MAX], value[KEY_VALUE_MAX];
-	struct jw w;
+	struct jw *w = ctx->json;
 
-	jw_init(&w, ctx->out);
-	jw_object_begin(&w);
-	output_json_header(&w, ctx, "show");
-	jw_key(&w, "keys");
-	jw_array_begin(&w);
+	jw_key(w, "keys");
+	jw_array_begin(w);
 	for (size_t i = 0; i < keys_count; i++) {
 		if (!keys_table[i].listen_queue)
 			continue;
 		key_display(keys_table[i].path, shown, sizeof(shown));
-		jw_object_begin(&w);
-		jw_kstring(&w, "key", shown);
+		jw_object_begin(w);
+		jw_kstring(w, "key", shown);
 		if (sysctl_read(ctx->procsys_fd, keys_table[i].path, value, sizeof(value)) == 0)
-			jw_kstring(&w, "value", value);
+			jw_kstring(w, "value", value);
 		else
-			jw_kstring(&w, "value", NULL);
-		jw_kbool(&w, "per_netns", keys_table[i].scope == KEY_SCOPE_NETNS);
-		jw_kstring(&w, "meaning", keys_table[i].meaning);
-		jw_object_end(&w);
+			jw_kstring(w, "value", NULL);
+		jw_kbool(w, "per_netns", keys_table[i].scope == KEY_SCOPE_NETNS);
+		jw_kstring(w, "meaning", keys_table[i].meaning);
+		jw_object_end(w);
 	}
-	jw_array_end(&w);
-	jw_key(&w, "limits");
-	jw_object_begin(&w);
-	jw_kint(&w, "accept_queue_max", l->accept_queue);
-	jw_kint(&w, "syn_queue_max", l->syn_queue);
-	jw_kstring(&w, "syn_queue_rule", l->syncookies == 0 ? "min(B, M - M/4) + 1"
+	jw_array_end(w);
+	jw_key(w, "limits");
+	jw_object_begin(w);
+	jw_kint(w, "accept_queue_max", l->accept_queue);
+	jw_kint(w, "syn_queue_max", l->syn_queue);
+	jw_kstring(w, "syn_queue_rule", l->syncookies == 0 ? "min(B, M - M/4) + 1"
 		   : l->syncookies == 1 ? "B + 1, then cookies" : "cookies only");
-	jw_kstring(&w, "kernel_assumption", "qlen > backlog (SYN queue holds B + 1)");
-	jw_object_end(&w);
-	jw_key(&w, "counters");
-	jw_object_begin(&w);
+	jw_kstring(w, "kernel_assumption", "qlen > backlog (SYN queue holds B + 1)");
+	jw_object_end(w);
+	jw_key(w, "counters");
+	jw_object_begin(w);
 	for (size_t i = 0; have_counters && i < netstat_count; i++) {
 		if (!c[i].present)
 			continue;
-		jw_key(&w, c[i].name);
-		jw_uint(&w, c[i].value);
+		jw_key(w, c[i].name);
+		jw_uint(w, c[i].value);
 	}
-	jw_object_end(&w);
-	output_json_diags(&w, &ctx->diags);
-	jw_object_end(&w);
+	jw_object_end(w);
 }
 
 /* show --boot: what the next boot leaves in each listen-queue key, from
@@ -145,18 +140,15 @@ static enum qt_level show_boot(struct qt_ctx *ctx)
 	struct sysctld_config *c = NULL;
 	char shown[KEY_PATH_MAX], src[600], psrc[600];
 	struct sysctld_resolved res;
-	struct jw w;
+	struct jw *w = ctx->json;
 
 	if (sysctld_load(ctx, &c, &ctx->diags) < 0 || !c->complete) {
 		sysctld_config_free(c);
 		return QT_LEVEL_ERROR;
 	}
 	if (ctx->output == QT_OUT_JSON) {
-		jw_init(&w, ctx->out);
-		jw_object_begin(&w);
-		output_json_header(&w, ctx, "show");
-		jw_key(&w, "boot");
-		jw_array_begin(&w);
+		jw_key(w, "boot");
+		jw_array_begin(w);
 	} else {
 		fprintf(ctx->out, "%-30s  %-16s  %s\n", "KEY", "AT BOOT", "SET BY (systemd-sysctl)");
 	}
@@ -169,14 +161,14 @@ static enum qt_level show_boot(struct qt_ctx *ctx)
 		boot_source(sd, src, sizeof(src));
 		boot_source(pr, psrc, sizeof(psrc));
 		if (ctx->output == QT_OUT_JSON) {
-			jw_object_begin(&w);
-			jw_kstring(&w, "key", shown);
-			jw_kstring(&w, "value", sd->value);
-			jw_kstring(&w, "source", sd->file ? src : NULL);
-			jw_kbool(&w, "tools_disagree", res.disagree);
-			jw_kstring(&w, "procps_value", pr->value);
-			jw_kstring(&w, "procps_source", pr->file ? psrc : NULL);
-			jw_object_end(&w);
+			jw_object_begin(w);
+			jw_kstring(w, "key", shown);
+			jw_kstring(w, "value", sd->value);
+			jw_kstring(w, "source", sd->file ? src : NULL);
+			jw_kbool(w, "tools_disagree", res.disagree);
+			jw_kstring(w, "procps_value", pr->value);
+			jw_kstring(w, "procps_source", pr->file ? psrc : NULL);
+			jw_object_end(w);
 			continue;
 		}
 		fprintf(ctx->out, "%-30s  %-16s  %s\n", shown, sd->value ? sd->value : "(kernel default)",
@@ -185,9 +177,7 @@ static enum qt_level show_boot(struct qt_ctx *ctx)
 			fprintf(ctx->out, "%-30s  %-16s  sysctl --system: %s\n", "", pr->value ? pr->value : "(unset)", psrc);
 	}
 	if (ctx->output == QT_OUT_JSON) {
-		jw_array_end(&w);
-		output_json_diags(&w, &ctx->diags);
-		jw_object_end(&w);
+		jw_array_end(w);
 	}
 	sysctld_config_free(c);
 	return QT_LEVEL_OK;

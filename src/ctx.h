@@ -13,8 +13,9 @@
 
 #include "diag.h"
 
+struct jw;
+
 #define QTUNE_VERSION_STRING QTUNE_VERSION
-#define QTUNE_JSON_SCHEMA 1
 
 enum qt_output {
 	QT_OUT_TEXT,
@@ -34,6 +35,7 @@ struct qt_ctx {
 	int netns_initial;      /* 1 initial, 0 not, -1 could not tell */
 	char kernel_release[65];
 	FILE *out;
+	struct jw *json;        /* --json: the document main opened; a command adds its members */
 	struct qt_diags diags;
 };
 

@@ -193,10 +193,13 @@ static bool value_allowed(const char *values, const char *v)
 	return false;
 }
 
-/* 0 to go on, 1 to exit 0 (--help, --version), -1 to exit 2. */
+/* 0 to go on, 1 to exit 0 (--help, --version), -1 to exit 2. A mistake
+ * goes into ctx->diags and parsing goes on to the end, so that the command
+ * is known and its --json document can say what was wrong. */
 static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct options *o)
 {
 	struct option lo[ARRAY_SIZE(global_options) + CMD_OPT_COUNT + 1];
+	size_t errors = ctx->diags.n;
 	int c;
 
 	build_long_options(lo);
@@ -211,8 +214,7 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 			} else if (strcmp(optarg, "prometheus") == 0) {
 				ctx->output = QT_OUT_PROMETHEUS;
 			} else {
-				fprintf(stderr, "qtune: --output %s: expected text, json or prometheus\n", optarg);
-				return -1;
+				diags_error(&ctx->diags, "--output %s: expected text, json or prometheus", optarg);
 			}
 			break;
 		case O_JSON: ctx->output = QT_OUT_JSON; break;
@@ -221,60 +223,95 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 		case O_TEXTFILE: o->textfile = optarg; break;
 		case 'q': ctx->verbosity = -1; break;
 		case 'v': ctx->verbosity = ctx->verbosity < 0 ? 1 : ctx->verbosity + 1; break;
-		case O_VERSION: printf("qtune %s\n", QTUNE_VERSION_STRING); return 1;
-		case O_HELP: usage(stdout); return 1;
+		case O_VERSION:
+			if (ctx->diags.n > errors)
+				break;
+			printf("qtune %s\n", QTUNE_VERSION_STRING);
+			return 1;
+		case O_HELP:
+			if (ctx->diags.n > errors)
+				break;
+			usage(stdout);
+			return 1;
 		default:
 			if (c >= O_CMD && c < O_CMD + CMD_OPT_COUNT) {
 				const struct option_desc *d = &option_descs[c - O_CMD];
 
 				if (optarg && !(d->values && value_allowed(d->values, optarg))) {
-					fprintf(stderr, "qtune: --%s=%s: expected ", d->name, optarg);
+					char expected[128] = "";
+
+					/* "clamped|all" reads "clamped or all". */
 					for (const char *v = d->values; v && *v; v++)
-						fputs(*v == '|' ? " or " : (char[]){ *v, 0 }, stderr);
-					fputc('\n', stderr);
-					return -1;
+						snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
+							 "%s", *v == '|' ? " or " : (char[]){ *v, '\0' });
+					diags_error(&ctx->diags, "--%s=%s: expected %s", d->name, optarg, expected);
+					break;
 				}
 				o->given[c - O_CMD] = true;
 				o->value[c - O_CMD] = optarg;
 				break;
 			}
 			if (optopt > 0 && optopt < 256)
-				fprintf(stderr, "qtune: unknown option -%c\n", optopt);
+				diags_error(&ctx->diags, "unknown option -%c; try 'qtune --help'", optopt);
 			else
-				fprintf(stderr, "qtune: unknown option or missing argument: %s\n",
-					argv[optind - 1]);
-			fputs("qtune: try 'qtune --help'\n", stderr);
-			return -1;
+				diags_error(&ctx->diags, "unknown option or missing argument: %s; try 'qtune --help'",
+					    argv[optind - 1]);
 		}
 	}
-	return 0;
+	return ctx->diags.n > errors ? -1 : 0;
+}
+
+/* What print(f, ...) writes, as a string (caller frees). */
+static char *captured(void (*print)(FILE *, const void *), const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return xstrdup("");
+	print(f, arg);
+	fclose(f);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+static void print_usage_of(FILE *f, const void *cmd) { print_usage_line(f, cmd); }
+static void print_commands_with_of(FILE *f, const void *o)
+{
+	print_commands_with(f, *(const enum qt_output *)o);
 }
 
 /* Every command option given must be in the row: however many there
- * are, each one is judged. 0, or -1 after saying which is refused. */
+ * are, each one is judged. 0, or -1 with a diagnostic saying what. */
 static int check_command_line(const struct command *cmd, const struct options *o,
-			      enum qt_output output, int nargs)
+			      enum qt_output output, int nargs, struct qt_diags *d)
 {
+	char *text;
+
 	for (int i = 0; i < CMD_OPT_COUNT; i++) {
 		if (o->given[i] && !takes(cmd, (enum cmd_option)i)) {
-			fprintf(stderr, "qtune: %s does not take --%s\n", cmd->name, option_descs[i].name);
+			diags_error(d, "%s does not take --%s", cmd->name, option_descs[i].name);
 			return -1;
 		}
 	}
 	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
-		fputs("qtune: usage: ", stderr);
-		print_usage_line(stderr, cmd);
+		text = captured(print_usage_of, cmd);
+		diags_error(d, "usage: %s", text);
+		free(text);
 		return -1;
 	}
 	if (!(cmd->formats & FORMAT(output))) {
-		fprintf(stderr, "qtune: %s has no %s output (", cmd->name,
-			output == QT_OUT_PROMETHEUS ? "prometheus" : output == QT_OUT_JSON ? "json" : "text");
-		print_commands_with(stderr, output);
-		fputs(" have)\n", stderr);
+		text = captured(print_commands_with_of, &output);
+		diags_error(d, "%s has no %s output (%s have)", cmd->name,
+			    output == QT_OUT_PROMETHEUS ? "prometheus" : output == QT_OUT_JSON ? "json" : "text",
+			    text);
+		free(text);
 		return -1;
 	}
 	if (o->textfile && output != QT_OUT_PROMETHEUS) {
-		fputs("qtune: --textfile needs --output prometheus\n", stderr);
+		diags_error(d, "--textfile needs --output prometheus");
 		return -1;
 	}
 	return 0;
@@ -293,7 +330,6 @@ static const struct command *find_command(const char *name)
  * thread that opens it. */
 static int prepare_context(struct qt_ctx *ctx, const struct options *o)
 {
-	struct utsname u;
 	const char *how = "";
 	int r;
 
@@ -304,8 +340,6 @@ static int prepare_context(struct qt_ctx *ctx, const struct options *o)
 		diags_error(&ctx->diags, "/proc is not mounted or not readable: %s", strerror(errno));
 		return -1;
 	}
-	if (uname(&u) == 0)
-		snprintf(ctx->kernel_release, sizeof(ctx->kernel_release), "%s", u.release);
 	if (netns_identify(ctx, &how) < 0) {
 		diags_error(&ctx->diags, "cannot identify the network namespace: %s", strerror(errno));
 		return -1;
@@ -370,8 +404,32 @@ static enum qt_level delivery_end(struct qt_ctx *ctx, struct delivery *dv, enum 
 	return r < 0 && worst < QT_LEVEL_ERROR ? QT_LEVEL_ERROR : worst;
 }
 
+/* With --json, main writes the document's frame: the header before the
+ * command runs, "messages" after it, so that every run of a known command
+ * prints one document, whatever failed and wherever. */
+static void document_open(struct qt_ctx *ctx, struct jw *w, const struct command *cmd)
+{
+	if (ctx->output != QT_OUT_JSON)
+		return;
+	jw_init(w, ctx->out);
+	jw_object_begin(w);
+	output_json_header(w, cmd->name, ctx->kernel_release,
+			   (struct output_netns){ ctx->netns_inode, ctx->netns_initial });
+	ctx->json = w;
+}
+
+static void document_close(struct qt_ctx *ctx)
+{
+	if (!ctx->json)
+		return;
+	output_json_diags(ctx->json, &ctx->diags);
+	jw_object_end(ctx->json);
+	ctx->json = NULL;
+}
+
 static int finish(struct qt_ctx *ctx, enum qt_level worst)
 {
+	document_close(ctx);
 	if (output_finish(stdout) < 0) {
 		diags_error(&ctx->diags, "cannot write the output: %s", strerror(errno ? errno : EIO));
 		worst = QT_LEVEL_ERROR > worst ? QT_LEVEL_ERROR : worst;
@@ -394,29 +452,37 @@ int main(int argc, char **argv)
 	struct delivery dv = { 0 };
 	const struct command *cmd;
 	enum qt_level worst = QT_LEVEL_OK;
+	struct utsname u;
+	struct jw w;
 	int lockfd = -1, r;
 
+	if (uname(&u) == 0)
+		snprintf(ctx.kernel_release, sizeof(ctx.kernel_release), "%s", u.release);
 	r = parse_options(argc, argv, &ctx, &opts);
-	if (r != 0)
-		return r > 0 ? (output_finish(stdout) < 0 ? 2 : 0) : 2;
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
-	cmd = find_command(argv[optind]);
+	if (r > 0)
+		return output_finish(stdout) < 0 ? 2 : 0;
+	cmd = optind < argc ? find_command(argv[optind]) : NULL;
 	if (!cmd) {
-		fprintf(stderr, "qtune: unknown command '%s'; try 'qtune --help'\n", argv[optind]);
-		return 2;
+		/* No command, so no document: nothing says which schema. */
+		if (optind >= argc && r == 0)
+			usage(stderr);
+		else if (optind < argc)
+			diags_error(&ctx.diags, "unknown command '%s'; try 'qtune --help'", argv[optind]);
+		return finish(&ctx, QT_LEVEL_ERROR);
 	}
 	args.argc = argc - optind;
 	args.argv = argv + optind;
 	memcpy(args.given, opts.given, sizeof(args.given));
 	memcpy(args.value, opts.value, sizeof(args.value));
-	if (check_command_line(cmd, &opts, ctx.output, args.argc - 1) < 0)
-		return 2;
+	if (r < 0 || check_command_line(cmd, &opts, ctx.output, args.argc - 1, &ctx.diags) < 0) {
+		document_open(&ctx, &w, cmd);
+		return finish(&ctx, QT_LEVEL_ERROR);
+	}
 	ctx.color = output_use_color(ctx.output == QT_OUT_TEXT, ctx.out, getenv("NO_COLOR"));
 
-	if (prepare_context(&ctx, &opts) < 0)
+	r = prepare_context(&ctx, &opts);
+	document_open(&ctx, &w, cmd);
+	if (r < 0)
 		return finish(&ctx, QT_LEVEL_ERROR);
 	if ((cmd->flags & NEEDS_LOCK) && !args.given[CMD_OPT_DRY_RUN] &&
 	    state_lock(&ctx, &lockfd, &ctx.diags) < 0)

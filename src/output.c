@@ -127,21 +127,22 @@ void jw_kbool(struct jw *w, const char *key, bool v)
 	jw_bool(w, v);
 }
 
-void output_json_header(struct jw *w, const struct qt_ctx *ctx, const char *command)
+void output_json_header(struct jw *w, const char *command, const char *kernel,
+			struct output_netns ns)
 {
 	jw_kint(w, "schema", QTUNE_JSON_SCHEMA);
 	jw_kstring(w, "command", command);
-	jw_kstring(w, "version", QTUNE_VERSION_STRING);
-	jw_kstring(w, "kernel", ctx->kernel_release);
+	jw_kstring(w, "version", QTUNE_VERSION);
+	jw_kstring(w, "kernel", kernel);
 	jw_key(w, "netns");
 	jw_object_begin(w);
 	jw_key(w, "inode");
-	jw_uint(w, ctx->netns_inode);
+	jw_uint(w, ns.inode);
 	jw_key(w, "initial");
-	if (ctx->netns_initial < 0)
+	if (ns.initial < 0)
 		jw_null(w);
 	else
-		jw_bool(w, ctx->netns_initial);
+		jw_bool(w, ns.initial);
 	jw_object_end(w);
 }
 

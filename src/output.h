@@ -9,7 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ctx.h"
+#include "diag.h"
+
+/* Version of the JSON output schema (docs/schema); fields are only added
+ * within it. */
+#define QTUNE_JSON_SCHEMA 1
 
 #define JW_MAX_DEPTH 16
 
@@ -36,9 +40,18 @@ void jw_kstring(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, int64_t v);
 void jw_kbool(struct jw *w, const char *key, bool v);
 
+/* The network namespace a document describes: inode 0 and initial -1 when
+ * qtune stopped before it could tell (a usage error, a --netns it could
+ * not enter). */
+struct output_netns {
+	uint64_t inode;
+	int initial;            /* 1 initial, 0 not, -1 unknown */
+};
+
 /* The members every document starts with: schema, command, qtune version,
  * kernel release and the network namespace it describes. */
-void output_json_header(struct jw *w, const struct qt_ctx *ctx, const char *command);
+void output_json_header(struct jw *w, const char *command, const char *kernel,
+			struct output_netns ns);
 /* The diagnostics as a "messages" array (level, file, line, column, text). */
 void output_json_diags(struct jw *w, const struct qt_diags *d);
 

@@ -73,6 +73,17 @@ static void doc(struct docs *d, const char *schema, int want_rc, const char *con
 	free(err);
 }
 
+/* sandbox_path() returns rotating buffers: a copy that stays. */
+static const char *xstrdup_path(const char *rel)
+{
+	static char paths[8][512];
+	static unsigned n;
+	char *p = paths[n++ % 8];
+
+	snprintf(p, 512, "%s", sandbox_path(rel));
+	return p;
+}
+
 /* Every schema in docs/schema except the shared definitions must have
  * been exercised, so a new command's schema cannot go untested. */
 static void assert_every_schema_used(const struct docs *d)
@@ -179,6 +190,69 @@ Test(e2e_json_schema, every_command_output_matches_its_schema, .timeout = 120)
 	cr_assert(strstr(d.all, "\"persist\":{"));
 	cr_assert(strstr(d.all, "\"command\":\"rollback\",") &&
 		  strstr(d.all, "\"target\":\"128\""), "a rollback restored somaxconn");
+}
+
+/* Every failing run of a known command prints exactly one document (the
+ * validator's json.load refuses anything after it), valid against its
+ * command's schema, with the error in messages, and exits 2. */
+Test(e2e_json_schema, every_failing_command_prints_one_valid_document, .timeout = 120)
+{
+	static struct docs d;
+	char cmd[20000];
+
+	need_jsonschema();
+	sandbox_write("p/bad.yaml", "qtune: 1\nsysctl: [\n", 0644);
+	sandbox_write("p/ok.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 4096\n", 0644);
+	sandbox_write("p/hostwide.yaml", "qtune: 1\nsysctl:\n  net.core.netdev_max_backlog: 2000\n", 0644);
+	/* A sysctl.d file too large to read: the boot-time values are
+	 * incomplete, so show --boot and check fail. */
+	char *huge = malloc(2 * 1024 * 1024 + 1);
+	memset(huge, '#', 2 * 1024 * 1024);
+	huge[2 * 1024 * 1024] = '\0';
+	sandbox_write("etc/sysctl.d/10-x.conf", huge, 0644);
+	free(huge);
+	const char *bad = xstrdup_path("p/bad.yaml"), *ok = xstrdup_path("p/ok.yaml");
+	const char *hostwide = xstrdup_path("p/hostwide.yaml");
+	const struct { const char *schema; const char *argv[8]; } runs[] = {
+		{ "check", { "--json", "check", "/nonexistent.yaml", NULL } },
+		{ "check", { "--json", "check", bad, NULL } },
+		{ "check", { "--json", "check", NULL } },
+		{ "check", { "--json", "check", ok, NULL } },
+		{ "apply", { "--json", "apply", "--dry-run", bad, NULL } },
+		{ "apply", { "--json", "apply", "--dry-run", "/nonexistent.yaml", NULL } },
+		{ "apply", { "--json", "apply", hostwide, NULL } },
+		{ "apply", { "--json", "apply", "--boot", ok, NULL } },
+		{ "apply", { "--json", "apply", "--relisten=everything", ok, NULL } },
+		{ "validate", { "--json", "validate", bad, NULL } },
+		{ "validate", { "--json", "validate", NULL } },
+		{ "show", { "--json", "show", "extra", NULL } },
+		{ "show", { "--json", "--netns", "/nonexistent", "show", NULL } },
+		{ "show-boot", { "--json", "show", "--boot", NULL } },
+		{ "listeners", { "--json", "listeners", bad, NULL } },
+		{ "relisten", { "--json", "relisten", "--all", NULL } },
+		{ "relisten", { "--json", "relisten", "--persist", NULL } },
+		{ "rollback", { "--json", "rollback", "--dry-run", NULL } },
+		{ "profiles", { "--json", "profiles", "extra", NULL } },
+	};
+
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		size_t before = strlen(d.all);
+
+		doc(&d, runs[i].schema, 2, runs[i].argv);
+		cr_assert(strstr(d.all + before, "\"level\":\"error\""), "%s %s: no error in messages: %s",
+			  runs[i].argv[1], runs[i].argv[2] ? runs[i].argv[2] : "", d.all + before);
+	}
+	snprintf(cmd, sizeof(cmd), PYTHON " '%s/tests/json/validate.py' --strict '%s/docs/schema'%s 2>&1",
+		 srcdir(), srcdir(), d.args);
+	FILE *p = popen(cmd, "r");
+	char report[16384] = "";
+	size_t n = p ? fread(report, 1, sizeof(report) - 1, p) : 0;
+	report[n] = '\0';
+	int status = p ? pclose(p) : -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "validate.py:\n%s", report);
+	cr_assert(strstr(report, "valid against show-boot"), "%s", report);
+	/* A usage error names no namespace: qtune stopped before it looked. */
+	cr_assert(strstr(d.all, "\"netns\":{\"inode\":0,\"initial\":null}"));
 }
 
 /* validate.py [mode] docs/schema show FILE (under the sandbox): its status. */
