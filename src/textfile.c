@@ -2,11 +2,11 @@
 #include "textfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "trust.h"
 #include "util.h"
 
 int textfile_write(const char *path, const char *buf, size_t len, struct qt_diags *d)
@@ -23,10 +23,14 @@ int textfile_write(const char *path, const char *buf, size_t len, struct qt_diag
 	}
 	if (!util_has_suffix(name, ".prom"))
 		diags_warn(d, "--textfile %s: node_exporter reads only files ending in .prom", path);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		r = -errno;
-		diags_error(d, "--textfile %s: cannot open %s: %s", path, dir, strerror(-r));
+	/* Root writes here: no symlink on the way, and no directory that
+	 * anybody else could swap for another. */
+	r = trust_open_dir(dir, d, &dfd);
+	if (r < 0) {
+		if (r == -EPERM || r == -ELOOP)
+			diags_error(d, "--textfile %s: not written", path);
+		else
+			diags_error(d, "--textfile %s: cannot open %s: %s", path, dir, strerror(-r));
 		free(dir);
 		return r;
 	}

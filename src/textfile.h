@@ -1,7 +1,9 @@
 /* textfile: delivers rendered metrics to `--textfile PATH` for
  * node_exporter's textfile collector: PATH is replaced atomically
- * (util_write_atomic: temporary file in its directory, rename, mode 0644,
- * never through a symlink), so a collector never reads half a file. */
+ * (util_write_atomic: temporary file in its directory, rename, mode 0644),
+ * so a collector never reads half a file. Its directory is reached through
+ * no symlink and must be writable by root (and qtune's uid) alone
+ * (trust_open_dir), so nobody can redirect root's write elsewhere. */
 #ifndef QTUNE_TEXTFILE_H
 #define QTUNE_TEXTFILE_H
 

@@ -53,6 +53,7 @@ struct walk {
 	size_t pos;
 	unsigned links;
 	bool follow;            /* follow symlinks (judged) or refuse them */
+	bool pass_through;      /* directories on the way are not judged */
 	enum qt_level level;
 	struct qt_diags *d;
 };
@@ -100,7 +101,7 @@ static void walk_free(struct walk *w)
  * has been judged. */
 static int walk_enter(struct walk *w, int fd, const struct stat *st, char *shown)
 {
-	int r = judge(w, shown, st);
+	int r = w->pass_through ? 0 : judge(w, shown, st);
 
 	if (r < 0) {
 		close(fd);
@@ -393,13 +394,15 @@ void trust_file_close(struct trust_file *f)
 
 int trust_open_dir(const char *path, struct qt_diags *d, int *dirfd)
 {
-	struct walk w = { .follow = false, .level = QT_LEVEL_ERROR, .d = d };
+	struct walk w = { .follow = false, .pass_through = true, .level = QT_LEVEL_ERROR, .d = d };
 	char *leaf;
 	int r;
 
 	r = walk_start(&w, AT_FDCWD, NULL, path);
 	if (r == 0)
 		r = walk_dirs(&w, false, &leaf);
+	if (r == 0)
+		r = judge(&w, w.shown, &w.cur_st);
 	if (r == 0) {
 		/* "." of the judged O_PATH fd: the same directory, no name
 		 * looked up again. */

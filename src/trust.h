@@ -53,8 +53,12 @@ int trust_open_file(int atfd, const char *atpath, const char *path, enum qt_leve
 void trust_file_close(struct trust_file *f);
 
 /* Opens the directory path (absolute, or relative to the working directory)
- * for writing into: no component may be a symlink, each is judged at
- * QT_LEVEL_ERROR. Returns an O_RDONLY directory fd in *dirfd. */
+ * for writing an output into that qtune never reads back (--textfile): no
+ * component may be a symlink, and the directory itself is judged at
+ * QT_LEVEL_ERROR. The directories above it are not: with no symlink
+ * followed, whoever can change one of them can only lead the walk to a
+ * directory already in their reach, and the one reached is judged. Returns
+ * an O_RDONLY directory fd in *dirfd. */
 int trust_open_dir(const char *path, struct qt_diags *d, int *dirfd);
 
 /* Checks path (resolved through symlinks) and its ancestors. Each problem

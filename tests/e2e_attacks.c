@@ -323,7 +323,7 @@ Test(e2e_attacks, nothing_created_in_a_root_owned_by_a_user, .disabled = UNTIL_F
 
 /* The owner of u, above the textfile's directory, points u/link at a
  * directory of root's: root must not create a file there. */
-Test(e2e_attacks, textfile_directory_swapped_by_the_owner_of_a_directory_above, .disabled = UNTIL_FIXED)
+Test(e2e_attacks, textfile_directory_swapped_by_the_owner_of_a_directory_above)
 {
 	char *err, *victim;
 	char path[512];

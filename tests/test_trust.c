@@ -298,4 +298,14 @@ Test(trust, a_directory_to_write_into_is_reached_without_any_symlink)
 	cr_assert_eq(trust_open_dir(sandbox_path("out"), &d, &fd), -EPERM);
 	cr_assert(strstr(said(), "owned by another user"), "%s", said());
 	diags_free(&d);
+	/* Above it, another user's directory can only lead to what is in
+	 * their reach already (Debian's /var/lib/prometheus is prometheus's,
+	 * its node-exporter root's). */
+	cr_assert(mkdir(sandbox_path("out/root"), 0755) == 0);
+	cr_assert_eq(trust_open_dir(sandbox_path("out/root"), &d, &fd), 0, "%s", said());
+	close(fd);
+	cr_assert(chmod(sandbox_path("out/root"), 0775) == 0);
+	cr_assert_eq(trust_open_dir(sandbox_path("out/root"), &d, &fd), -EPERM);
+	cr_assert(strstr(said(), "writable by its group"), "%s", said());
+	diags_free(&d);
 }
