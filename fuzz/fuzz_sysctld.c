@@ -15,6 +15,7 @@
 #include "ctx.h"
 #include "diag.h"
 #include "fuzz_tree.h"
+#include "persist.h"
 #include "sysctld.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -67,7 +68,7 @@ static void fz_ask(const struct sysctld_config *c, const char *key)
 /* The persisted file reproduces what it was rendered from. */
 static void fz_round_trip(const struct qt_ctx *ctx, const struct sysctld_config *c)
 {
-	struct sysctld_assign a[FZ_KEYS_MAX];
+	struct persist_assign a[FZ_KEYS_MAX];
 	struct sysctld_value v;
 	struct qt_diags d = { 0 };
 	size_t n = 0, len = 0;
@@ -86,7 +87,7 @@ static void fz_round_trip(const struct qt_ctx *ctx, const struct sysctld_config 
 	}
 	if (n == 0)
 		return;
-	if (sysctld_render("# fuzz\n", a, n, &bytes, &len, &d) == 0) {
+	if (persist_render("# fuzz\n", a, n, &bytes, &len, &d) == 0) {
 		fuzz_tree_write(fz_conf, bytes, len);
 		unlink(fz_sysctl_conf);
 		struct sysctld_config *again = fz_load(ctx, &d);

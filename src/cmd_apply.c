@@ -10,6 +10,7 @@
 #include "cmd_common.h"
 #include "commands.h"
 #include "output.h"
+#include "persist.h"
 #include "state.h"
 #include "sysctld.h"
 #include "trust.h"
@@ -38,7 +39,7 @@ static void persist_job_free(struct persist_job *j)
  * is where it will be created, so that one is judged. */
 static int persist_dir_ok(struct qt_ctx *ctx)
 {
-	char *probe = util_rooted(ctx->root, CMD_SYSCTLD_ETC);
+	char *probe = util_rooted(ctx->root, SYSCTLD_ETC);
 	int r;
 
 	while (access(probe, F_OK) < 0 && strrchr(probe, '/') && strrchr(probe, '/') != probe)
@@ -56,7 +57,7 @@ static int persist_dir_ok(struct qt_ctx *ctx)
 static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 			   const struct plan *plan, struct persist_job *j)
 {
-	struct sysctld_assign *a;
+	struct persist_assign *a;
 	char *header = NULL;
 	int r;
 
@@ -76,19 +77,13 @@ static int persist_prepare(struct qt_ctx *ctx, const struct profile *p,
 		a[i].key = plan->items[i].key;
 		a[i].value = plan->items[i].target;
 	}
-	header = sysctld_header(QTUNE_VERSION_STRING, p->name, p->path, p->checksum);
-	r = sysctld_render(header, a, plan->n, &j->content, &j->len, &ctx->diags);
+	header = persist_header(QTUNE_VERSION_STRING, p->name, p->path, p->checksum);
+	r = persist_render(header, a, plan->n, &j->content, &j->len, &ctx->diags);
 	if (r < 0)
 		goto out;
-	r = sysctld_read_persisted(ctx, j->name, &j->old, &j->old_len);
-	if (r == -ENOENT) {
-		j->old = NULL;
-		r = 0;
-	} else if (r < 0) {
-		diags_error(&ctx->diags, "%s/%s: %s", CMD_SYSCTLD_ETC, j->name,
-			    r == -ELOOP ? "refusing to write through a symlink" : strerror(-r));
+	r = cmd_persist_read(ctx, j->name, &j->old, &j->old_len);
+	if (r < 0)
 		goto out;
-	}
 	j->differs = !j->old || j->old_len != j->len || memcmp(j->old, j->content, j->len) != 0;
 out:
 	free(header);
@@ -119,7 +114,7 @@ static void report(struct qt_ctx *ctx, const struct apply_opts *o, const char *p
 			jw_key(w, "persist");
 			jw_object_begin(w);
 			jw_kstring(w, "file", job->name);
-			jw_kstring(w, "directory", CMD_SYSCTLD_ETC);
+			jw_kstring(w, "directory", SYSCTLD_ETC);
 			jw_kbool(w, "changed", job->differs);
 			jw_object_end(w);
 		}
@@ -135,7 +130,7 @@ static void report(struct qt_ctx *ctx, const struct apply_opts *o, const char *p
 		cmd_render_plan_text(ctx, plan, PLAN_APPLY);
 	if (job && job->name && job->differs)
 		fprintf(ctx->out, "%s %s/%s\n", o->dry_run ? "would write" : "persisted to",
-			CMD_SYSCTLD_ETC, job->name);
+			SYSCTLD_ETC, job->name);
 	if (job && job->name && o->dry_run && ctx->verbosity > 0)
 		fwrite(job->content, 1, job->len, ctx->out);
 	if (run && run->ran && audit) {
@@ -195,7 +190,7 @@ static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *
 		goto out;
 	r = apply_execute(ctx, plan, &ctx->diags);
 	if (r == 0 && job->differs &&
-	    sysctld_replace(ctx, job->name, job->content, job->len, &ctx->diags) < 0) {
+	    cmd_persist_put(ctx, job->name, job->content, job->len) < 0) {
 		r = apply_revert(ctx, plan, &ctx->diags);
 		if (r == 0) {
 			diags_error(&ctx->diags, "nothing was changed: the running values were restored");

@@ -4,9 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "keys.h"
+#include "persist.h"
 #include "sysctl.h"
+#include "sysctld.h"
 #include "trust.h"
 #include "util.h"
 
@@ -158,4 +161,57 @@ void cmd_render_plan_json(struct jw *w, const struct plan *plan)
 		jw_object_end(w);
 	}
 	jw_array_end(w);
+}
+
+static int persist_dir(struct qt_ctx *ctx, bool create, int *dfd, char **disk)
+{
+	int r;
+
+	*disk = util_rooted(ctx->root, SYSCTLD_ETC);
+	r = persist_dir_open(*disk, create, dfd, &ctx->diags);
+	if (r < 0) {
+		free(*disk);
+		*disk = NULL;
+	}
+	return r;
+}
+
+int cmd_persist_read(struct qt_ctx *ctx, const char *name, char **old, size_t *len)
+{
+	char *dir;
+	int dfd, r;
+
+	*old = NULL;
+	*len = 0;
+	r = persist_dir(ctx, false, &dfd, &dir);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	r = persist_read(dfd, name, old, len);
+	if (r == -ENOENT)
+		r = 0;
+	else if (r < 0) {
+		char *shown = xasprintf("%s/%s", dir, name);
+
+		diags_add(&ctx->diags, QT_LEVEL_ERROR, shown, 0, 0, "%s",
+			  r == -ELOOP ? "is a symlink: refusing to write through it" : strerror(-r));
+		free(shown);
+	}
+	close(dfd);
+	free(dir);
+	return r;
+}
+
+int cmd_persist_put(struct qt_ctx *ctx, const char *name, const char *content, size_t len)
+{
+	char *dir;
+	int dfd, r;
+
+	r = persist_dir(ctx, content != NULL, &dfd, &dir);
+	if (r < 0)
+		return r == -ENOENT && !content ? 0 : r;
+	r = content ? persist_write(dfd, dir, name, content, len, &ctx->diags)
+		    : persist_remove(dfd, dir, name, &ctx->diags);
+	close(dfd);
+	free(dir);
+	return r;
 }

@@ -9,8 +9,13 @@
 #include "plan.h"
 #include "profile.h"
 
-/* Where apply --persist writes and rollback restores (under ctx->root). */
-#define CMD_SYSCTLD_ETC "/etc/sysctl.d"
+/* The file apply --persist writes and rollback restores: NAME in
+ * SYSCTLD_ETC under ctx->root. The directory is opened never through a
+ * symlink, and created (0755) only to put a file in it. Reading an absent
+ * file (or directory) gives 0 and *old NULL; putting content NULL removes
+ * the file (absent already is success). 0 or -errno with a diagnostic. */
+int cmd_persist_read(struct qt_ctx *ctx, const char *name, char **old, size_t *len);
+int cmd_persist_put(struct qt_ctx *ctx, const char *name, const char *content, size_t len);
 
 /* profile_find + profile_load, then the trust rule on every file read:
  * trust_level QT_LEVEL_ERROR refuses (commands about to change something),

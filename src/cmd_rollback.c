@@ -84,10 +84,10 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, const struct cmd_args *args)
 		goto out;
 	}
 	if (st->persist_file &&
-	    sysctld_replace(ctx, st->persist_file, st->persist_had_old ? old_persist : NULL,
-			    old_persist_len, &ctx->diags) < 0) {
+	    cmd_persist_put(ctx, st->persist_file, st->persist_had_old ? old_persist : NULL,
+			    old_persist_len) < 0) {
 		diags_error(&ctx->diags, "the running values were restored, but %s/%s was not; the record is kept, run rollback again",
-			    CMD_SYSCTLD_ETC, st->persist_file);
+			    SYSCTLD_ETC, st->persist_file);
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}

@@ -1,20 +1,17 @@
-/* Tests for sysctld: the boot-time replay of sysctl.d (systemd-sysctl and
- * procps rules) and the atomic persisted file. Every test runs in its own
- * mount namespace on a tmpfs root (sandbox_enter), so trees, read-only
- * binds and tiny full filesystems vanish with it. */
+/* Tests for sysctld and sysctld_replay: loading the sysctl.d directories
+ * of a root and replaying them as systemd-sysctl and procps do. Every test
+ * runs in its own mount namespace on a tmpfs root (sandbox_enter), so the
+ * trees vanish with it. test_persist.c covers the file qtune writes. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "profile.h"
 #include "sandbox.h"
 #include "sysctld.h"
 #include "util.h"
@@ -33,7 +30,7 @@ static void setup(void)
 	ctx.procsys_fd = -1;
 	ctx.proc_fd = -1;
 	umask(022);
-	/* Every target system has /etc; sysctld_persist creates only sysctl.d. */
+	/* Every target system has /etc. */
 	mkdirs("etc");
 }
 
@@ -141,45 +138,6 @@ static const struct qt_diag *diag_at(const char *rel, unsigned line)
 		if (diags.v[i].file && strcmp(diags.v[i].file, file) == 0 && diags.v[i].line == line)
 			return &diags.v[i];
 	return NULL;
-}
-
-static char *slurp(const char *rel)
-{
-	char *buf = NULL;
-	size_t len;
-	int r = util_read_file_at(AT_FDCWD, sandbox_path(rel), O_NOFOLLOW, 1 << 22, &buf, &len);
-
-	cr_assert_eq(r, 0, "read %s: %s", rel, strerror(-r));
-	return buf;
-}
-
-static void expect_content(const char *rel, const char *want)
-{
-	char *got = slurp(rel);
-
-	cr_assert_str_eq(got, want, "%s", rel);
-	free(got);
-}
-
-/* Names in a directory except "." and "..", sorted, joined by ' '. */
-static char *listing(const char *rel)
-{
-	char names[64][256];
-	size_t n = 0, off = 0;
-	static char out[4096];
-	struct dirent *de;
-	DIR *d = opendir(sandbox_path(rel));
-
-	cr_assert_not_null(d, "opendir %s: %s", rel, strerror(errno));
-	while ((de = readdir(d)) && n < 64)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), (int (*)(const void *, const void *))strcmp);
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", i ? " " : "", names[i]);
-	return out;
 }
 
 /* ---- resolver: files and directories ---- */
@@ -670,250 +628,4 @@ Test(sysctld, missing_root_is_an_error)
 	cr_assert_eq(sysctld_load(&bad, &conf, &diags), -ENOENT);
 	cr_assert_null(conf);
 	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
-}
-
-/* ---- persistence ---- */
-
-static const char header_text[] =
-	"# Written by qtune 0.1.0 from profile web (/etc/qtune/profiles/web.yaml)\n"
-	"# sha256 0123abcd\n"
-	"# Do not edit: qtune apply --persist rewrites this file.\n";
-
-static const struct sysctld_assign web[] = {
-	{ "net/core/somaxconn", "4096" },
-	{ "net.ipv4.ip_local_port_range", "1024\t65000" },
-};
-
-static int persist_web(const char *name)
-{
-	char *h = sysctld_header("0.1.0", "web", "/etc/qtune/profiles/web.yaml", "0123abcd");
-	int r = sysctld_persist(&ctx, name, h, web, 2, &diags);
-
-	free(h);
-	return r;
-}
-
-static const char web_content[] =
-	"# Written by qtune 0.1.0 from profile web (/etc/qtune/profiles/web.yaml)\n"
-	"# sha256 0123abcd\n"
-	"# Do not edit: qtune apply --persist rewrites this file.\n"
-	"net.core.somaxconn = 4096\n"
-	"net.ipv4.ip_local_port_range = 1024 65000\n";
-
-Test(sysctld, header_format)
-{
-	char *h = sysctld_header("0.1.0", "web", "/etc/qtune/profiles/web.yaml", "0123abcd");
-
-	cr_assert_str_eq(h, header_text);
-	free(h);
-}
-
-Test(sysctld, header_cannot_smuggle_an_assignment)
-{
-	char *h = sysctld_header("0.1.0", "we\nb", "/tmp/x\nkernel.core_pattern = |/bin/sh", "s");
-	char *out = NULL;
-	size_t len;
-
-	cr_assert_eq(strchr(h, '\n') - h, strcspn(h, "\n"));
-	cr_assert_eq(sysctld_render(h, web, 1, &out, &len, &diags), 0);
-	for (char *line = out; *line; line = strchr(line, '\n') + 1)
-		cr_assert(line[0] == '#' || strncmp(line, "net.core.somaxconn = 4096\n", 26) == 0,
-			  "unexpected line: %.40s", line);
-	free(out);
-	free(h);
-	cr_assert_eq(sysctld_render("# ok\nnot a comment\n", web, 1, &out, &len, &diags), -EINVAL);
-	cr_assert_null(out);
-}
-
-Test(sysctld, persist_writes_the_file_with_mode_0644)
-{
-	umask(077);
-	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
-
-	struct stat st;
-	expect_content("etc/sysctl.d/90-qtune-web.conf", web_content);
-	cr_assert_eq(stat(sandbox_path("etc/sysctl.d/90-qtune-web.conf"), &st), 0);
-	cr_assert_eq(st.st_mode & 07777, 0644, "mode %o", st.st_mode & 07777);
-	cr_assert_eq(stat(sandbox_path("etc/sysctl.d"), &st), 0);
-	cr_assert_eq(st.st_mode & 07777, 0755, "created directory mode %o", st.st_mode & 07777);
-	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf", "a temporary file was left");
-	cr_assert_eq(diags.n, 0);
-
-	/* And the replay reads back what was written, lines after the header. */
-	load();
-	expect_both("net.core.somaxconn", "4096", "/etc/sysctl.d/90-qtune-web.conf", 4);
-	expect_both("net.ipv4.ip_local_port_range", "1024 65000", "/etc/sysctl.d/90-qtune-web.conf", 5);
-}
-
-Test(sysctld, persist_replaces_an_existing_file)
-{
-	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n", 0600);
-	sandbox_write("etc/sysctl.d/10-other.conf", "net.core.somaxconn = 2\n", 0644);
-	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
-	expect_content("etc/sysctl.d/90-qtune-web.conf", web_content);
-	expect_content("etc/sysctl.d/10-other.conf", "net.core.somaxconn = 2\n");
-	cr_assert_str_eq(listing("etc/sysctl.d"), "10-other.conf 90-qtune-web.conf");
-}
-
-Test(sysctld, persist_refuses_a_symlink_at_the_target)
-{
-	sandbox_write("etc/victim.conf", "precious\n", 0644);
-	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
-
-	cr_assert_eq(persist_web("90-qtune-web.conf"), -ELOOP);
-	expect_content("etc/victim.conf", "precious\n");
-	char target[64];
-	ssize_t n = readlink(sandbox_path("etc/sysctl.d/90-qtune-web.conf"), target, sizeof(target) - 1);
-	cr_assert_eq(n, 14);
-	target[n] = '\0';
-	cr_assert_str_eq(target, "../victim.conf");
-	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf");
-	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
-	cr_assert_str_eq(diags.v[0].file, sandbox_path("etc/sysctl.d/90-qtune-web.conf"));
-	cr_assert(strstr(diags.v[0].msg, "symlink"));
-}
-
-Test(sysctld, persist_refuses_a_symlinked_directory)
-{
-	mkdirs("elsewhere");
-	link_at("../elsewhere", "etc/sysctl.d");
-	cr_assert_eq(persist_web("90-qtune-web.conf"), -ELOOP);
-	cr_assert_str_eq(listing("elsewhere"), "");
-	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
-}
-
-Test(sysctld, persist_into_a_read_only_directory_keeps_the_old_file)
-{
-	const char *dir = sandbox_path("etc/sysctl.d");
-
-	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n", 0644);
-	cr_assert_eq(mount(dir, dir, NULL, MS_BIND, NULL), 0, "bind: %s", strerror(errno));
-	cr_assert_eq(mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), 0,
-		     "remount ro: %s", strerror(errno));
-
-	cr_assert_eq(persist_web("90-qtune-web.conf"), -EROFS);
-	expect_content("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n");
-	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf");
-	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
-}
-
-Test(sysctld, persist_into_a_full_directory_keeps_the_old_file)
-{
-	const char *dir = sandbox_path("etc/sysctl.d");
-	char block[4096];
-	int fd;
-
-	mkdirs("etc/sysctl.d");
-	cr_assert_eq(mount("qtune-full", dir, "tmpfs", 0, "size=16k,mode=0755"), 0,
-		     "tmpfs: %s", strerror(errno));
-	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n", 0644);
-	fd = open(sandbox_path("etc/sysctl.d/filler"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	cr_assert_geq(fd, 0);
-	memset(block, 'f', sizeof(block));
-	while (write(fd, block, sizeof(block)) > 0)
-		;
-	cr_assert_eq(errno, ENOSPC);
-	close(fd);
-
-	cr_assert_eq(persist_web("90-qtune-web.conf"), -ENOSPC);
-	expect_content("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n");
-	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf filler",
-			 "a temporary file was left");
-}
-
-Test(sysctld, restore_puts_back_the_old_file)
-{
-	char *old = NULL;
-	size_t len = 0;
-
-	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "# mine\nnet.core.somaxconn = 1\n", 0644);
-	cr_assert_eq(sysctld_read_persisted(&ctx, "90-qtune-web.conf", &old, &len), 0);
-	cr_assert_eq(len, strlen("# mine\nnet.core.somaxconn = 1\n"));
-	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
-	expect_content("etc/sysctl.d/90-qtune-web.conf", web_content);
-
-	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", old, len, &diags), 0);
-	expect_content("etc/sysctl.d/90-qtune-web.conf", "# mine\nnet.core.somaxconn = 1\n");
-	cr_assert_str_eq(listing("etc/sysctl.d"), "90-qtune-web.conf");
-	free(old);
-}
-
-Test(sysctld, restore_removes_a_new_file)
-{
-	char *old = NULL;
-	size_t len;
-
-	cr_assert_eq(sysctld_read_persisted(&ctx, "90-qtune-web.conf", &old, &len), -ENOENT);
-	cr_assert_null(old);
-	cr_assert_eq(persist_web("90-qtune-web.conf"), 0);
-	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", NULL, 0, &diags), 0);
-	cr_assert_str_eq(listing("etc/sysctl.d"), "");
-	/* A second rollback has nothing left to do. */
-	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", NULL, 0, &diags), 0);
-	cr_assert_eq(diags.n, 0);
-}
-
-Test(sysctld, restore_refuses_to_remove_a_symlink)
-{
-	sandbox_write("etc/victim.conf", "precious\n", 0644);
-	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
-	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", NULL, 0, &diags), -ELOOP);
-	cr_assert_eq(sysctld_replace(&ctx, "90-qtune-web.conf", "x\n", 2, &diags), -ELOOP);
-	expect_content("etc/victim.conf", "precious\n");
-}
-
-Test(sysctld, read_persisted_never_follows_a_link)
-{
-	char *buf = NULL;
-	size_t len;
-
-	sandbox_write("etc/victim.conf", "precious\n", 0644);
-	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
-	cr_assert_eq(sysctld_read_persisted(&ctx, "90-qtune-web.conf", &buf, &len), -ELOOP);
-	cr_assert_null(buf);
-	cr_assert_eq(sysctld_read_persisted(&ctx, "../victim.conf", &buf, &len), -EINVAL);
-}
-
-Test(sysctld, persist_file_names_are_plain_conf_names)
-{
-	const char *bad[] = { "", "a/b.conf", "../x.conf", "x.txt", ".conf", ".hidden.conf",
-			      "x .conf", "x\n.conf", "conf" };
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert(!profile_persist_name_valid(bad[i], NULL), "accepted \"%s\"", bad[i]);
-		cr_assert_eq(persist_web(bad[i]), -EINVAL, "persisted \"%s\"", bad[i]);
-	}
-	cr_assert(profile_persist_name_valid("90-qtune-web.conf", NULL));
-	cr_assert_eq(persist_web("99-my_tune@host+1.conf"), -EINVAL, "'@' and '+' are refused");
-	struct stat st;
-	cr_assert_eq(stat(sandbox_path("etc/sysctl.d"), &st), -1, "nothing may be created");
-}
-
-Test(sysctld, persist_refuses_values_that_would_inject_lines)
-{
-	const struct sysctld_assign inject[] = {
-		{ "net.core.somaxconn", "1\nkernel.core_pattern = |/bin/sh" },
-	};
-	const struct sysctld_assign empty[] = { { "net.core.somaxconn", "  " } };
-	const struct sysctld_assign badkey[] = { { "net/../kernel/x", "1" } };
-	const struct sysctld_assign dash[] = { { "-net.core.somaxconn", "1" } };
-
-	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, inject, 1, &diags), -EINVAL);
-	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, empty, 1, &diags), -EINVAL);
-	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, badkey, 1, &diags), -EINVAL);
-	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, dash, 1, &diags), -EINVAL);
-	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", "not a comment\n", web, 1, &diags), -EINVAL);
-	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 5);
-	struct stat st;
-	cr_assert_neq(stat(sandbox_path("etc/sysctl.d/90-q.conf"), &st), 0);
-}
-
-Test(sysctld, slashed_key_with_a_dot_round_trips)
-{
-	const struct sysctld_assign vlan[] = { { "net/ipv4/conf/eth0.100/rp_filter", "2" } };
-
-	cr_assert_eq(sysctld_persist(&ctx, "90-q.conf", NULL, vlan, 1, &diags), 0);
-	expect_content("etc/sysctl.d/90-q.conf", "net/ipv4/conf/eth0.100/rp_filter = 2\n");
-	load();
-	expect_both("net/ipv4/conf/eth0.100/rp_filter", "2", "/etc/sysctl.d/90-q.conf", 1);
 }
