@@ -149,38 +149,35 @@ int persist_dir_open(const char *path, bool create, int *dfd, struct qt_diags *d
 	return 0;
 }
 
-static int check_name(const char *dir, const char *name, struct qt_diags *d)
+/* Whether dir/name may be replaced or removed: a persist file name, and
+ * nothing or a regular file there. *shown is "DIR/NAME" for messages. */
+static int check_target(int dfd, const char *dir, const char *name, char **shown,
+			struct qt_diags *d)
 {
 	const char *why;
+	struct stat st;
 
 	if (!profile_persist_name_valid(name, &why)) {
 		diags_add(d, QT_LEVEL_ERROR, dir, 0, 0, "persist file %s: %s", name ? name : "(none)",
 			  why);
 		return -EINVAL;
 	}
-	return 0;
-}
-
-/* What sits at the target name: 0 for nothing or a regular file. */
-static int check_target(int dfd, const char *name, const char *shown, struct qt_diags *d)
-{
-	struct stat st;
-
+	*shown = xasprintf("%s/%s", dir, name);
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		int r = -errno;
 
 		if (r == -ENOENT)
 			return 0;
-		diags_add(d, QT_LEVEL_ERROR, shown, 0, 0, "cannot examine: %s", strerror(-r));
+		diags_add(d, QT_LEVEL_ERROR, *shown, 0, 0, "cannot examine: %s", strerror(-r));
 		return r;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		diags_add(d, QT_LEVEL_ERROR, shown, 0, 0,
+		diags_add(d, QT_LEVEL_ERROR, *shown, 0, 0,
 			  "is a symlink: refusing to write through it (remove it or choose another persist.file)");
 		return -ELOOP;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		diags_add(d, QT_LEVEL_ERROR, shown, 0, 0, "is not a regular file: refusing to replace it");
+		diags_add(d, QT_LEVEL_ERROR, *shown, 0, 0, "is not a regular file: refusing to replace it");
 		return -EINVAL;
 	}
 	return 0;
@@ -197,13 +194,9 @@ int persist_read(int dfd, const char *name, char **content, size_t *len)
 int persist_write(int dfd, const char *dir, const char *name, const char *content, size_t len,
 		  struct qt_diags *d)
 {
-	char *shown;
-	int r = check_name(dir, name, d);
+	char *shown = NULL;
+	int r = check_target(dfd, dir, name, &shown, d);
 
-	if (r < 0)
-		return r;
-	shown = xasprintf("%s/%s", dir, name);
-	r = check_target(dfd, name, shown, d);
 	if (r == 0) {
 		r = util_write_atomic(dfd, name, content, len, 0644);
 		if (r < 0)
@@ -221,13 +214,9 @@ int persist_write(int dfd, const char *dir, const char *name, const char *conten
 
 int persist_remove(int dfd, const char *dir, const char *name, struct qt_diags *d)
 {
-	char *shown;
-	int r = check_name(dir, name, d);
+	char *shown = NULL;
+	int r = check_target(dfd, dir, name, &shown, d);
 
-	if (r < 0)
-		return r;
-	shown = xasprintf("%s/%s", dir, name);
-	r = check_target(dfd, name, shown, d);
 	if (r < 0)
 		goto out;
 	if (unlinkat(dfd, name, 0) < 0) {

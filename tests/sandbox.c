@@ -96,6 +96,22 @@ static void mkdirs_for(const char *path)
 	}
 }
 
+void sandbox_mkdir(const char *relpath)
+{
+	const char *path = sandbox_path(relpath);
+
+	mkdirs_for(path);
+	cr_assert(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", path, strerror(errno));
+}
+
+void sandbox_symlink(const char *target, const char *relpath)
+{
+	const char *path = sandbox_path(relpath);
+
+	mkdirs_for(path);
+	cr_assert(symlink(target, path) == 0, "symlink %s: %s", path, strerror(errno));
+}
+
 void sandbox_write(const char *relpath, const char *content, mode_t mode)
 {
 	const char *path = sandbox_path(relpath);

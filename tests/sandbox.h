@@ -26,6 +26,10 @@ void sandbox_leave(void);
 
 /* Writes a file under sandbox_root (directories created as needed). */
 void sandbox_write(const char *relpath, const char *content, mode_t mode);
+/* A directory under sandbox_root, 0755, its parents created as needed. */
+void sandbox_mkdir(const char *relpath);
+/* A symlink at relpath holding target (parents created as needed). */
+void sandbox_symlink(const char *target, const char *relpath);
 /* Full path of relpath under sandbox_root (static buffer, rotating). */
 const char *sandbox_path(const char *relpath);
 

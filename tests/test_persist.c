@@ -132,21 +132,6 @@ static struct sysctld_config *conf;
 static int dfd = -1;
 static const char *dir;
 
-static void mkdirs(const char *rel)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s", sandbox_path(rel));
-	for (char *p = path + strlen(sandbox_root) + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	mkdir(path, 0755);
-}
-
 static void setup(void)
 {
 	sandbox_enter();
@@ -156,7 +141,7 @@ static void setup(void)
 	ctx.proc_fd = -1;
 	umask(022);
 	/* Every target system has /etc; the directory itself is the tests'. */
-	mkdirs("etc");
+	sandbox_mkdir("etc");
 	dir = strdup(sandbox_path("etc/sysctl.d"));
 }
 
@@ -173,19 +158,6 @@ static void teardown(void)
 }
 
 TestSuite(persist, .init = setup, .fini = teardown);
-
-static void link_at(const char *target, const char *rel)
-{
-	char d[512], *slash;
-
-	snprintf(d, sizeof(d), "%s", rel);
-	slash = strrchr(d, '/');
-	if (slash) {
-		*slash = '\0';
-		mkdirs(d);
-	}
-	cr_assert(symlink(target, sandbox_path(rel)) == 0, "symlink %s: %s", rel, strerror(errno));
-}
 
 static void open_dir(void)
 {
@@ -310,7 +282,7 @@ Test(persist, replaces_an_existing_file)
 Test(persist, refuses_a_symlink_at_the_target)
 {
 	sandbox_write("etc/victim.conf", "precious\n", 0644);
-	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
+	sandbox_symlink("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
 	open_dir();
 
 	cr_assert_eq(write_web("90-qtune-web.conf"), -ELOOP);
@@ -328,8 +300,8 @@ Test(persist, refuses_a_symlink_at_the_target)
 
 Test(persist, refuses_a_symlinked_directory)
 {
-	mkdirs("elsewhere");
-	link_at("../elsewhere", "etc/sysctl.d");
+	sandbox_mkdir("elsewhere");
+	sandbox_symlink("../elsewhere", "etc/sysctl.d");
 	cr_assert_eq(persist_dir_open(dir, true, &dfd, &diags), -ELOOP);
 	cr_assert_eq(persist_dir_open(dir, false, &dfd, &diags), -ELOOP);
 	cr_assert_str_eq(listing("elsewhere"), "");
@@ -348,7 +320,7 @@ Test(persist, refuses_a_file_where_the_directory_should_be)
 
 Test(persist, refuses_to_replace_what_is_not_a_regular_file)
 {
-	mkdirs("etc/sysctl.d/90-qtune-web.conf");
+	sandbox_mkdir("etc/sysctl.d/90-qtune-web.conf");
 	open_dir();
 	cr_assert_eq(write_web("90-qtune-web.conf"), -EINVAL);
 	cr_assert_eq(persist_remove(dfd, dir, "90-qtune-web.conf", &diags), -EINVAL);
@@ -378,7 +350,7 @@ Test(persist, into_a_full_directory_keeps_the_old_file)
 	char block[4096];
 	int fd;
 
-	mkdirs("etc/sysctl.d");
+	sandbox_mkdir("etc/sysctl.d");
 	cr_assert_eq(mount("qtune-full", dir, "tmpfs", 0, "size=16k,mode=0755"), 0,
 		     "tmpfs: %s", strerror(errno));
 	sandbox_write("etc/sysctl.d/90-qtune-web.conf", "net.core.somaxconn = 1\n", 0644);
@@ -434,7 +406,7 @@ Test(persist, restore_removes_a_new_file)
 Test(persist, restore_refuses_to_remove_a_symlink)
 {
 	sandbox_write("etc/victim.conf", "precious\n", 0644);
-	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
+	sandbox_symlink("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
 	open_dir();
 	cr_assert_eq(persist_remove(dfd, dir, "90-qtune-web.conf", &diags), -ELOOP);
 	cr_assert_eq(persist_write(dfd, dir, "90-qtune-web.conf", "x\n", 2, &diags), -ELOOP);
@@ -449,7 +421,7 @@ Test(persist, read_never_follows_a_link_and_is_bounded)
 	size_t len;
 
 	sandbox_write("etc/victim.conf", "precious\n", 0644);
-	link_at("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
+	sandbox_symlink("../victim.conf", "etc/sysctl.d/90-qtune-web.conf");
 	open_dir();
 	cr_assert_eq(persist_read(dfd, "90-qtune-web.conf", &buf, &len), -ELOOP);
 	cr_assert_null(buf);

@@ -20,8 +20,6 @@ static struct qt_ctx ctx;
 static struct qt_diags diags;
 static struct sysctld_config *conf;
 
-static void mkdirs(const char *rel);
-
 static void setup(void)
 {
 	sandbox_enter();
@@ -31,7 +29,7 @@ static void setup(void)
 	ctx.proc_fd = -1;
 	umask(022);
 	/* Every target system has /etc. */
-	mkdirs("etc");
+	sandbox_mkdir("etc");
 }
 
 static void teardown(void)
@@ -45,34 +43,6 @@ static void teardown(void)
 TestSuite(sysctld, .init = setup, .fini = teardown);
 
 /* ---- helpers ---- */
-
-static void mkdirs(const char *rel)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s", sandbox_path(rel));
-	for (char *p = path + strlen(sandbox_root) + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	mkdir(path, 0755);
-}
-
-static void link_at(const char *target, const char *rel)
-{
-	char dir[512], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		mkdirs(dir);
-	}
-	cr_assert(symlink(target, sandbox_path(rel)) == 0, "symlink %s: %s", rel, strerror(errno));
-}
 
 static void load(void)
 {
@@ -177,7 +147,7 @@ Test(sysctld, run_masks_usr_lib)
 Test(sysctld, link_to_dev_null_masks_and_sets_nothing)
 {
 	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
-	link_at("/dev/null", "etc/sysctl.d/50-a.conf");
+	sandbox_symlink("/dev/null", "etc/sysctl.d/50-a.conf");
 	load();
 
 	expect_both("net.core.somaxconn", NULL, NULL, 0);
@@ -190,11 +160,11 @@ Test(sysctld, link_to_dev_null_masks_and_sets_nothing)
 Test(sysctld, indirect_link_to_dev_null_masks)
 {
 	/* Not the text "/dev/null": recognised by what it opens to. */
-	mkdirs("dev");
+	sandbox_mkdir("dev");
 	cr_assert_eq(mknod(sandbox_path("dev/null"), S_IFCHR | 0666, makedev(1, 3)), 0,
 		     "mknod: %s", strerror(errno));
 	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
-	link_at("../../dev/null", "etc/sysctl.d/50-a.conf");
+	sandbox_symlink("../../dev/null", "etc/sysctl.d/50-a.conf");
 	load();
 	expect_both("net.core.somaxconn", NULL, NULL, 0);
 	cr_assert_eq(file_named("/etc/sysctl.d/50-a.conf")->state, SYSCTLD_FILE_MASKED);
@@ -215,8 +185,8 @@ Test(sysctld, dangling_link_and_directory_mask_with_a_warning)
 {
 	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
 	sandbox_write("usr/lib/sysctl.d/60-b.conf", "net.ipv4.tcp_syncookies = 0\n", 0644);
-	link_at("/nonexistent.conf", "etc/sysctl.d/50-a.conf");
-	mkdirs("etc/sysctl.d/60-b.conf");
+	sandbox_symlink("/nonexistent.conf", "etc/sysctl.d/50-a.conf");
+	sandbox_mkdir("etc/sysctl.d/60-b.conf");
 	load();
 
 	expect_both("net.core.somaxconn", NULL, NULL, 0);
@@ -253,7 +223,7 @@ Test(sysctld, order_is_strcmp_not_locale)
 Test(sysctld, lib_symlink_to_usr_lib_counts_once)
 {
 	sandbox_write("usr/lib/sysctl.d/50-a.conf", "net.core.somaxconn = 100\n", 0644);
-	link_at("usr/lib", "lib");
+	sandbox_symlink("usr/lib", "lib");
 	load();
 
 	cr_assert_eq(conf->nfiles, 1, "the same directory must not be read twice");
@@ -317,7 +287,7 @@ Test(sysctld, sysctl_conf_is_read_last_by_procps_only)
 Test(sysctld, debian_99_sysctl_link)
 {
 	sandbox_write("etc/sysctl.conf", "# Debian\nnet.core.somaxconn = 300\n", 0644);
-	link_at("../sysctl.conf", "etc/sysctl.d/99-sysctl.conf");
+	sandbox_symlink("../sysctl.conf", "etc/sysctl.d/99-sysctl.conf");
 	load();
 
 	/* systemd reads it through the link, procps twice: same answer. */
@@ -342,14 +312,14 @@ Test(sysctld, absolute_links_resolve_inside_root)
 	/* Resolved against the real "/", this link would read the host's
 	 * /etc/sysctl.conf; the booted image sees its own. */
 	sandbox_write("etc/sysctl.conf", "net.core.somaxconn = 321\n", 0644);
-	link_at("/etc/sysctl.conf", "etc/sysctl.d/99-sysctl.conf");
+	sandbox_symlink("/etc/sysctl.conf", "etc/sysctl.d/99-sysctl.conf");
 	load();
 	expect("net.core.somaxconn", SYSCTLD_SYSTEMD, "321", "/etc/sysctl.d/99-sysctl.conf", 1);
 }
 
 Test(sysctld, sysctl_conf_link_to_dev_null_is_skipped)
 {
-	link_at("/dev/null", "etc/sysctl.conf");
+	sandbox_symlink("/dev/null", "etc/sysctl.conf");
 	sandbox_write("etc/sysctl.d/10-b.conf", "net.core.somaxconn = 200\n", 0644);
 	load();
 	cr_assert_eq(conf->norder[SYSCTLD_PROCPS], 1);
