@@ -15,8 +15,9 @@ CLANG=${CLANG:-clang}
 out=build/fuzz
 mkdir -p "$out"
 
+# -iquote, not -I: src/limits.h must not stand in for <limits.h>.
 cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DQTUNE_VERSION=\"fuzz\"
-	-Wall -Wextra -Werror -Wno-unused-parameter -Isrc
+	-Wall -Wextra -Werror -Wno-unused-parameter -iquote src
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 	$(pkg-config --cflags yaml-0.1 libcap libmd libmnl)"
 libs=$(pkg-config --libs yaml-0.1 libcap libmd libmnl)
