@@ -2,12 +2,49 @@
 #include "apply.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "keys.h"
 #include "sysctl.h"
 #include "util.h"
+
+static void termination_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
+void apply_signals_hold(sigset_t *saved)
+{
+	sigset_t set;
+
+	termination_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, saved);
+}
+
+void apply_signals_release(const sigset_t *saved, const char *what, struct qt_diags *d)
+{
+	const struct timespec now = { 0 };
+	sigset_t set;
+	int sig, first = 0;
+
+	termination_signals(&set);
+	/* Take every pending one, so that unblocking cannot kill us before
+	 * the report says what was done. */
+	while ((sig = sigtimedwait(&set, NULL, &now)) > 0)
+		if (!first)
+			first = sig;
+	sigprocmask(SIG_SETMASK, saved, NULL);
+	if (first)
+		diags_error(d, "SIG%s arrived during the %s and waited until the values and the record agreed; stopping here",
+			    sigabbrev_np(first), what);
+}
 
 static void item_where(const struct plan_item *it, const char **file, unsigned *line,
 		       unsigned *col)

@@ -7,8 +7,19 @@
 #ifndef QTUNE_APPLY_H
 #define QTUNE_APPLY_H
 
+#include <signal.h>
+
 #include "ctx.h"
 #include "plan.h"
+
+/* The termination signals (SIGTERM, SIGINT, SIGHUP, SIGQUIT) wait while an
+ * apply or a rollback changes values, the sysctl.d file and the record, so
+ * that those change together or not at all. Hold before the first write;
+ * release once they agree: a signal that arrived in between is consumed
+ * and reported as an error naming it and what (e.g. "apply") it waited
+ * for. SIGKILL cannot wait: the record says an apply is in progress. */
+void apply_signals_hold(sigset_t *saved);
+void apply_signals_release(const sigset_t *saved, const char *what, struct qt_diags *d);
 
 /* 0, or -EPERM with one diagnostic per key that may not be changed.
  * allow_global: host-wide keys may be changed from a non-initial

@@ -173,6 +173,7 @@ static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *
 	struct state *st = xcalloc(1, sizeof(*st));
 	struct state_snapshot previous = { 0 };
 	enum qt_level worst = QT_LEVEL_ERROR;
+	sigset_t held;
 	int r;
 
 	st->profile = xstrdup(p->path);
@@ -185,6 +186,10 @@ static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *
 		st->persist_file = xstrdup(job->name);
 		st->persist_had_old = job->old != NULL;
 	}
+	/* From the record to its end, a SIGTERM waits; a SIGKILL leaves a
+	 * record that says the apply is in progress. */
+	apply_signals_hold(&held);
+	st->in_progress = true;
 	if (state_snapshot_take(ctx, &previous, &ctx->diags) < 0 ||
 	    state_save(ctx, st, job->old, job->old_len, &ctx->diags) < 0)
 		goto out;
@@ -209,7 +214,16 @@ static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *
 		goto out;
 	}
 	worst = QT_LEVEL_OK;
+	/* Done: the record stops saying "in progress". If it cannot, the
+	 * apply still stands, and its record still undoes it. */
+	st->in_progress = false;
+	struct qt_diags finishing = { 0 };
+	if (state_save(ctx, st, job->old, job->old_len, &finishing) < 0)
+		diags_warn(&ctx->diags, "the apply finished, but its record could not be marked so (%s): check will call it interrupted and the next apply will refuse until rollback has run",
+			   finishing.n ? finishing.v[0].msg : "unknown error");
+	diags_free(&finishing);
 out:
+	apply_signals_release(&held, "apply", &ctx->diags);
 	state_snapshot_free(&previous);
 	state_free(st);
 	return worst;

@@ -47,6 +47,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *args)
 		goto out;
 	}
 	cmd_warn_global_keys(ctx, p);
+	state_note_interrupted(ctx, &ctx->diags);
 	if (cmd_build_plan(ctx, p, &plan) < 0 ||
 	    sysctld_load(ctx, &boot, &ctx->diags) < 0 || !boot->complete ||
 	    boot_audit(boot, p, &items) < 0 ||

@@ -51,7 +51,9 @@ static int plan_restore(struct qt_ctx *ctx, const struct state *st, struct plan 
 			diags_error(&ctx->diags, "%s: %s", shown, strerror(-r));
 			return r;
 		}
-		if (!key_values_equal(key_lookup(st->keys[i].key), now, st->keys[i].new))
+		/* An apply that was interrupted never reached some keys. */
+		if (!key_values_equal(key_lookup(st->keys[i].key), now, st->keys[i].new) &&
+		    !(st->in_progress && key_values_equal(key_lookup(st->keys[i].key), now, st->keys[i].old)))
 			diags_warn(&ctx->diags, "%s was changed since the apply (now \"%s\", applied \"%s\"); restoring \"%s\" anyway",
 				   shown, now, st->keys[i].new, st->keys[i].old);
 		plan_add(plan, st->keys[i].key, now, st->keys[i].old);
@@ -66,8 +68,10 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, const struct cmd_args *args)
 	char *old_persist = NULL;
 	size_t old_persist_len = 0;
 	enum qt_level worst = QT_LEVEL_OK;
+	sigset_t held;
 	int r;
 
+	apply_signals_hold(&held);
 	r = state_load(ctx, &st, &old_persist, &old_persist_len, &ctx->diags);
 	if (r == -ENOENT) {
 		report(ctx, NULL, NULL, false);
@@ -95,6 +99,7 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, const struct cmd_args *args)
 		diags_warn(&ctx->diags, "values restored, but the record could not be removed");
 	report(ctx, st->profile, plan, plan->nchanges > 0 || st->persist_file);
 out:
+	apply_signals_release(&held, "rollback", &ctx->diags);
 	plan_free(plan);
 	free(old_persist);
 	state_free(st);

@@ -234,8 +234,10 @@ static int state_render(const struct qt_ctx *ctx, const struct state *s, const c
 	if (!m)
 		return -errno;
 	state_owner(ctx, owner, sizeof(owner));
-	fprintf(m, "%s\nnetns\t%s\nprofile\t%s\nchecksum\t%s\n", STATE_MAGIC, owner, s->profile,
-		s->checksum);
+	fprintf(m, "%s\nnetns\t%s\n", STATE_MAGIC, owner);
+	if (s->in_progress)
+		fprintf(m, "status\tapplying\n");
+	fprintf(m, "profile\t%s\nchecksum\t%s\n", s->profile, s->checksum);
 	if (s->persist_file)
 		fprintf(m, "persist\t%s\t%d\n", s->persist_file, s->persist_had_old);
 	for (size_t i = 0; i < s->n && r == 0; i++) {
@@ -261,6 +263,48 @@ static int state_render(const struct qt_ctx *ctx, const struct state *s, const c
 	return r;
 }
 
+/* Says what to run after an apply that was killed between its first write
+ * and its end; the values it never reached are still the old ones. */
+static void say_interrupted(const struct qt_ctx *ctx, const struct state *s, enum qt_level level,
+			    const char *tail, struct qt_diags *d)
+{
+	bool rooted = ctx->root && *ctx->root && strcmp(ctx->root, "/") != 0;
+	struct state_names names;
+
+	state_names(ctx, &names);
+	diags_add(d, level, NULL, 0, 0,
+		  "%s/%s: the apply of %s was interrupted before it finished, so some keys may hold its new values and others their old ones: run 'qtune%s%s rollback'%s to restore the values from before it%s",
+		  STATE_DIR, names.record, s->profile, rooted ? " --root " : "", rooted ? ctx->root : "",
+		  ctx->netns_initial == 1 ? "" : " with the same --netns", tail);
+}
+
+/* The record of this namespace, when it is of an apply that never
+ * finished (NULL otherwise); nothing is reported. */
+static struct state *interrupted_record(const struct qt_ctx *ctx)
+{
+	struct qt_diags quiet = { 0 };
+	struct state *s = NULL;
+	char *old = NULL;
+	size_t len;
+
+	if (state_load(ctx, &s, &old, &len, &quiet) == 0 && !s->in_progress) {
+		state_free(s);
+		s = NULL;
+	}
+	free(old);
+	diags_free(&quiet);
+	return s;
+}
+
+void state_note_interrupted(const struct qt_ctx *ctx, struct qt_diags *d)
+{
+	struct state *s = interrupted_record(ctx);
+
+	if (s)
+		say_interrupted(ctx, s, QT_LEVEL_WARN, "", d);
+	state_free(s);
+}
+
 /* Writes bytes back, or removes the file when there were none. Like
  * util_write_atomic: > 0 when the change is visible but the directory
  * could not be synced. */
@@ -282,6 +326,15 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
 	int dirfd, r;
 
 	state_names(ctx, &names);
+	if (s->in_progress) {
+		struct state *unfinished = interrupted_record(ctx);
+
+		if (unfinished) {
+			say_interrupted(ctx, unfinished, QT_LEVEL_ERROR, ", then apply again; nothing was changed", d);
+			state_free(unfinished);
+			return -EBUSY;
+		}
+	}
 	r = state_render(ctx, s, old_persist, old_persist_len, &buf, &len, d);
 	if (r < 0)
 		return r;
@@ -294,6 +347,7 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
 	if (r < 0 && r != -ENOENT) {
 		diags_error(d, "%s/%s: cannot read the previous record: %s", STATE_DIR, names.record,
 			    strerror(-r));
+		close(dirfd);
 		goto out;
 	}
 	r = util_write_atomic(dirfd, names.record, buf, len, 0600);
@@ -329,6 +383,8 @@ static int parse_line(struct state *s, char *line)
 	}
 	if (n == 2 && strcmp(f[0], "profile") == 0 && !s->profile) {
 		s->profile = xstrdup(f[1]);
+	} else if (n == 2 && strcmp(f[0], "status") == 0 && strcmp(f[1], "applying") == 0) {
+		s->in_progress = true;
 	} else if (n == 2 && strcmp(f[0], "netns") == 0 && !s->netns_owner) {
 		s->netns_owner = xstrdup(f[1]);
 	} else if (n == 2 && strcmp(f[0], "checksum") == 0 && !s->checksum) {
@@ -438,6 +494,8 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	r = owner_check(ctx, &names, s->netns_owner, d);
 	if (r < 0)
 		goto out;
+	if (s->in_progress)
+		say_interrupted(ctx, s, QT_LEVEL_WARN, "", d);
 	if (v1 && s->persist_file && s->persist_had_old) {
 		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_OLD_FILE_MAX,
 				      old_persist, old_persist_len);

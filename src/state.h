@@ -37,6 +37,7 @@ struct state {
 	size_t n;
 	char *persist_file;     /* sysctl.d name written by --persist, or NULL */
 	char *netns_owner;      /* whose record (loaded only): "initial", or "cookie:N boot:ID" */
+	bool in_progress;       /* written before the first write, cleared once all is done */
 	bool persist_had_old;   /* an older file existed; its bytes are in the record */
 };
 
@@ -51,7 +52,10 @@ int state_dir_open(const struct qt_ctx *ctx, bool create, int *dirfd, struct qt_
 void state_add_key(struct state *s, const char *key, const char *old, const char *new_value);
 /* old_persist: bytes of the sysctl.d file the apply replaces (NULL: none),
  * kept inside the record. On any failure the previous record is in place
- * (put back when the new one landed but the directory would not sync). */
+ * (put back when the new one landed but the directory would not sync).
+ * Saving a record in progress over this namespace's record of an apply
+ * that never finished is refused (-EBUSY, saying to run rollback): that
+ * record is all that knows the values from before it. */
 int state_save(const struct qt_ctx *ctx, const struct state *s,
 	       const char *old_persist, size_t old_persist_len, struct qt_diags *d);
 /* -ENOENT when no apply has been recorded. *old_persist is set when the
@@ -60,9 +64,14 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
  * under this namespace's name: each record names the namespace (its
  * SO_NETNS_COOKIE, or its inode number on kernels without one) and the boot
  * (kernel.random.boot_id) it was made in; the initial namespace's record
- * holds across boots. */
+ * holds across boots. A record of an apply that never finished loads
+ * with a warning saying so. */
 int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	       size_t *old_persist_len, struct qt_diags *d);
+/* Adds a warning saying what to run when the record is of an apply that
+ * never finished (killed between its first write and its end). */
+void state_note_interrupted(const struct qt_ctx *ctx, struct qt_diags *d);
+
 /* The integer value the last recorded apply replaced in key, or -1 (no
  * record, key untouched, record unreadable). The listeners that still hold
  * the old somaxconn are clamped until their services call listen() again:

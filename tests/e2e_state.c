@@ -290,3 +290,118 @@ Test(e2e_state, a_new_namespace_reusing_a_gone_ones_number_does_not_get_its_roll
 	free(err);
 	held_ns_stop(&fresh);
 }
+
+/* ---- signals between the writes of an apply ---- */
+
+#define SYNBACKLOG "net/ipv4/tcp_max_syn_backlog"
+#define ABORT "net/ipv4/tcp_abort_on_overflow"
+static const char *const four_keys[] = { SOMAXCONN, SYNBACKLOG, COOKIES, ABORT };
+static const char four[] = "qtune: 1\nsysctl:\n  net.core.somaxconn: 4096\n"
+			   "  net.ipv4.tcp_max_syn_backlog: 8192\n  net.ipv4.tcp_syncookies: 1\n"
+			   "  net.ipv4.tcp_abort_on_overflow: 1\n";
+
+static void four_old(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", sandbox_path("var/lib/qtune"));
+	cr_assert_eq(system(cmd), 0);
+	sandbox_sysctl_set(SOMAXCONN, "128");
+	sandbox_sysctl_set(SYNBACKLOG, "512");
+	sandbox_sysctl_set(COOKIES, "0");
+	sandbox_sysctl_set(ABORT, "0");
+	sandbox_write("p/four.yaml", four, 0644);
+}
+
+/* How many of the four keys hold the profile's values. */
+static unsigned four_new(void)
+{
+	return (sandbox_sysctl_get(SOMAXCONN) == 4096) + (sandbox_sysctl_get(SYNBACKLOG) == 8192) +
+	       (sandbox_sysctl_get(COOKIES) == 1) + (sandbox_sysctl_get(ABORT) == 1);
+}
+
+/* Runs apply with sig delivered on entering the nth write to one of the
+ * four keys' files. */
+static int apply_signalled(const char *sig, unsigned n, char **err)
+{
+	char inject[96];
+	const char *sargs[16];
+	size_t i = 0;
+	static char paths[4][96];
+
+	for (size_t k = 0; k < 4; k++) {
+		snprintf(paths[k], sizeof(paths[k]), "/proc/sys/%s", four_keys[k]);
+		sargs[i++] = "-P";
+		sargs[i++] = paths[k];
+	}
+	snprintf(inject, sizeof(inject), "inject=write:signal=%s:when=%u", sig, n);
+	sargs[i++] = "-e";
+	sargs[i++] = "trace=write";
+	sargs[i++] = "-e";
+	sargs[i++] = inject;
+	sargs[i] = NULL;
+	return sandbox_qtune_traced(NULL, err, sargs,
+				    (const char *[]){ "apply", sandbox_path("p/four.yaml"), NULL });
+}
+
+Test(e2e_state, a_termination_signal_at_each_write_leaves_all_old_or_all_new_with_a_record)
+{
+	static const char *const sigs[] = { "SIGTERM", "SIGINT", "SIGHUP" };
+
+	for (size_t s = 0; s < 3; s++) {
+		for (unsigned n = 1; n <= 4; n++) {
+			char *err;
+
+			if (s > 0 && n != 2)
+				continue;       /* SIGINT, SIGHUP: between the first two writes */
+			four_old();
+			int rc = apply_signalled(sigs[s], n, &err);
+			unsigned changed = four_new();
+			cr_expect(changed == 0 || changed == 4,
+				  "%s at write %u: %u of 4 keys changed (exit %d): %s", sigs[s], n, changed, rc, err);
+			if (changed == 4) {
+				cr_expect_eq(rc, 2, "%s at write %u: the stop is an error", sigs[s], n);
+				cr_expect(strstr(err, sigs[s]), "%s at write %u: says so: %s", sigs[s], n, err);
+				free(err);
+				/* ... with the record that undoes it. */
+				rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "rollback", NULL });
+				cr_expect_eq(rc, 0, "%s", err);
+				cr_expect_eq(four_new(), 0, "%s at write %u: rollback restores all four", sigs[s], n);
+			}
+			free(err);
+		}
+	}
+}
+
+Test(e2e_state, after_a_kill_between_writes_check_apply_and_rollback_say_so_and_rollback_restores)
+{
+	char *out, *err;
+	int rc;
+
+	four_old();
+	rc = apply_signalled("SIGKILL", 3, &err);
+	free(err);
+	cr_assert_eq(rc, -1, "killed");
+	unsigned changed = four_new();
+	cr_assert(changed > 0 && changed < 4, "killed half-way: %u of 4 changed", changed);
+
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", sandbox_path("p/four.yaml"), NULL });
+	cr_expect(strstr(err, "interrupted") && strstr(err, "rollback'"),
+		  "check says the apply was interrupted and what to run: %s", err);
+	free(out);
+	free(err);
+
+	rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "apply", sandbox_path("p/four.yaml"), NULL });
+	cr_expect_eq(rc, 2, "apply over an interrupted one refuses: %s", err);
+	cr_expect(strstr(err, "interrupted") && strstr(err, "rollback'"), "%s", err);
+	cr_expect_eq(four_new(), changed, "the refused apply changed nothing");
+	free(err);
+
+	rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "rollback", NULL });
+	cr_expect_eq(rc, 0, "%s", err);
+	cr_expect(strstr(err, "interrupted"), "rollback says what it undoes: %s", err);
+	cr_expect(!strstr(err, "was changed since the apply"),
+		  "keys the apply never reached are not someone else's change: %s", err);
+	cr_expect_eq(four_new(), 0, "rollback restores every key");
+	free(err);
+}
