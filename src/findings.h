@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "diag.h"
-#include "listeners.h"
+#include "listener_set.h"
 
 enum finding_kind {
 	FINDING_CLAMPED,

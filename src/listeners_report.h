@@ -11,7 +11,7 @@
 #include "ctx.h"
 #include "findings.h"
 #include "limits.h"
-#include "listeners.h"
+#include "listener_set.h"
 #include "output.h"
 
 /* "127.0.0.1:80", "[::1]:8080", "10.0.0.1%eth0:22" (as ss prints them). */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "listeners.h"
+#include "listener_set.h"
 
 /* Appends a listener ("127.0.0.1", "::1"); returns its index. */
 size_t fake_listener(struct listener_set *s, const char *addr, uint16_t port,
