@@ -47,7 +47,7 @@ UNITSRC   := $(shell grep -L '"sandbox.h"' tests/test_*.c) tests/fake_listeners.
 UNITOBJ   := $(UNITSRC:tests/%.c=$(BUILD)/tests/%.o)
 MANPAGES  := $(wildcard man/*.[0-9])
 
-.PHONY: all check check-unit check-boot lint-man install uninstall clean deb rpm fuzz bench print-ldlibs golden
+.PHONY: all check check-unit check-boot check-layers lint-man install uninstall clean deb rpm fuzz bench print-ldlibs golden
 
 all: $(BUILD)/qtune
 
@@ -84,7 +84,7 @@ $(BUILD)/obj $(BUILD)/tobj $(BUILD)/tests:
 
 # One runner, so one summary line. Tests enter their own network and mount
 # namespaces (they need root); QTUNE_BIN is the binary the end-to-end tests run.
-check: $(BUILD)/qtune $(BUILD)/qtune-tests lint-man
+check: $(BUILD)/qtune $(BUILD)/qtune-tests lint-man check-layers
 	QTUNE_BIN=$(abspath $(BUILD)/qtune) QTUNE_SRCDIR=$(CURDIR) \
 	  $(BUILD)/qtune-tests $(TEST_ARGS)
 
@@ -104,6 +104,11 @@ BOOTDIFF_ARGS  ?= --report-only
 check-boot: $(BUILD)/qtune
 	python3 tests/boot_diff/bootdiff.py --qtune $(BUILD)/qtune --seed $(BOOTDIFF_SEED) \
 	  --count $(BOOTDIFF_COUNT) $(BOOTDIFF_ARGS)
+
+# The module map (docs/ARCHITECTURE.md) against the includes of src/.
+check-layers:
+	@tools/test-check-layers.sh
+	@tools/check-layers.sh
 
 lint-man:
 	@for m in $(MANPAGES); do \

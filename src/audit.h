@@ -8,7 +8,7 @@
 
 #include "ctx.h"
 #include "findings.h"
-#include "limits.h"
+#include "queue_limits.h"
 #include "listeners.h"
 #include "output.h"
 #include "profile.h"

@@ -10,7 +10,7 @@
 
 #include "ctx.h"
 #include "findings.h"
-#include "limits.h"
+#include "queue_limits.h"
 #include "listener_set.h"
 #include "output.h"
 

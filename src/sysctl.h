@@ -12,7 +12,7 @@
 
 #include "diag.h"
 #include "keys.h"
-#include "limits.h"
+#include "queue_limits.h"
 
 /* Opens /proc/sys as an O_PATH directory. The namespace it shows is the one
  * the calling thread is in when a file beneath it is opened. */
