@@ -7,6 +7,7 @@
 #include "keys.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -243,4 +244,131 @@ bool key_values_equal(const struct key_info *info, const char *a, const char *b)
 	util_normalize_ws(na);
 	util_normalize_ws(nb);
 	return strcmp(na, nb) == 0;
+}
+
+/* The integer handlers behind the keys qtune models writes to, with the
+ * ranges the kernel itself enforces (probed on 6.18: tcp_syncookies takes
+ * any 0-255, where the profile table above accepts only 0-2). Patterns are
+ * fnmatch(3) with FNM_PATHNAME: <IF> is any interface. */
+struct kernel_int {
+	const char *pattern;
+	unsigned nvals;
+	long long min, max;
+};
+
+#define KI32 (-2147483647LL - 1), 2147483647LL
+static const struct kernel_int kernel_ints[] = {
+	{ "net/core/somaxconn", 1, 0, 2147483647LL },
+	{ "net/core/netdev_max_backlog", 1, KI32 },
+	{ "net/ipv4/tcp_max_syn_backlog", 1, KI32 },
+	{ "net/ipv4/tcp_syncookies", 1, 0, 255 },          /* u8 */
+	{ "net/ipv4/tcp_abort_on_overflow", 1, 0, 255 },
+	{ "net/ipv4/tcp_synack_retries", 1, 0, 255 },
+	{ "net/ipv4/tcp_syn_retries", 1, 1, 127 },
+	{ "net/ipv4/tcp_tw_reuse", 1, 0, 2 },
+	/* seconds, stored as jiffies: the bound is INT_MAX / HZ, here for
+	 * HZ = 1000 (a larger value is refused there, stored at HZ = 250) */
+	{ "net/ipv4/tcp_fin_timeout", 1, -2147483LL, 2147483LL },
+	/* low then high, low at least ip_unprivileged_port_start (1024 unless
+	 * changed): checked below */
+	{ "net/ipv4/ip_local_port_range", 2, 1, 65535 },
+	{ "net/unix/max_dgram_qlen", 1, KI32 },
+	{ "net/ipv4/conf/*/rp_filter", 1, KI32 },
+	{ "net/ipv4/conf/*/log_martians", 1, KI32 },
+	{ "net/ipv4/conf/*/accept_redirects", 1, KI32 },
+	{ "net/ipv4/conf/*/send_redirects", 1, KI32 },
+	{ "net/ipv4/conf/*/secure_redirects", 1, KI32 },
+	{ "net/ipv4/conf/*/accept_source_route", 1, KI32 },
+	{ "net/ipv6/conf/*/hop_limit", 1, 1, 255 },
+	{ "net/ipv6/conf/*/accept_ra", 1, KI32 },
+};
+
+static bool kernel_skip(char c)
+{
+	/* proc_skip_spaces(): isspace() */
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* One number as proc_get_long() reads it: 1 with *v set, 0 refused. */
+static int kernel_number(const char **pp, long long *v)
+{
+	const char *p = *pp, *start;
+	unsigned long long acc = 0;
+	unsigned base = 10;
+	bool neg = false;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		return 0;
+	start = p;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+	    ((p[2] >= '0' && p[2] <= '9') || (p[2] >= 'a' && p[2] <= 'f') || (p[2] >= 'A' && p[2] <= 'F'))) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0') {
+		base = 8;
+	}
+	for (;; p++) {
+		unsigned d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		if (acc > (~0ULL - d) / base)
+			return 0;   /* strtoul_lenient overflow */
+		acc = acc * base + d;
+	}
+	/* TMPBUFLEN: a number of 21 characters or more is refused */
+	if (p - start + neg >= 21)
+		return 0;
+	/* the number must end at a blank, a tab, a newline or the end */
+	if (*p && *p != ' ' && *p != '\t' && *p != '\n')
+		return 0;
+	if (neg ? acc > 2147483648ULL : acc > 2147483647ULL)
+		return 0;   /* do_proc_dointvec_conv */
+	*v = neg ? -(long long)acc : (long long)acc;
+	*pp = p;
+	return 1;
+}
+
+int key_kernel_store(const char *path, const char *value, char *out, size_t size)
+{
+	const struct kernel_int *k = NULL;
+	long long v[2];
+	unsigned n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_ints) && !k; i++)
+		if (fnmatch(kernel_ints[i].pattern, path, FNM_PATHNAME) == 0)
+			k = &kernel_ints[i];
+	if (!k)
+		return -ENOENT;
+	for (const char *p = value; n < k->nvals; n++) {
+		while (kernel_skip(*p))
+			p++;
+		if (!*p)
+			break;
+		if (!kernel_number(&p, &v[n]) || v[n] < k->min || v[n] > k->max)
+			return 0;
+	}
+	if (n == 0)
+		return 0;   /* nothing but blanks: EINVAL */
+	if (n < k->nvals)
+		return -ENOENT;   /* the rest keeps whatever the key held */
+	if (k->nvals == 2 && (v[1] < v[0] || v[0] < 1024))
+		return 0;
+	if (k->nvals == 2)
+		snprintf(out, size, "%lld %lld", v[0], v[1]);
+	else
+		snprintf(out, size, "%lld", v[0]);
+	return 1;
 }

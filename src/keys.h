@@ -70,4 +70,16 @@ int key_parse_vec(const char *value, int64_t *vals, size_t max);
  * whitespace-normalised text otherwise. info NULL: an unknown key. */
 bool key_values_equal(const struct key_info *info, const char *a, const char *b);
 
+/* What the kernel stores when value (the text a boot tool writes, without
+ * its newline) is written to path (slashed). For the integer keys whose
+ * handler qtune knows (the table above with the kernel's own ranges, and
+ * common per-interface keys such as net/ipv4/conf/<IF>/rp_filter) it parses
+ * as proc_dointvec does: leading blanks skipped, an optional '-', decimal,
+ * 0x hex or 0 octal, each number ended by a blank, tab or the end, what
+ * follows the last number ignored ("1024 # raised" stores 1024), the
+ * range checked. Returns 1 with the stored text in out ("16" for "0x10"),
+ * 0 when the kernel refuses the write ("abc", "", "5#x", out of range), or
+ * -ENOENT when qtune does not know how the kernel parses the key. */
+int key_kernel_store(const char *path, const char *value, char *out, size_t size);
+
 #endif

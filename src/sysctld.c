@@ -103,14 +103,14 @@ static struct sysctld_file *add_file(struct loader *L, const char *name, const c
 	return f;
 }
 
-static void add_entry(struct loader *L, size_t fi, unsigned line, unsigned col,
-		      const char *key, const char *value, bool glob, bool ignore_failure)
+static void add_entry(struct loader *L, size_t fi, unsigned line, const struct sysctld_line *r,
+		      unsigned tools)
 {
 	struct sysctld_config *c = L->c;
 
 	if (c->nentries == SYSCTLD_ASSIGN_MAX) {
 		if (!L->entries_full)
-			diags_add(L->d, QT_LEVEL_ERROR, c->files[fi].disk_path, line, col,
+			diags_add(L->d, QT_LEVEL_ERROR, c->files[fi].disk_path, line, r->col,
 				  "more than %d assignments in all: the rest is not read",
 				  SYSCTLD_ASSIGN_MAX);
 		L->entries_full = true;
@@ -122,31 +122,16 @@ static void add_entry(struct loader *L, size_t fi, unsigned line, unsigned col,
 		c->entries = xreallocarray(c->entries, L->cap_entries, sizeof(*c->entries));
 	}
 	c->entries[c->nentries++] = (struct sysctld_entry){
-		.key = xstrdup(key),
-		.value = value ? xstrdup(value) : NULL,
+		.key = xstrdup(r->key),
+		.value = r->value ? xstrdup(r->value) : NULL,
 		.file = fi,
 		.line = line,
-		.glob = glob,
-		.ignore_failure = ignore_failure,
+		.tools = tools,
+		.glob = r->glob,
+		.ignore_failure = r->ignore_failure,
+		.raw_spelled = r->raw_spelled,
 	};
 	c->files[fi].count++;
-}
-
-static bool is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
-}
-
-static char *strip(char *s)
-{
-	size_t n;
-
-	while (is_blank(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && is_blank(s[n - 1]))
-		s[--n] = '\0';
-	return s;
 }
 
 static bool has_control(const char *s)
@@ -154,79 +139,114 @@ static bool has_control(const char *s)
 	return util_find_control(s, strlen(s), NULL) != NULL;
 }
 
-/* One line, as systemd-sysctl reads it: blanks around key and value are
- * not part of them, '#' and ';' start comments, "-KEY = V" ignores a
- * failed write, "-KEY" alone is an exclusion. Offending text is not echoed:
- * it may hold anything, and the position says where to look. */
-static void parse_line(struct loader *L, size_t fi, unsigned lineno, char *line)
-{
-	const char *file = L->c->files[fi].disk_path;
-	char *s = strip(line), *eq, *key, *value = NULL;
-	unsigned col = (unsigned)(s - line) + 1;
-	char path[KEY_PATH_MAX];
-	const char *why = NULL;
-	bool ignore = false, glob;
+static const char *const tool_names[SYSCTLD_NTOOLS] = {
+	[SYSCTLD_SYSTEMD] = "systemd-sysctl",
+	[SYSCTLD_PROCPS] = "sysctl --system",
+};
 
-	if (!*s || *s == '#' || *s == ';')
-		return;
-	eq = strchr(s, '=');
-	if (!eq) {
-		if (*s != '-') {
-			diags_add(L->d, QT_LEVEL_WARN, file, lineno, col,
-				  "line is not an assignment (KEY = VALUE, or -KEY to exclude), ignored");
-			return;
-		}
-		key = s + 1;
-	} else {
-		*eq = '\0';
-		key = s;
-		if (*key == '-') {
-			ignore = true;
-			key++;
-		}
-		value = strip(eq + 1);
-		util_normalize_ws(value);
-	}
-	key = strip(key);
-	if (!*key) {
-		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col, "empty key, line ignored");
-		return;
-	}
-	if (sysctld_key_path(key, true, path, sizeof(path), &glob, &why) < 0) {
-		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col, "bad key (%s), line ignored", why);
-		return;
-	}
-	/* Both kept: the tools write such values too, and fail or store them. */
-	if (value && !*value)
-		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col,
-			  "empty value: writing it fails at boot and the key keeps its default");
-	else if (value && has_control(value))
-		diags_add(L->d, QT_LEVEL_WARN, file, lineno, col, "value holds a control character");
-	add_entry(L, fi, lineno, col, path, value, glob, ignore);
+static bool same_reading(const struct sysctld_line *a, const struct sysctld_line *b)
+{
+	return strcmp(a->key, b->key) == 0 && a->glob == b->glob &&
+	       a->ignore_failure == b->ignore_failure &&
+	       ((!a->value && !b->value) || (a->value && b->value && strcmp(a->value, b->value) == 0));
 }
 
-static void parse_buffer(struct loader *L, size_t fi, char *buf, size_t len)
+/* n bytes of text, one line as the tools in `tools` see it
+ * (sysctld_read_line() says how each reads it). A line both read alike is
+ * one entry; otherwise each tool gets its own. Offending text is not
+ * echoed: it may hold anything, and the position says where to look. */
+static void parse_text(struct loader *L, size_t fi, unsigned lineno, const char *text, size_t n,
+		       unsigned tools)
+{
+	const char *file = L->c->files[fi].disk_path, *why[SYSCTLD_NTOOLS] = { 0 };
+	struct sysctld_line r[SYSCTLD_NTOOLS];
+	char *copy[SYSCTLD_NTOOLS] = { 0 };
+	int got[SYSCTLD_NTOOLS] = { 0 };
+	const struct sysctld_line *valued = NULL;
+
+	for (size_t t = 0; t < SYSCTLD_NTOOLS; t++) {
+		if (!(tools & SYSCTLD_TOOL_BIT(t)))
+			continue;
+		copy[t] = xmalloc(n + 1);
+		memcpy(copy[t], text, n);
+		copy[t][n] = '\0';
+		got[t] = sysctld_read_line((enum sysctld_tool)t, copy[t], &r[t], &why[t]);
+	}
+	if (tools == SYSCTLD_BOTH_TOOLS && got[0] == 1 && got[1] == 1 && same_reading(&r[0], &r[1])) {
+		r[0].raw_spelled = r[SYSCTLD_PROCPS].raw_spelled;
+		add_entry(L, fi, lineno, &r[0], SYSCTLD_BOTH_TOOLS);
+		valued = &r[0];
+	} else if (tools == SYSCTLD_BOTH_TOOLS && got[0] < 0 && got[1] < 0 && strcmp(why[0], why[1]) == 0) {
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, r[0].col, "%s, line ignored", why[0]);
+	} else {
+		for (size_t t = 0; t < SYSCTLD_NTOOLS; t++) {
+			if (got[t] == 1) {
+				add_entry(L, fi, lineno, &r[t], SYSCTLD_TOOL_BIT(t));
+				valued = valued ? valued : &r[t];
+			} else if (got[t] < 0) {
+				diags_add(L->d, QT_LEVEL_WARN, file, lineno, r[t].col,
+					  "%s ignores the line: %s", tool_names[t], why[t]);
+			}
+		}
+	}
+	if (got[SYSCTLD_PROCPS] == 1 && r[SYSCTLD_PROCPS].dotdot) {
+		char shown[KEY_PATH_MAX];
+
+		key_display(r[SYSCTLD_PROCPS].key, shown, sizeof(shown));
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, r[SYSCTLD_PROCPS].col,
+			  "sysctl --system follows \"..\" in the key: the line sets %s", shown);
+	}
+	if (valued && valued->value && !*valued->value)
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, valued->col,
+			  "empty value: the kernel refuses it, and the key keeps what it held");
+	else if (valued && valued->value && has_control(valued->value))
+		diags_add(L->d, QT_LEVEL_WARN, file, lineno, valued->col,
+			  "value holds a control character");
+	for (size_t t = 0; t < SYSCTLD_NTOOLS; t++)
+		free(copy[t]);
+}
+
+/* One line up to its "\n". procps reads it up to a NUL; systemd's line
+ * reader also ends lines at a NUL and at a lone "\r" ("\r\n" is one line
+ * end), so where those occur each tool reads its own lines. */
+static void parse_line(struct loader *L, size_t fi, unsigned lineno, const char *p, size_t n)
+{
+	const char *nul = memchr(p, '\0', n);
+	bool split = nul != NULL;
+
+	for (size_t i = 0; i + 1 < n && !split; i++)
+		split = p[i] == '\r';
+	if (!split) {
+		parse_text(L, fi, lineno, p, n, SYSCTLD_BOTH_TOOLS);
+		return;
+	}
+	parse_text(L, fi, lineno, p, nul ? (size_t)(nul - p) : n, SYSCTLD_TOOL_BIT(SYSCTLD_PROCPS));
+	for (size_t start = 0, i = 0; i <= n; i++) {
+		if (i < n && p[i] != '\0' && p[i] != '\r')
+			continue;
+		parse_text(L, fi, lineno, p + start, i - start, SYSCTLD_TOOL_BIT(SYSCTLD_SYSTEMD));
+		start = i + 1;
+	}
+}
+
+static void parse_buffer(struct loader *L, size_t fi, const char *buf, size_t len)
 {
 	const char *file = L->c->files[fi].disk_path;
-	char line[SYSCTLD_LINE_MAX + 1];
 	unsigned lineno = 0;
-	char *p = buf, *end = buf + len;
+	const char *p = buf, *end = buf + len;
 
 	while (p < end && !L->entries_full) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
 		lineno++;
-		if (n > SYSCTLD_LINE_MAX)
+		if (n > SYSCTLD_LINE_MAX) {
 			diags_add(L->d, QT_LEVEL_WARN, file, lineno, 1,
-				  "line longer than %d bytes, ignored", SYSCTLD_LINE_MAX);
-		else if (memchr(p, '\0', n))
-			diags_add(L->d, QT_LEVEL_WARN, file, lineno, 1, "line holds a NUL byte, ignored");
-		else {
-			memcpy(line, p, n);
-			line[n] = '\0';
-			parse_line(L, fi, lineno, line);
+				  "line longer than %d bytes: systemd-sysctl reads no further in the file",
+				  SYSCTLD_LINE_MAX);
+			return;
 		}
+		parse_line(L, fi, lineno, p, n);
 		p = nl ? nl + 1 : end;
 	}
 }

@@ -20,9 +20,9 @@
 /* Bounds on what others may write. A file over SYSCTLD_FILE_MAX, a
  * directory with more than SYSCTLD_DIR_FILES_MAX *.conf names, or more than
  * SYSCTLD_ASSIGN_MAX lines in all is refused with an error and the replay
- * marked incomplete; a line longer than SYSCTLD_LINE_MAX is malformed. */
+ * marked incomplete. A line may be as long as systemd's own bound
+ * (SYSCTLD_LINE_MAX, in sysctld_replay.h). */
 #define SYSCTLD_FILE_MAX (1024 * 1024)
-#define SYSCTLD_LINE_MAX 4096
 #define SYSCTLD_DIR_FILES_MAX 1024
 #define SYSCTLD_ASSIGN_MAX 65536
 

@@ -41,7 +41,7 @@ static void line(size_t fi, unsigned lineno, const char *key, const char *value)
 {
 	entries[conf.nentries++] = (struct sysctld_entry){
 		.key = (char *)key, .value = (char *)value, .file = fi, .line = lineno,
-		.glob = strpbrk(key, "*?[") != NULL,
+		.glob = strpbrk(key, "*?[") != NULL, .tools = SYSCTLD_BOTH_TOOLS, .raw_spelled = true,
 	};
 	files[fi].count++;
 }
@@ -169,14 +169,20 @@ Test(boot, values_compare_as_the_kernel_reads_them)
 {
 	size_t f = file("/etc/sysctl.d/90-qtune-web.conf");
 
-	line(f, 1, "net/core/somaxconn", "04096");
-	line(f, 2, "net/ipv4/ip_local_port_range", "1024 65000");
+	line(f, 1, "net/core/somaxconn", "0x1000 # raised");
+	line(f, 2, "net/ipv4/ip_local_port_range", "1024\t65000");
+	line(f, 3, "net/ipv4/tcp_max_syn_backlog", "04096");
 	want_exact("net/core/somaxconn", "4096");
 	want_exact("net/ipv4/ip_local_port_range", "1024 65000");
+	want_exact("net/ipv4/tcp_max_syn_backlog", "4096");
 	struct boot_item *b = audit();
 
-	cr_assert_eq(b[0].status, BOOT_OK, "\"04096\" is 4096 for an integer key");
+	cr_assert_eq(b[0].status, BOOT_OK, "\"0x1000 # raised\" stores 4096");
+	cr_assert_str_eq(b[0].res.by[SYSCTLD_SYSTEMD].value, "4096", "shown as the kernel stores it");
 	cr_assert_eq(b[1].status, BOOT_OK);
+	/* base 0: a leading 0 is octal, and '9' ends the number badly */
+	cr_assert_eq(b[2].status, BOOT_NOT_SET, "the kernel refuses \"04096\"");
+	cr_assert_eq(b[2].res.by[SYSCTLD_SYSTEMD].refused, &entries[2]);
 	free(b);
 }
 
