@@ -34,23 +34,27 @@ static void persist_job_free(struct persist_job *j)
 	free(j->old);
 }
 
-/* The directory must be ours alone and writable as the kernel judges it.
- * When it does not exist yet, the nearest directory above it that does
- * is where it will be created, so that one is judged. */
+/* The directory must be ours alone, all the way from the root, and
+ * writable as the kernel judges it; when it does not exist yet, what
+ * exists of the way to it has been judged, and apply creates the rest. */
 static int persist_dir_ok(struct qt_ctx *ctx)
 {
-	char *probe = util_rooted(ctx->root, SYSCTLD_ETC);
-	int r;
+	int dfd, r;
 
-	while (access(probe, F_OK) < 0 && strrchr(probe, '/') && strrchr(probe, '/') != probe)
-		*strrchr(probe, '/') = '\0';
-	r = trust_check_file(probe, QT_LEVEL_ERROR, &ctx->diags);
-	if (r == 0 && faccessat(AT_FDCWD, probe, W_OK, AT_EACCESS) < 0) {
+	r = trust_open_beneath(ctx->root, SYSCTLD_ETC, 0, QT_LEVEL_ERROR, &ctx->diags, &dfd);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0 && faccessat(dfd, ".", W_OK, AT_EACCESS) < 0)
 		r = -errno;
-		diags_error(&ctx->diags, "--persist: cannot write %s: %s (run as root)", probe,
-			    strerror(-r));
+	if (r < 0 && r != -EPERM && r != -ELOOP) {
+		char *disk = util_rooted(ctx->root, SYSCTLD_ETC);
+
+		diags_error(&ctx->diags, "--persist: cannot write %s: %s%s", disk, strerror(-r),
+			    r == -EACCES ? " (run as root)" : "");
+		free(disk);
 	}
-	free(probe);
+	if (r == 0)
+		close(dfd);
 	return r;
 }
 

@@ -10,8 +10,9 @@
 #include "profile.h"
 
 /* The file apply --persist writes and rollback restores: NAME in
- * SYSCTLD_ETC under ctx->root. The directory is opened never through a
- * symlink, and created (0755) only to put a file in it. Reading an absent
+ * SYSCTLD_ETC under ctx->root. The directory is reached through no symlink
+ * beneath the root and judged all the way (trust_open_beneath: a root
+ * another user owns is refused), and created (0755) only to put a file in it. Reading an absent
  * file (or directory) gives 0 and *old NULL; putting content NULL removes
  * the file (absent already is success). 0 or -errno with a diagnostic. */
 int cmd_persist_read(struct qt_ctx *ctx, const char *name, char **old, size_t *len);

@@ -88,66 +88,27 @@ static int owner_check(const struct qt_ctx *ctx, const struct state_names *names
 	return -ESTALE;
 }
 
-/* A directory qtune writes into must not be writable by anybody but root
- * and us: otherwise someone could swap the record rollback trusts. */
-static int check_dir_trust(int dirfd, const char *shown, struct qt_diags *d)
-{
-	struct stat st;
-
-	if (fstat(dirfd, &st) < 0)
-		return -errno;
-	const char *why = trust_judge(&st);
-	if (why) {
-		diags_error(d, "%s: refusing a directory %s (owner uid %u, mode %04o)",
-			    shown, why, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	return 0;
-}
-
-/* Opens ROOT/path as a directory, creating the last component when asked,
- * never through a symlink on that last component. */
+/* Opens ROOT/path as a directory, creating it (0700, and 0755 on the way)
+ * when asked: reached through no symlink beneath the root, and judged all
+ * the way, root included (trust_open_beneath): otherwise someone could
+ * swap the record rollback trusts. */
 static int open_dir(const struct qt_ctx *ctx, const char *path, bool create, int *dirfd,
 		    struct qt_diags *d)
 {
-	char *full = util_rooted(ctx->root, path);
-	int fd, r = 0;
+	int r = trust_open_beneath(ctx->root, path, create ? 0700 : 0, QT_LEVEL_ERROR, d, dirfd);
 
-	if (create && mkdir(full, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		diags_error(d, "%s: cannot create: %s", full, strerror(-r));
-		goto out;
+	if (r < 0 && r != -EPERM && r != -ELOOP && !(r == -ENOENT && !create)) {
+		char *full = util_rooted(ctx->root, path);
+
+		diags_error(d, "%s: %s", full, r == -ENOTDIR ? "refusing a non-directory"
+							      : strerror(-r));
+		free(full);
 	}
-	fd = open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		if (r != -ENOENT || create)
-			diags_error(d, "%s: %s", full, r == -ELOOP || r == -ENOTDIR ?
-				    "refusing a symlink or a non-directory" : strerror(-r));
-		goto out;
-	}
-	r = check_dir_trust(fd, full, d);
-	if (r < 0) {
-		close(fd);
-		goto out;
-	}
-	*dirfd = fd;
-out:
-	free(full);
 	return r;
 }
 
 int state_dir_open(const struct qt_ctx *ctx, bool create, int *dirfd, struct qt_diags *d)
 {
-	if (create) {
-		/* /var/lib normally exists; a fresh --root may lack it. */
-		char *parent = util_rooted(ctx->root, "/var/lib");
-		char *var = util_rooted(ctx->root, "/var");
-		mkdir(var, 0755);
-		mkdir(parent, 0755);
-		free(var);
-		free(parent);
-	}
 	return open_dir(ctx, STATE_DIR, create, dirfd, d);
 }
 

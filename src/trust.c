@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ struct walk {
 	unsigned links;
 	bool follow;            /* follow symlinks (judged) or refuse them */
 	bool pass_through;      /* directories on the way are not judged */
+	bool beneath;           /* below a --root: openat2, no "..", no symlink */
+	mode_t create;          /* 0, or the mode of the last directory to create */
 	enum qt_level level;
 	struct qt_diags *d;
 };
@@ -253,6 +256,63 @@ out:
 	return r;
 }
 
+/* Opens one component of the path beneath the current directory, as an
+ * O_PATH fd that is the symlink itself when it is one. Beneath a --root,
+ * openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS resolves it: a symlink there
+ * is -ELOOP from the kernel, reported as one. */
+static int open_component(struct walk *w, const char *comp, struct stat *st)
+{
+	int fd;
+
+	if (w->beneath) {
+		struct open_how how = {
+			.flags = O_PATH,
+			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+
+		fd = util_openat2(w->cur, comp, &how);
+		if (fd == -ENOSYS)
+			fd = openat(w->cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		else if (fd < 0)
+			errno = -fd;
+	} else {
+		fd = openat(w->cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0 || fstat(fd, st) < 0) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (r == -ELOOP && w->beneath) {
+			char *shown = join(w->shown, comp);
+
+			diags_add(w->d, QT_LEVEL_ERROR, NULL, 0, 0,
+				  "refusing %s: it is a symlink, and qtune follows none beneath --root", shown);
+			free(shown);
+		}
+		return r;
+	}
+	return fd;
+}
+
+/* Makes the missing directory comp in the current one: 0755 on the way,
+ * w->create for the last, exactly (whatever the umask). */
+static int make_component(struct walk *w, const char *comp, bool last)
+{
+	mode_t mode = last ? w->create : 0755;
+	int fd, r = 0;
+
+	if (mkdirat(w->cur, comp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(w->cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /* Walks the directories of the path. With stop_before_last, the last
  * component is left for the caller (*leaf, malloc'd, its directory is
  * w->cur); otherwise every component is entered as a directory and *leaf
@@ -272,13 +332,18 @@ static int walk_dirs(struct walk *w, bool stop_before_last, char **leaf)
 			*leaf = comp;
 			return 0;
 		}
-		fd = openat(w->cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0) {
-			r = -errno;
-			if (fd >= 0)
-				close(fd);
+		if (w->beneath && strcmp(comp, "..") == 0) {
 			free(comp);
-			return r;
+			return -EINVAL;
+		}
+		fd = open_component(w, comp, &st);
+		if (fd == -ENOENT && w->create) {
+			r = make_component(w, comp, last);
+			fd = r < 0 ? r : open_component(w, comp, &st);
+		}
+		if (fd < 0) {
+			free(comp);
+			return fd;
 		}
 		if (S_ISLNK(st.st_mode)) {
 			r = walk_link(w, fd, &st, comp);
@@ -306,6 +371,18 @@ static int walk_dirs(struct walk *w, bool stop_before_last, char **leaf)
 		if (r < 0)
 			return r;
 	}
+}
+
+/* "." of the judged O_PATH fd: the same directory, no name looked up
+ * again, readable (for fsync and for reading what is in it). */
+static int walk_result_dir(struct walk *w, int *dirfd)
+{
+	int fd = openat(w->cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	*dirfd = fd;
+	return 0;
 }
 
 int trust_open_file(int atfd, const char *atpath, const char *path, enum qt_level level,
@@ -403,17 +480,54 @@ int trust_open_dir(const char *path, struct qt_diags *d, int *dirfd)
 		r = walk_dirs(&w, false, &leaf);
 	if (r == 0)
 		r = judge(&w, w.shown, &w.cur_st);
-	if (r == 0) {
-		/* "." of the judged O_PATH fd: the same directory, no name
-		 * looked up again. */
-		int fd = openat(w.cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (fd < 0)
-			r = -errno;
-		else
-			*dirfd = fd;
-	}
+	if (r == 0)
+		r = walk_result_dir(&w, dirfd);
 	walk_free(&w);
+	return r;
+}
+
+int trust_open_root(const char *root, enum qt_level level, struct qt_diags *d, int *rootfd)
+{
+	struct walk w = { .follow = true, .level = level, .d = d };
+	char *leaf;
+	int r;
+
+	r = walk_start(&w, AT_FDCWD, NULL, root && *root ? root : "/");
+	if (r == 0)
+		r = walk_dirs(&w, false, &leaf);
+	if (r == 0)
+		r = walk_result_dir(&w, rootfd);
+	walk_free(&w);
+	return r;
+}
+
+int root_open_dir(int rootfd, const char *rootpath, const char *rel, mode_t create_mode,
+		  enum qt_level level, struct qt_diags *d, int *dirfd)
+{
+	struct walk w = { .beneath = true, .create = create_mode, .level = level, .d = d };
+	char *shown = xstrdup(rootpath && *rootpath ? rootpath : "/");
+	char *leaf;
+	int r;
+
+	r = walk_start(&w, rootfd, shown, rel[0] == '/' ? rel + 1 : rel);
+	free(shown);
+	if (r == 0)
+		r = walk_dirs(&w, false, &leaf);
+	if (r == 0)
+		r = walk_result_dir(&w, dirfd);
+	walk_free(&w);
+	return r;
+}
+
+int trust_open_beneath(const char *root, const char *rel, mode_t create_mode,
+		       enum qt_level level, struct qt_diags *d, int *dirfd)
+{
+	int rootfd, r = trust_open_root(root, level, d, &rootfd);
+
+	if (r < 0)
+		return r;
+	r = root_open_dir(rootfd, root, rel, create_mode, level, d, dirfd);
+	close(rootfd);
 	return r;
 }
 

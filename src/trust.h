@@ -61,6 +61,27 @@ void trust_file_close(struct trust_file *f);
  * an O_RDONLY directory fd in *dirfd. */
 int trust_open_dir(const char *path, struct qt_diags *d, int *dirfd);
 
+/* Opens the --root directory (root "" or NULL is "/") to write beneath
+ * (or read back what qtune wrote there): walked as a profile is, and
+ * judged itself, so that at QT_LEVEL_ERROR a root another user owns or
+ * could write is refused. An O_RDONLY directory fd in *rootfd. */
+int trust_open_root(const char *root, enum qt_level level, struct qt_diags *d, int *rootfd);
+
+/* Opens rel (qtune's own path, like "var/lib/qtune": no "..") beneath
+ * rootfd (whose path is rootpath, for messages), one component at a time
+ * with openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, so nothing beneath the
+ * root is reached through a symlink (-ELOOP) and nothing outside it at
+ * all; each directory is judged at level. create_mode 0 leaves a missing
+ * directory -ENOENT, without a diagnostic; otherwise what is missing is
+ * made, 0755 on the way and create_mode for the last, each judged as it
+ * is entered. An O_RDONLY directory fd in *dirfd. */
+int root_open_dir(int rootfd, const char *rootpath, const char *rel, mode_t create_mode,
+		  enum qt_level level, struct qt_diags *d, int *dirfd);
+
+/* trust_open_root then root_open_dir: one directory beneath --root. */
+int trust_open_beneath(const char *root, const char *rel, mode_t create_mode,
+		       enum qt_level level, struct qt_diags *d, int *dirfd);
+
 /* Checks path (resolved through symlinks) and its ancestors. Each problem
  * is added at level (QT_LEVEL_ERROR to refuse, QT_LEVEL_WARN to warn),
  * naming the file, its owner and its mode. Returns 0 or -EPERM. */

@@ -309,3 +309,80 @@ Test(trust, a_directory_to_write_into_is_reached_without_any_symlink)
 	cr_assert(strstr(said(), "writable by its group"), "%s", said());
 	diags_free(&d);
 }
+
+/* ---- beneath --root ---- */
+
+static int root_dir(const char *root_rel, const char *rel, mode_t create, int *fd)
+{
+	int rootfd, r = trust_open_root(sandbox_path(root_rel), QT_LEVEL_ERROR, &d, &rootfd);
+
+	if (r < 0)
+		return r;
+	r = root_open_dir(rootfd, sandbox_path(root_rel), rel, create, QT_LEVEL_ERROR, &d, fd);
+	close(rootfd);
+	return r;
+}
+
+Test(trust, beneath_a_root_what_is_missing_is_made_and_judged)
+{
+	struct stat st;
+	int fd;
+
+	cr_assert(mkdir(sandbox_path("img"), 0755) == 0);
+	umask(077);
+	cr_assert_eq(root_dir("img", "var/lib/qtune", 0, &fd), -ENOENT);
+	cr_assert_eq(d.n, 0, "missing is no diagnostic: %s", said());
+	cr_assert_eq(root_dir("img", "var/lib/qtune", 0700, &fd), 0, "%s", said());
+	cr_assert_eq(util_write_atomic(fd, "state", "x\n", 2, 0600), 0, "a real fd to write in");
+	close(fd);
+	cr_assert(stat(sandbox_path("img/var/lib"), &st) == 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "on the way: 0755 whatever the umask");
+	cr_assert(stat(sandbox_path("img/var/lib/qtune"), &st) == 0);
+	cr_assert_eq(st.st_mode & 07777, 0700);
+	cr_assert(access(sandbox_path("img/var/lib/qtune/state"), F_OK) == 0);
+	cr_assert_eq(root_dir("img", "/var/lib/qtune", 0, &fd), 0, "a leading / is the root's");
+	close(fd);
+	cr_assert_eq(root_dir("img", "var/../../x", 0755, &fd), -EINVAL, "no .. beneath a root");
+}
+
+Test(trust, beneath_a_root_no_symlink_is_followed)
+{
+	int fd;
+
+	cr_assert(mkdir(sandbox_path("img"), 0755) == 0);
+	cr_assert(mkdir(sandbox_path("outside"), 0755) == 0);
+	link_to(sandbox_path("outside"), "img/var");
+	link_to("/etc", "img/etc");
+	cr_assert_eq(root_dir("img", "var/lib/qtune", 0700, &fd), -ELOOP);
+	cr_assert(strstr(said(), "img/var: it is a symlink"), "%s", said());
+	cr_assert_eq(root_dir("img", "etc/sysctl.d", 0, &fd), -ELOOP, "even one that would stay inside");
+	diags_free(&d);
+	cr_assert(access(sandbox_path("outside/lib"), F_OK) < 0, "nothing made outside");
+}
+
+Test(trust, a_root_another_user_owns_or_could_write_is_refused)
+{
+	int fd;
+
+	cr_assert(mkdir(sandbox_path("img"), 0755) == 0);
+	own("img", NOBODY);
+	cr_assert_eq(root_dir("img", "var/lib/qtune", 0700, &fd), -EPERM);
+	cr_assert(strstr(said(), "img is owned by another user"), "%s", said());
+	cr_assert(access(sandbox_path("img/var"), F_OK) < 0, "nothing made in it");
+	diags_free(&d);
+	own("img", 0);
+	cr_assert(mkdir(sandbox_path("img/var"), 0777) == 0);
+	cr_assert(chmod(sandbox_path("img/var"), 0777) == 0);
+	cr_assert_eq(root_dir("img", "var/lib/qtune", 0700, &fd), -EPERM);
+	cr_assert(strstr(said(), "img/var is writable by everyone"), "%s", said());
+	cr_assert(access(sandbox_path("img/var/lib"), F_OK) < 0, "nothing made below it");
+	diags_free(&d);
+	/* The way to the root is judged as a profile's is. */
+	cr_assert(chmod(sandbox_path("img/var"), 0755) == 0);
+	cr_assert(mkdir(sandbox_path("u"), 0755) == 0);
+	link_to(sandbox_path("img"), "u/img");
+	own("u", NOBODY);
+	cr_assert_eq(root_dir("u/img", "var", 0, &fd), -EPERM);
+	cr_assert(strstr(said(), "/u is owned by another user"), "%s", said());
+	diags_free(&d);
+}
