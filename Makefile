@@ -73,6 +73,11 @@ $(BUILD)/qtune: $(BUILD)/obj/main.o $(BUILD)/libqtune.a
 $(BUILD)/obj/main.o: src/main.c src/*.h | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The binary with the test hooks, for end-to-end tests that need one (a
+# write a confined command attempts); never installed.
+$(BUILD)/qtune-hooks: $(BUILD)/tobj/main.o $(BUILD)/libqtune-test.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/qtune-tests: $(TESTOBJ) $(BUILD)/libqtune-test.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
@@ -84,8 +89,9 @@ $(BUILD)/obj $(BUILD)/tobj $(BUILD)/tests:
 
 # One runner, so one summary line. Tests enter their own network and mount
 # namespaces (they need root); QTUNE_BIN is the binary the end-to-end tests run.
-check: $(BUILD)/qtune $(BUILD)/qtune-tests lint-man check-layers
-	QTUNE_BIN=$(abspath $(BUILD)/qtune) QTUNE_SRCDIR=$(CURDIR) \
+check: $(BUILD)/qtune $(BUILD)/qtune-hooks $(BUILD)/qtune-tests lint-man check-layers
+	QTUNE_BIN=$(abspath $(BUILD)/qtune) QTUNE_HOOKS_BIN=$(abspath $(BUILD)/qtune-hooks) \
+	  QTUNE_SRCDIR=$(CURDIR) \
 	  $(BUILD)/qtune-tests $(TEST_ARGS)
 
 # The tests that need no root, as whoever runs them: a build directory

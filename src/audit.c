@@ -27,16 +27,32 @@ void audit_limits_from_profile(const struct profile *p, struct finding_limits *l
 	lim->nignore = p->nignore;
 }
 
+void audit_prescan(struct qt_ctx *ctx)
+{
+	ctx->owners_scan = xcalloc(1, sizeof(*ctx->owners_scan));
+	ctx->owners_scan_result = listeners_dump(ctx, ctx->owners_scan, &ctx->diags);
+	if (ctx->owners_scan_result == 0)
+		listeners_attribute(ctx, ctx->owners_scan, &ctx->diags);
+}
+
 int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
 	      int64_t somaxconn_after, struct audit *a)
 {
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	r = listeners_dump(ctx, &a->set, &ctx->diags);
+	if (ctx->owners_scan) {
+		r = ctx->owners_scan_result;
+		a->set = *ctx->owners_scan;     /* moved: the scan is used once */
+		free(ctx->owners_scan);
+		ctx->owners_scan = NULL;
+	} else {
+		r = listeners_dump(ctx, &a->set, &ctx->diags);
+		if (r == 0)
+			listeners_attribute(ctx, &a->set, &ctx->diags);
+	}
 	if (r < 0)
 		return r;
-	listeners_attribute(ctx, &a->set, &ctx->diags);
 	sysctl_read_limits(ctx->procsys_fd, &a->kernel, &ctx->diags);
 	audit_limits_from_profile(p, &a->limits, &a->ports);
 	a->limits.somaxconn_after = somaxconn_after >= 0 ? somaxconn_after

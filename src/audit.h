@@ -27,7 +27,13 @@ struct audit {
 void audit_limits_from_profile(const struct profile *p, struct finding_limits *lim,
 			       struct finding_port **ports);
 
-/* Dumps, attributes and judges. somaxconn_before is the value in force
+/* Dumps and attributes now, into ctx->owners_scan, for a later audit_run:
+ * naming owners reads other processes' fds, which a Landlock-confined
+ * process may not (the kernel lets it trace only processes confined more
+ * than itself), so main does this before confining. */
+void audit_prescan(struct qt_ctx *ctx);
+
+/* Dumps (or takes ctx->owners_scan), attributes and judges. somaxconn_before is the value in force
  * when the listeners called listen(), somaxconn_after the one in force now
  * (or, for a dry run, the one an apply would set); < 0 means the running
  * value. 0 or -errno (dump failed: an error). */

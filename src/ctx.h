@@ -23,6 +23,8 @@ enum qt_output {
 	QT_OUT_PROMETHEUS,      /* node_exporter textfile metrics (prometheus.h) */
 };
 
+struct listener_set;
+
 struct qt_ctx {
 	const char *root;       /* "" means the real "/"; never applies to /proc */
 	int procsys_fd;         /* O_PATH directory fd of /proc/sys in the target netns */
@@ -37,6 +39,10 @@ struct qt_ctx {
 	FILE *out;
 	struct jw *json;        /* --json: the document main opened; a command adds its members */
 	struct qt_diags diags;
+	/* The listeners and their owners, scanned before Landlock forbade
+	 * reading other processes' fds (audit_prescan); audit_run takes it. */
+	struct listener_set *owners_scan;
+	int owners_scan_result; /* what listeners_dump returned for it */
 };
 
 #endif

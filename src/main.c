@@ -12,10 +12,14 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "caps.h"
+#include "cmd_common.h"
 #include "commands.h"
 #include "ctx.h"
 #include "diag.h"
+#include "landlock.h"
+#include "listeners.h"
 #include "netns.h"
 #include "output.h"
 #include "state.h"
@@ -25,6 +29,12 @@
 
 enum {
 	NEEDS_LOCK = 1 << 0,    /* serialised with other apply/rollback runs (not a --dry-run) */
+	/* Writes /proc/sys, the state record and sysctl.d (not a --dry-run).
+	 * Without it a command may write no file but the --textfile. */
+	WRITES_SETTINGS = 1 << 1,
+	/* Takes other processes' sockets (pidfd_getfd, not a --dry-run),
+	 * which needs ptrace access that Landlock denies: not confined. */
+	TAKES_SOCKETS = 1 << 2,
 };
 
 #define FORMAT(o) (1u << (o))
@@ -71,13 +81,13 @@ static const struct command commands[] = {
 	  OPTIONS(CMD_OPT_BOOT) },
 	{ "check", cmd_check, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 1, 1,
 	  "PROFILE", NO_OPTIONS },
-	{ "apply", cmd_apply, NEEDS_LOCK, CAPS_OWNERS | CAPS_WRITE_NET, FORMATS_DOC, 1, 1, "PROFILE",
+	{ "apply", cmd_apply, NEEDS_LOCK | WRITES_SETTINGS, CAPS_OWNERS | CAPS_WRITE_NET, FORMATS_DOC, 1, 1, "PROFILE",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_PERSIST, CMD_OPT_ALLOW_GLOBAL, CMD_OPT_RELISTEN) },
-	{ "relisten", cmd_relisten, 0, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
+	{ "relisten", cmd_relisten, TAKES_SOCKETS, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL) },
 	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
 	  "[PROFILE]", NO_OPTIONS },
-	{ "rollback", cmd_rollback, NEEDS_LOCK, CAPS_WRITE_NET, FORMATS_DOC, 0, 0, "",
+	{ "rollback", cmd_rollback, NEEDS_LOCK | WRITES_SETTINGS, CAPS_WRITE_NET, FORMATS_DOC, 0, 0, "",
 	  OPTIONS(CMD_OPT_ALLOW_GLOBAL) },
 	{ "validate", cmd_validate, 0, CAPS_READ, FORMATS_DOC, 1, -1, "PROFILE...", NO_OPTIONS },
 	{ "profiles", cmd_profiles, 0, CAPS_READ, FORMATS_DOC, 0, 0, "", NO_OPTIONS },
@@ -357,6 +367,74 @@ static int prepare_context(struct qt_ctx *ctx, const struct options *o)
 	return 0;
 }
 
+/* Landlock, before anything is parsed: a reading command (and a dry run)
+ * may write no file but beneath the --textfile's directory; apply and
+ * rollback only /proc/sys, the state directory and, when they may touch
+ * it, sysctl.d. The lock is open already. Per-key rules would need the
+ * plan, which is not parsed yet, so /proc/sys is granted as a whole. */
+static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+		   const char *textfile)
+{
+	struct landlock_grant g[4];
+	char *paths[4] = { NULL }, *dir = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!args->given[CMD_OPT_DRY_RUN] &&
+	    ((cmd->flags & TAKES_SOCKETS) || args->given[CMD_OPT_RELISTEN])) {
+		if (ctx->verbosity > 0)
+			fputs("qtune: not confined by Landlock: taking a listener from its process "
+			      "(pidfd_getfd) needs the ptrace access Landlock denies\n", stderr);
+		return 0;
+	}
+	/* Landlock also denies reading other processes' fds: owners first. */
+	if (cmd->caps & CAPS_OWNERS)
+		audit_prescan(ctx);
+	if ((cmd->flags & WRITES_SETTINGS) && !args->given[CMD_OPT_DRY_RUN]) {
+		g[n++] = (struct landlock_grant){ AT_FDCWD, "/proc/sys", LANDLOCK_WRITE_FILES };
+		paths[n] = util_rooted(ctx->root, STATE_DIR);
+		g[n] = (struct landlock_grant){ AT_FDCWD, paths[n], LANDLOCK_CREATE_FILES };
+		n++;
+		/* apply writes sysctl.d with --persist; rollback puts back
+		 * whatever an apply persisted. */
+		if (takes(cmd, CMD_OPT_PERSIST) ? args->given[CMD_OPT_PERSIST] : true) {
+			paths[n] = util_rooted(ctx->root, CMD_SYSCTLD_ETC);
+			g[n] = (struct landlock_grant){ AT_FDCWD, paths[n], LANDLOCK_CREATE_FILES };
+			n++;
+		}
+	}
+	if (textfile) {
+		const char *slash = strrchr(textfile, '/');
+		dir = slash ? xstrndup(textfile, slash == textfile ? 1 : (size_t)(slash - textfile))
+			    : xstrdup(".");
+		g[n++] = (struct landlock_grant){ AT_FDCWD, dir, LANDLOCK_CREATE_FILES };
+	}
+	r = landlock_restrict(g, n, ctx->verbosity > 0 ? stderr : NULL, &ctx->diags);
+	if (r == 0 && ctx->verbosity > 0)
+		fputs("qtune: the kernel has no Landlock: file writes are not confined\n", stderr);
+	else if (r > 0 && ctx->verbosity > 0)
+		fprintf(stderr, "qtune: landlock ABI %d: no file may be written%s\n", r,
+			n ? " but the above" : "");
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(dir);
+	return r < 0 ? r : 0;
+}
+
+#ifdef QTUNE_TEST_HOOKS
+/* Test build only: QTUNE_TEST_WRITE_PROBE=KEY makes every command try to
+ * write KEY once confined, as a memory bug could, and say what happened. */
+static void write_probe(const struct qt_ctx *ctx)
+{
+	const char *key = getenv("QTUNE_TEST_WRITE_PROBE");
+
+	if (!key)
+		return;
+	int r = sysctl_write(ctx->procsys_fd, key, "4242", NULL, 0);
+	fprintf(stderr, "qtune: test hook: writing %s: %s\n", key, r < 0 ? strerror(-r) : "done");
+}
+#endif
+
 /* Prometheus metrics are rendered into memory and delivered whole: to
  * stdout, or atomically to the --textfile. A command that rendered nothing
  * (it failed first) leaves the old textfile alone. */
@@ -435,6 +513,9 @@ static int finish(struct qt_ctx *ctx, enum qt_level worst)
 		worst = QT_LEVEL_ERROR > worst ? QT_LEVEL_ERROR : worst;
 	}
 	diags_print(stderr, &ctx->diags, ctx->verbosity < 0 ? QT_LEVEL_ERROR : QT_LEVEL_WARN);
+	if (ctx->owners_scan)
+		listener_set_free(ctx->owners_scan);
+	free(ctx->owners_scan);
 	diags_free(&ctx->diags);
 	if (ctx->procsys_fd >= 0)
 		close(ctx->procsys_fd);
@@ -494,6 +575,11 @@ int main(int argc, char **argv)
 		return finish(&ctx, QT_LEVEL_ERROR);
 	if (ctx.verbosity > 0)
 		fprintf(stderr, "qtune: capabilities kept: %s; no_new_privs set\n", kept);
+	if (confine(&ctx, cmd, &args, opts.textfile) < 0)
+		return finish(&ctx, QT_LEVEL_ERROR);
+#ifdef QTUNE_TEST_HOOKS
+	write_probe(&ctx);
+#endif
 
 	if (delivery_begin(&ctx, &dv, opts.textfile) < 0)
 		return finish(&ctx, QT_LEVEL_ERROR);

@@ -169,3 +169,73 @@ Test(e2e_security, a_unit_made_up_in_a_delegated_cgroup_is_not_a_system_unit)
 	free(out);
 	free(err);
 }
+
+/* $QTUNE_HOOKS_BIN (the binary built with the test hooks) with --root
+ * SANDBOX, told to try a /proc/sys write once it is confined. */
+static int run_probing(char **out, char **err, const char *const *args)
+{
+	const char *hooks = getenv("QTUNE_HOOKS_BIN");
+	cr_assert(hooks, "QTUNE_HOOKS_BIN is not set (run the tests through make check)");
+	char *bin = strdup(getenv("QTUNE_BIN"));
+
+	setenv("QTUNE_BIN", hooks, 1);
+	setenv("QTUNE_TEST_WRITE_PROBE", "net/core/somaxconn", 1);
+	int rc = sandbox_qtune_rooted(out, err, args);
+	unsetenv("QTUNE_TEST_WRITE_PROBE");
+	setenv("QTUNE_BIN", bin, 1);
+	free(bin);
+	return rc;
+}
+
+Test(e2e_security, reading_commands_cannot_write_proc_sys)
+{
+	char *out, *err;
+	const char *profile = sandbox_path("p/web.yaml");
+	sandbox_write("p/web.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 8192\n", 0644);
+	const char *const *runs[] = {
+		(const char *[]){ "show", NULL },
+		(const char *[]){ "show", "--boot", NULL },
+		(const char *[]){ "check", profile, NULL },
+		(const char *[]){ "listeners", NULL },
+		(const char *[]){ "validate", profile, NULL },
+		(const char *[]){ "profiles", NULL },
+		(const char *[]){ "relisten", "--dry-run", NULL },
+		(const char *[]){ "apply", "--dry-run", profile, NULL },
+		(const char *[]){ "--output", "prometheus", "--textfile",
+				  sandbox_path("metrics/q.prom"), "show", NULL },
+	};
+
+	sandbox_write("metrics/.keep", "", 0644);
+	sandbox_sysctl_set("net/core/somaxconn", "1000");
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		run_probing(&out, &err, runs[i]);
+		cr_assert(strstr(err, "test hook: writing net/core/somaxconn: Permission denied"),
+			  "%s did not fail to write with EACCES: %s", runs[i][0], err);
+		cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 1000, "%s changed the value", runs[i][0]);
+		free(out);
+		free(err);
+	}
+	/* The --textfile directory stays writable for its atomic replace. */
+	struct stat st;
+	cr_assert(stat(sandbox_path("metrics/q.prom"), &st) == 0, "the textfile was not written");
+}
+
+Test(e2e_security, apply_may_write_proc_sys_and_its_record)
+{
+	char *out, *err;
+
+	/* The hook is real: where the ruleset allows it, the write happens. */
+	sandbox_write("p/web.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 8192\n", 0644);
+	sandbox_sysctl_set("net/core/somaxconn", "1000");
+	int rc = run_probing(&out, &err, (const char *[]){ "apply", sandbox_path("p/web.yaml"), NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(err, "test hook: writing net/core/somaxconn: done"), "%s", err);
+	cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 8192);
+	free(out);
+	free(err);
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "rollback", NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 4242, "rollback restores what the apply found");
+	free(out);
+	free(err);
+}

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -204,4 +207,37 @@ Test(landlock, exec_is_refused)
 {
 	cr_assert(kernel_has_landlock());
 	cr_assert_eq(confined(NULL, 0, try_exec), 0, "exec was not refused");
+}
+
+/* A kernel without Landlock, as seccomp makes it look: every landlock_*
+ * call fails with ENOSYS. Then nothing is restricted, and 0 says so. */
+static int without_landlock(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_landlock_create_ruleset, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	struct qt_diags d = { 0 };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return 1;
+	if (landlock_restrict(NULL, 0, NULL, &d) != 0 || d.n != 0)
+		return 2;
+	return open_write(sandbox_path("file"), O_CREAT) == 0 ? 0 : 3;
+}
+
+Test(landlock, no_landlock_in_the_kernel_restricts_nothing)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(without_landlock());
+	cr_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "step %d failed", WEXITSTATUS(status));
 }
