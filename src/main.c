@@ -14,7 +14,6 @@
 
 #include "audit.h"
 #include "caps.h"
-#include "cmd_common.h"
 #include "commands.h"
 #include "ctx.h"
 #include "diag.h"
@@ -24,6 +23,7 @@
 #include "output.h"
 #include "state.h"
 #include "sysctl.h"
+#include "sysctld.h"
 #include "textfile.h"
 #include "util.h"
 
@@ -398,7 +398,7 @@ static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct c
 		/* apply writes sysctl.d with --persist; rollback puts back
 		 * whatever an apply persisted. */
 		if (takes(cmd, CMD_OPT_PERSIST) ? args->given[CMD_OPT_PERSIST] : true) {
-			paths[n] = util_rooted(ctx->root, CMD_SYSCTLD_ETC);
+			paths[n] = util_rooted(ctx->root, SYSCTLD_ETC);
 			g[n] = (struct landlock_grant){ AT_FDCWD, paths[n], LANDLOCK_CREATE_FILES };
 			n++;
 		}
