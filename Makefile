@@ -59,7 +59,7 @@ $(BUILD)/tobj/%.o: src/%.c src/*.h | $(BUILD)/tobj
 	$(CC) $(ALL_CFLAGS) -DQTUNE_TEST_HOOKS -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c tests/*.h src/*.h | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -DQTUNE_TEST_HOOKS -Isrc -Itests -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -DQTUNE_TEST_HOOKS -iquote src -iquote tests -c -o $@ $<
 
 $(BUILD)/libqtune.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -2,7 +2,7 @@
  * profile, includes, validation, diagnostics). Each input becomes
  * ROOT/p/fuzz.yaml in a scratch tree that also holds a few profiles to
  * include, by relative path and by bare name (ROOT is --root); the loader
- * runs with no /proc/sys (unknown keys are not looked up). Whatever the
+ * reads no /proc/sys (that is profile_check's, not fuzzed). Whatever the
  * input, the loader must return 0 or -EINVAL with a reason, and every
  * message it leaves must render. */
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ctx.h"
 #include "diag.h"
 #include "fuzz_tree.h"
 #include "plan.h"
@@ -44,21 +43,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct qt_ctx ctx = { .root = fuzz_root, .procsys_fd = -1, .proc_fd = -1,
-			      .netns_initial = -1, .out = fuzz_sink };
 	struct qt_diags d = { 0 };
 	struct profile *p = NULL;
 	char want[128];
 	int r;
 
 	fuzz_tree_write(fz_input, data, size);
-	r = profile_load(&ctx, fz_input, &p, &d);
+	r = profile_load(fuzz_root, fz_input, &p, &d);
 	if (r != 0 && r != -EINVAL)
 		abort();
 	if ((r == 0) != (p != NULL) || (r < 0 && diags_count(&d, QT_LEVEL_ERROR) == 0))
 		abort();        /* a refusal always says why; success hands a profile */
 	if (p) {
-		free(profile_persist_name(p));
+		char *persist = profile_persist_name(p);
+
+		if (!profile_persist_name_valid(persist, NULL))
+			abort();        /* whatever loads names a file qtune may write */
+		free(persist);
 		for (size_t i = 0; i < p->nentries; i++) {
 			plan_describe_want(&p->entries[i].want, want, sizeof(want));
 			if (profile_entry_for(p, p->entries[i].key) != &p->entries[i])

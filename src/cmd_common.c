@@ -8,6 +8,7 @@
 
 #include "keys.h"
 #include "persist.h"
+#include "profile_check.h"
 #include "sysctl.h"
 #include "sysctld.h"
 #include "trust.h"
@@ -17,11 +18,11 @@ int cmd_load_profile(struct qt_ctx *ctx, const char *text, enum qt_level trust_l
 		     struct profile **out)
 {
 	char *path = NULL;
-	int r = profile_find(ctx, text, &path, &ctx->diags);
+	int r = profile_find(ctx->root, text, &path, &ctx->diags);
 
 	if (r < 0)
 		return r;
-	r = profile_load(ctx, path, out, &ctx->diags);
+	r = profile_load(ctx->root, path, out, &ctx->diags);
 	free(path);
 	if (r < 0)
 		return r;
@@ -29,6 +30,8 @@ int cmd_load_profile(struct qt_ctx *ctx, const char *text, enum qt_level trust_l
 		if (trust_check_file((*out)->files[i], trust_level, &ctx->diags) < 0 &&
 		    trust_level >= QT_LEVEL_ERROR)
 			r = -EPERM;
+	if (r == 0 && ctx->procsys_fd >= 0)
+		r = profile_check_keys(*out, ctx->procsys_fd, &ctx->diags);
 	if (r < 0) {
 		profile_free(*out);
 		*out = NULL;

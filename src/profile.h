@@ -1,9 +1,12 @@
 /* profile: YAML tuning profile → struct profile (libyaml), with includes
  * resolved (later entries and the including file win; cycles are errors),
- * every key canonicalised and every value checked against the key table or,
- * for unknown keys, against the existence of the file under /proc/sys of
- * the target namespace. A profile with any problem is rejected as a whole;
- * every problem is reported as FILE:LINE:COLUMN in one run. */
+ * every key canonicalised and every value checked against the key table.
+ * A profile with any problem is rejected as a whole; every problem is
+ * reported as FILE:LINE:COLUMN in one run. Reads the profile's files and
+ * nothing else: whether a key qtune does not know exists on the target is
+ * a separate pass over the result (profile_check.h). Built from
+ * profile_yaml.c (events), profile.c (schema) and profile_include.c
+ * (files, includes, search path), which share profile_int.h. */
 #ifndef QTUNE_PROFILE_H
 #define QTUNE_PROFILE_H
 
@@ -11,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctx.h"
+#include "diag.h"
 #include "keys.h"
 
 /* Limits that keep hostile input harmless. */
@@ -24,6 +27,7 @@
 #define PROFILE_NAME_MAX 64
 #define PROFILE_DESCRIPTION_MAX 1024
 #define PROFILE_PERSIST_NAME_MAX 200
+#define PROFILE_LIST_MAX 1024        /* profiles listed from the search path */
 
 #define PROFILE_DIR_ETC "/etc/qtune/profiles"
 #define PROFILE_DIR_USR "/usr/share/qtune/profiles"
@@ -77,24 +81,35 @@ struct profile {
 
 /* Finds a profile: text holding a '/' or ending in .yaml/.yml is a path
  * (returned as is; profile_load reports a missing file); a bare name is
- * looked up as NAME.yaml in ctx->root + PROFILE_DIR_ETC, then
- * PROFILE_DIR_USR. Returns 0 and a malloc'd path, -ENOENT when no such
- * profile exists, -EINVAL when text is not a valid name (see
+ * looked up as NAME.yaml in root + PROFILE_DIR_ETC, then PROFILE_DIR_USR
+ * (root "" or NULL is "/"). Returns 0 and a malloc'd path, -ENOENT when no
+ * such profile exists, -EINVAL when text is not a valid name (see
  * profile_name_ok), each with a diagnostic. */
-int profile_find(const struct qt_ctx *ctx, const char *text, char **path,
-		 struct qt_diags *d);
+int profile_find(const char *root, const char *text, char **path, struct qt_diags *d);
+
+/* A profile on the search path, as profile_find would find it by name. */
+struct profile_listing {
+	char *name;
+	char *path;
+};
+
+/* Every NAME.yaml on the search path (a valid name), one per name: the one
+ * in root + PROFILE_DIR_ETC masks the one in PROFILE_DIR_USR, as
+ * profile_find does. Sorted by name, at most PROFILE_LIST_MAX. A missing
+ * directory is an empty one. 0; *out is malloc'd (profile_list_free). */
+int profile_list(const char *root, struct profile_listing **out, size_t *n);
+void profile_list_free(struct profile_listing *v, size_t n);
 
 /* A profile name (and a persist.file stem): 1..PROFILE_NAME_MAX bytes of
  * [A-Za-z0-9_.-], not starting with '.'. */
 bool profile_name_ok(const char *name);
 
-/* Loads and validates. ctx->procsys_fd is used to check unknown keys
- * exist; ctx->procsys_fd < 0 skips that check (tests of pure parsing).
- * Includes are loaded first, in list order, each file at most once (at its
- * first place in that order); a later file overrides an earlier one key by
- * key, port by port. Returns 0, or -EINVAL when any error was added to d
- * (then *out is NULL). */
-int profile_load(const struct qt_ctx *ctx, const char *path, struct profile **out,
+/* Loads and validates path; bare-name includes are searched for under root
+ * as profile_find does. Includes are loaded first, in list order, each file
+ * at most once (at its first place in that order); a later file overrides
+ * an earlier one key by key, port by port. Returns 0, or -EINVAL when any
+ * error was added to d (then *out is NULL). */
+int profile_load(const char *root, const char *path, struct profile **out,
 		 struct qt_diags *d);
 
 void profile_free(struct profile *p);
