@@ -47,7 +47,7 @@ step "install the tools"
 export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=300 update -qq
 apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
-	build-essential pkg-config libyaml-dev libcap-dev libmnl-dev libcriterion-dev \
+	build-essential pkg-config libyaml-dev libcap-dev libmd-dev libmnl-dev libcriterion-dev \
 	iproute2 mandoc debhelper dpkg-dev fakeroot lintian rpm rpmlint \
 	man-db file git >/dev/null
 
