@@ -110,7 +110,7 @@ BOOTDIFF_SEED  ?= 16
 BOOTDIFF_ARGS  ?=
 check-boot: $(BUILD)/qtune
 	python3 tests/boot_diff/bootdiff.py --qtune $(BUILD)/qtune --seed $(BOOTDIFF_SEED) \
-	  --count $(BOOTDIFF_COUNT) $(BOOTDIFF_ARGS)
+	  --count $(BOOTDIFF_COUNT) --fixtures tests/fixtures/sysctld $(BOOTDIFF_ARGS)
 
 # The module map (docs/ARCHITECTURE.md) against the includes of src/.
 check-layers:
