@@ -1,8 +1,9 @@
-/* audit: the listener audit that listeners, check and apply share — dump
- * the listeners, find their owners, judge them against a profile's
- * requirements and the somaxconn in force before and after a change, and
- * render the result. The judging itself is findings.c; this module only
- * gathers the inputs and owns the results. */
+/* audit: the listener audit that listeners, check, apply and relisten
+ * share — dump the listeners, find their owners, judge them against a
+ * profile's requirements and the somaxconn in force before and after a
+ * change. The judging itself is findings.c and the rendering
+ * listeners_report.c; this module only gathers the inputs and owns the
+ * results. It changes nothing: raising listeners is the commands' job. */
 #ifndef QTUNE_AUDIT_H
 #define QTUNE_AUDIT_H
 
@@ -12,7 +13,6 @@
 #include "listeners.h"
 #include "output.h"
 #include "profile.h"
-#include "relisten.h"
 
 struct audit {
 	struct listener_set set;
@@ -48,24 +48,5 @@ void audit_render_text(const struct qt_ctx *ctx, const struct audit *a);
 void audit_render_json(struct jw *w, const struct audit *a);
 
 void audit_free(struct audit *a);
-
-/* apply --relisten and `qtune relisten`: raise the flagged listeners of an
- * audit live (relisten.c). results index the set they were made on: after a
- * real relisten that set moves to run->made_on and *a is audited afresh, so
- * the report shows the new backlogs. */
-struct relisten_run {
-	bool ran;
-	struct relisten_results results;
-	struct audit made_on;
-	bool moved;
-};
-
-int audit_relisten(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
-		   enum relisten_mode mode, bool dry_run, struct relisten_run *run);
-void audit_relisten_render_text(const struct qt_ctx *ctx, const struct relisten_run *run,
-				const struct audit *a);
-void audit_relisten_render_json(struct jw *w, const struct relisten_run *run,
-				const struct audit *a);
-void relisten_run_free(struct relisten_run *run);
 
 #endif

@@ -125,7 +125,7 @@ static void report(struct qt_ctx *ctx, const struct apply_opts *o, const char *p
 		if (audit)
 			audit_render_json(w, audit);
 		if (run && audit)
-			audit_relisten_render_json(w, run, audit);
+			cmd_render_relisten_json(w, run, audit);
 		return;
 	}
 	if (ctx->verbosity < 0)
@@ -139,7 +139,7 @@ static void report(struct qt_ctx *ctx, const struct apply_opts *o, const char *p
 		fwrite(job->content, 1, job->len, ctx->out);
 	if (run && run->ran && audit) {
 		fputc('\n', ctx->out);
-		audit_relisten_render_text(ctx, run, audit);
+		cmd_render_relisten_text(ctx, run, audit);
 	}
 	if (audit && (audit->findings.n || ctx->verbosity > 0)) {
 		fputc('\n', ctx->out);
@@ -273,7 +273,7 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *args)
 		plan_somaxconn(plan, &before, &after);
 		audited = audit_run(ctx, p, before, o.dry_run ? after : -1, &audit) == 0;
 		if (audited && o.relisten)
-			audit_relisten(ctx, p, &audit, o.relisten_mode, o.dry_run, &run);
+			cmd_relisten_run(ctx, p, &audit, o.relisten_mode, o.dry_run, &run);
 		/* The values are in place: a listener audit that fails must not
 		 * turn the run into "nothing was changed". */
 		for (size_t i = mark; i < ctx->diags.n; i++)

@@ -1,4 +1,4 @@
-/* cmd_common: load → read → plan, and plan rendering. */
+/* cmd_common: load → read → plan, relisten runs, and plan rendering. */
 #include "cmd_common.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include "keys.h"
 #include "persist.h"
 #include "profile_check.h"
+#include "relisten_report.h"
 #include "sysctl.h"
 #include "sysctld.h"
 #include "trust.h"
@@ -222,4 +223,59 @@ int cmd_persist_put(struct qt_ctx *ctx, const char *name, const char *content, s
 	close(dfd);
 	free(dir);
 	return r;
+}
+
+int cmd_relisten_run(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
+		     enum relisten_mode mode, bool dry_run, struct relisten_run *run)
+{
+	struct relisten_target *t = NULL;
+	size_t n = 0;
+	int r;
+
+	memset(run, 0, sizeof(*run));
+	relisten_plan(&a->set, &a->findings, mode, a->limits.somaxconn_after, &t, &n);
+	r = relisten_execute(ctx, &a->set, t, n, dry_run, &run->results, &ctx->diags);
+	free(t);
+	if (r < 0)
+		return r;
+	run->ran = true;
+	if (run->results.nfailed)
+		diags_warn(&ctx->diags, "%zu listener%s not raised: see the restart advice",
+			   run->results.nfailed, run->results.nfailed == 1 ? "" : "s");
+	if (!dry_run && run->results.nraised) {
+		int64_t before = a->limits.somaxconn_before;
+
+		run->made_on = *a;
+		run->moved = true;
+		r = audit_run(ctx, p, before, -1, a);
+	}
+	return r;
+}
+
+static const struct listener_set *results_set(const struct relisten_run *run,
+					      const struct audit *a)
+{
+	return run->moved ? &run->made_on.set : &a->set;
+}
+
+void cmd_render_relisten_text(const struct qt_ctx *ctx, const struct relisten_run *run,
+			       const struct audit *a)
+{
+	if (run->ran)
+		relisten_render_text(ctx, ctx->out, results_set(run, a), &run->results);
+}
+
+void cmd_render_relisten_json(struct jw *w, const struct relisten_run *run,
+			       const struct audit *a)
+{
+	if (run->ran)
+		relisten_render_json(w, results_set(run, a), &run->results);
+}
+
+void relisten_run_free(struct relisten_run *run)
+{
+	relisten_results_free(&run->results);
+	if (run->moved)
+		audit_free(&run->made_on);
+	run->moved = false;
 }

@@ -1,13 +1,16 @@
-/* cmd_common: the steps check, apply and validate share — find and load a
- * profile, read the running value of each of its keys, build the plan —
- * and the one rendering of a plan as a table or as JSON. */
+/* cmd_common: the steps the commands share — find and load a profile,
+ * read the running value of each of its keys, build the plan, raise
+ * listeners live (apply --relisten, relisten) — and the one rendering of a
+ * plan as a table or as JSON. */
 #ifndef QTUNE_CMD_COMMON_H
 #define QTUNE_CMD_COMMON_H
 
+#include "audit.h"
 #include "ctx.h"
 #include "output.h"
 #include "plan.h"
 #include "profile.h"
+#include "relisten.h"
 
 /* The file apply --persist writes and rollback restores: NAME in
  * SYSCTLD_ETC under ctx->root. The directory is reached through no symlink
@@ -37,5 +40,25 @@ void cmd_warn_global_keys(struct qt_ctx *ctx, const struct profile *p);
 enum plan_view { PLAN_CHECK, PLAN_APPLY, PLAN_ROLLBACK };
 void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, enum plan_view view);
 void cmd_render_plan_json(struct jw *w, const struct plan *plan);
+
+/* apply --relisten and `qtune relisten`: raise the flagged listeners of an
+ * audit live (relisten.c); commands act, the audit only judges. results
+ * index the set they were made on: after a real relisten that set moves to
+ * run->made_on and *a is audited afresh, so the report shows the new
+ * backlogs. */
+struct relisten_run {
+	bool ran;
+	struct relisten_results results;
+	struct audit made_on;
+	bool moved;
+};
+
+int cmd_relisten_run(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
+		     enum relisten_mode mode, bool dry_run, struct relisten_run *run);
+void cmd_render_relisten_text(const struct qt_ctx *ctx, const struct relisten_run *run,
+			       const struct audit *a);
+void cmd_render_relisten_json(struct jw *w, const struct relisten_run *run,
+			       const struct audit *a);
+void relisten_run_free(struct relisten_run *run);
 
 #endif

@@ -28,7 +28,7 @@ enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *args)
 	if (before < 0 && !p && ctx->verbosity >= 0)
 		diags_warn(&ctx->diags, "no recorded apply in this namespace raised somaxconn: nothing is known to be clamped");
 	if (audit_run(ctx, p, before, -1, &a) < 0 ||
-	    audit_relisten(ctx, p, &a, all ? RELISTEN_ALL : RELISTEN_CLAMPED, dry_run, &run) < 0) {
+	    cmd_relisten_run(ctx, p, &a, all ? RELISTEN_ALL : RELISTEN_CLAMPED, dry_run, &run) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}
@@ -38,10 +38,10 @@ enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *args)
 		jw_kstring(w, "profile", p ? p->path : NULL);
 		jw_kbool(w, "dry_run", dry_run);
 		jw_kbool(w, "changed", run.results.nraised > 0);
-		audit_relisten_render_json(w, &run, &a);
+		cmd_render_relisten_json(w, &run, &a);
 		audit_render_json(w, &a);
 	} else {
-		audit_relisten_render_text(ctx, &run, &a);
+		cmd_render_relisten_text(ctx, &run, &a);
 	}
 out:
 	relisten_run_free(&run);

@@ -20,16 +20,11 @@
 #include "diag.h"
 #include "findings.h"
 #include "listeners.h"
-#include "output.h"
 
 enum relisten_mode {
 	RELISTEN_CLAMPED,       /* listeners with a clamped finding (the default) */
 	RELISTEN_ALL,           /* and those with a below-min finding */
 };
-
-/* "clamped" or "all"; NULL (a bare --relisten) is clamped. 0 or -EINVAL. */
-int relisten_mode_parse(const char *text, enum relisten_mode *mode);
-const char *relisten_mode_name(enum relisten_mode mode);
 
 /* One socket to raise. Every socket appears once, however many processes
  * share it (fork) and whatever SO_REUSEPORT group it is in (each socket of a
@@ -111,18 +106,5 @@ void relisten_results_free(struct relisten_results *r);
 
 /* "raised", "would-raise", "already-fine", "failed". */
 const char *relisten_status_name(enum relisten_status status);
-
-/* One line per listener ("127.0.0.1:80  raised 128 -> 4096 (pid 12 nginx)",
- * "...  not raised: REASON; ADVICE") and a summary; with -q only the
- * listeners not raised. */
-void relisten_render_text(const struct qt_ctx *ctx, FILE *f, const struct listener_set *set,
-			  const struct relisten_results *r);
-
-/* Member "relisten" of the object open in w: counts, dry_run, cap and
- * ptrace_scope, and a "listeners" array (address, port, inode, result,
- * backlog_before, backlog_target, backlog_after, pid, comm, reason,
- * advice). */
-void relisten_render_json(struct jw *w, const struct listener_set *set,
-			  const struct relisten_results *r);
 
 #endif

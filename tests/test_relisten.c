@@ -26,6 +26,7 @@
 #include "findings.h"
 #include "listeners.h"
 #include "output.h"
+#include "relisten_report.h"
 #include "relisten.h"
 #include "sandbox.h"
 #include "sysctl.h"
@@ -843,19 +844,4 @@ Test(relisten, json_names_every_result)
 			       "\"backlog_after\":null,\"pid\":null"), "%s", text);
 	cr_assert(strstr(text, "\"advice\":\"restart the process owning it"), "%s", text);
 	free(text);
-}
-
-Test(relisten, mode_names)
-{
-	enum relisten_mode m = RELISTEN_ALL;
-
-	cr_assert_eq(relisten_mode_parse(NULL, &m), 0);
-	cr_assert_eq(m, RELISTEN_CLAMPED);
-	cr_assert_eq(relisten_mode_parse("all", &m), 0);
-	cr_assert_eq(m, RELISTEN_ALL);
-	cr_assert_str_eq(relisten_mode_name(m), "all");
-	cr_assert_eq(relisten_mode_parse("clamped", &m), 0);
-	cr_assert_eq(m, RELISTEN_CLAMPED);
-	cr_assert_eq(relisten_mode_parse("everything", &m), -EINVAL);
-	cr_assert_eq(relisten_mode_parse("", &m), -EINVAL);
 }
