@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "ctx.h"
-#include "listeners.h"
+#include "listener_set.h"
 #include "output.h"
 #include "relisten.h"
 
