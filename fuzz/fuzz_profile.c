@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	fuzz_tree_write(fz_input, data, size);
-	r = profile_load(fuzz_root, fz_input, &p, &d);
+	r = profile_load(fuzz_root, fz_input, QT_LEVEL_OK, &p, &d);
 	if (r != 0 && r != -EINVAL)
 		abort();
 	if ((r == 0) != (p != NULL) || (r < 0 && diags_count(&d, QT_LEVEL_ERROR) == 0))

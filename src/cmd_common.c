@@ -23,15 +23,11 @@ int cmd_load_profile(struct qt_ctx *ctx, const char *text, enum qt_level trust_l
 
 	if (r < 0)
 		return r;
-	r = profile_load(ctx->root, path, out, &ctx->diags);
+	r = profile_load(ctx->root, path, trust_level, out, &ctx->diags);
 	free(path);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < (*out)->nfiles; i++)
-		if (trust_check_file((*out)->files[i], trust_level, &ctx->diags) < 0 &&
-		    trust_level >= QT_LEVEL_ERROR)
-			r = -EPERM;
-	if (r == 0 && ctx->procsys_fd >= 0)
+	if (ctx->procsys_fd >= 0)
 		r = profile_check_keys(*out, ctx->procsys_fd, &ctx->diags);
 	if (r < 0) {
 		profile_free(*out);

@@ -21,10 +21,11 @@
 int cmd_persist_read(struct qt_ctx *ctx, const char *name, char **old, size_t *len);
 int cmd_persist_put(struct qt_ctx *ctx, const char *name, const char *content, size_t len);
 
-/* profile_find + profile_load, then the trust rule on every file read:
- * trust_level QT_LEVEL_ERROR refuses (commands about to change something),
- * QT_LEVEL_WARN only warns (reading commands). Diagnostics go to
- * ctx->diags; on refusal *out is NULL and -EPERM is returned. */
+/* profile_find + profile_load, each file opened by the trust walk at
+ * trust_level: QT_LEVEL_ERROR refuses (commands about to change something),
+ * QT_LEVEL_WARN only warns (reading commands); then the unknown keys
+ * against /proc/sys. Diagnostics go to ctx->diags; on refusal *out is NULL
+ * and -EPERM is returned. */
 int cmd_load_profile(struct qt_ctx *ctx, const char *text, enum qt_level trust_level,
 		     struct profile **out);
 

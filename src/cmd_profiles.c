@@ -27,7 +27,7 @@ enum qt_level cmd_profiles(struct qt_ctx *ctx, const struct cmd_args *args)
 		struct qt_diags quiet = { 0 };
 		struct profile *p = NULL;
 
-		profile_load(ctx->root, l[i].path, &p, &quiet);
+		profile_load(ctx->root, l[i].path, QT_LEVEL_WARN, &p, &quiet);
 		v[i].valid = p != NULL;
 		v[i].description = p && p->description ? xstrdup(p->description) : NULL;
 		profile_free(p);

@@ -74,7 +74,7 @@ struct profile {
 	uint16_t *ignore;
 	size_t nignore;
 	char *persist_file;     /* NULL: 90-qtune-NAME.conf */
-	char **files;           /* every file read (top level first), for trust checks */
+	char **files;           /* every file read (top level first) */
 	size_t nfiles;
 	char checksum[65];      /* SHA-256 hex of the files' bytes, in load order */
 };
@@ -107,10 +107,15 @@ bool profile_name_ok(const char *name);
 /* Loads and validates path; bare-name includes are searched for under root
  * as profile_find does. Includes are loaded first, in list order, each file
  * at most once (at its first place in that order); a later file overrides
- * an earlier one key by key, port by port. Returns 0, or -EINVAL when any
- * error was added to d (then *out is NULL). */
-int profile_load(const char *root, const char *path, struct profile **out,
-		 struct qt_diags *d);
+ * an earlier one key by key, port by port. Each file is opened once by the
+ * trust walk (trust.h) and parsed from the fd that was judged: trust
+ * QT_LEVEL_ERROR refuses a file that anybody but root and qtune's uid could
+ * change (commands about to change something), QT_LEVEL_WARN only warns
+ * (reading commands), QT_LEVEL_OK judges nothing (parsing tests, fuzzing).
+ * Returns 0, -EPERM when the walk refused a file, or -EINVAL when any
+ * other error was added to d (then *out is NULL). */
+int profile_load(const char *root, const char *path, enum qt_level trust,
+		 struct profile **out, struct qt_diags *d);
 
 void profile_free(struct profile *p);
 

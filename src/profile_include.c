@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "trust.h"
 #include "util.h"
 
 /* A file read during this load; identity by inode, so "a.yaml",
@@ -28,6 +29,8 @@ struct loaded {
 
 struct loader {
 	const char *root;       /* where the search path is, "" for "/" */
+	enum qt_level trust;    /* the trust walk's level: refuse, warn, or judge nothing */
+	bool refused;           /* the walk refused a file (and said why) */
 	struct perrs E;
 	struct profile *p;
 	struct loaded files[1 + PROFILE_MAX_INCLUDES];
@@ -275,13 +278,16 @@ int profile_find(const char *root, const char *text, char **path,
 }
 
 /* An include's path: a bare name on the search path, anything else
- * relative to the directory of the including file. NULL when not found. */
-static char *resolve_include(struct loader *L, const struct pfile *pf, const struct pf_include *inc)
+ * relative to the directory of the including file (*beside). NULL when
+ * not found. */
+static char *resolve_include(struct loader *L, const struct pfile *pf, const struct pf_include *inc,
+			     bool *beside)
 {
 	char buf[SHOWN_MAX + 4];
 	char *path = NULL, *where;
 
-	if (is_path(inc->text)) {
+	*beside = is_path(inc->text);
+	if (*beside) {
 		const char *slash = strrchr(pf->path, '/');
 
 		if (!slash)
@@ -324,47 +330,30 @@ static void report_cycle(struct loader *L, size_t depth, size_t again,
 	free(s);
 }
 
-/* Reads, parses and merges path after its includes. from is the including
- * file (NULL for the top level) and from_at the include entry. */
-static void visit(struct loader *L, const char *path, size_t depth,
-		  const char *from, struct pos from_at)
+/* Reads, parses and merges a file after its includes. path is the file
+ * as messages name it (as given, or beside the including file's name);
+ * it is opened by the trust walk (trust_open_file), from "/" or, for an
+ * include beside its file, as open_path from that file's judged directory
+ * fd at: what is parsed is read from the fd that was judged. from is the
+ * including file (NULL for the top level) and from_at the include entry. */
+static void visit(struct loader *L, const struct trust_file *at, const char *open_path,
+		  const char *path, size_t depth, const char *from, struct pos from_at)
 {
 	struct pfile pf = { .path = path };
+	struct trust_file tf;
 	struct loaded *f;
-	struct stat st;
 	const char *why;
-	struct pos at;
+	struct pos pos;
 	char *buf = NULL;
 	size_t len = 0;
 	int e;
 
 	if (L->E.give_up)
 		return;
-	if (stat(path, &st) < 0) {
-		e = -errno;
-		if (from)
-			perr(&L->E, from, from_at, "include: cannot read %s: %s", path, strerror(-e));
-		else
-			perr(&L->E, path, (struct pos){ 0, 0 }, "cannot read profile: %s", strerror(-e));
-		return;
-	}
-	for (size_t i = 0; i < L->nfiles; i++) {
-		if (L->files[i].dev != st.st_dev || L->files[i].ino != st.st_ino)
-			continue;
-		if (!L->files[i].done)
-			report_cycle(L, depth, i, from, from_at);
-		return;         /* included before: each file counts once */
-	}
-	if (L->nfiles == ARRAY_SIZE(L->files)) {
-		perr(&L->E, from, from_at, "too many included files (at most %d per profile)",
-		     PROFILE_MAX_INCLUDES);
-		return;
-	}
-	/* Checks st_size first: a huge file is refused without being read. */
-	e = util_read_file_at(AT_FDCWD, path, 0, PROFILE_MAX_BYTES, &buf, &len);
-	if (e == -EFBIG) {
-		perr(&L->E, path, (struct pos){ 0, 0 }, "profile too large (more than %d bytes)",
-		     PROFILE_MAX_BYTES);
+	e = trust_open_file(at ? at->dirfd : AT_FDCWD, at ? at->dir : NULL, open_path, L->trust,
+			    L->E.d, &tf);
+	if (e == -EPERM || e == -ELOOP) {
+		L->refused = true;      /* the walk said why */
 		return;
 	}
 	if (e == -EINVAL) {
@@ -378,27 +367,58 @@ static void visit(struct loader *L, const char *path, size_t depth,
 			perr(&L->E, path, (struct pos){ 0, 0 }, "cannot read profile: %s", strerror(-e));
 		return;
 	}
+	for (size_t i = 0; i < L->nfiles; i++) {
+		if (L->files[i].dev != tf.st.st_dev || L->files[i].ino != tf.st.st_ino)
+			continue;
+		if (!L->files[i].done)
+			report_cycle(L, depth, i, from, from_at);
+		trust_file_close(&tf);
+		return;         /* included before: each file counts once */
+	}
+	if (L->nfiles == ARRAY_SIZE(L->files)) {
+		perr(&L->E, from, from_at, "too many included files (at most %d per profile)",
+		     PROFILE_MAX_INCLUDES);
+		trust_file_close(&tf);
+		return;
+	}
+	/* A huge file is refused without being read. */
+	e = tf.st.st_size > PROFILE_MAX_BYTES ? -EFBIG
+	  : util_read_fd(tf.fd, PROFILE_MAX_BYTES, &buf, &len);
+	if (e == -EFBIG) {
+		perr(&L->E, path, (struct pos){ 0, 0 }, "profile too large (more than %d bytes)",
+		     PROFILE_MAX_BYTES);
+		trust_file_close(&tf);
+		return;
+	}
+	if (e < 0) {
+		perr(&L->E, path, (struct pos){ 0, 0 }, "cannot read profile: %s", strerror(-e));
+		trust_file_close(&tf);
+		return;
+	}
 	f = &L->files[L->nfiles];
-	*f = (struct loaded){ .dev = st.st_dev, .ino = st.st_ino, .path = xstrdup(path) };
+	*f = (struct loaded){ .dev = tf.st.st_dev, .ino = tf.st.st_ino, .path = xstrdup(path) };
 	L->chain[depth] = L->nfiles++;
 	pf.path = f->path;
 	SHA256Update(&L->sha, (const uint8_t *)buf, len);
 
 	if (len == 0)
 		perr(&L->E, f->path, (struct pos){ 1, 1 }, "empty profile");
-	else if (yr_text_check(buf, len, &at, &why) < 0)
-		perr(&L->E, f->path, at, "not a text file (%s)", why);
+	else if (yr_text_check(buf, len, &pos, &why) < 0)
+		perr(&L->E, f->path, pos, "not a text file (%s)", why);
 	else
 		pfile_parse(&L->E, f->path, buf, len, &pf);
 	free(buf);
 
 	for (size_t i = 0; i < pf.ninc && !L->E.give_up; i++) {
-		char *inc = resolve_include(L, &pf, &pf.inc[i]);
+		bool beside;
+		char *inc = resolve_include(L, &pf, &pf.inc[i], &beside);
 
 		if (inc)
-			visit(L, inc, depth + 1, f->path, pf.inc[i].at);
+			visit(L, beside ? &tf : NULL, beside ? pf.inc[i].text : inc, inc, depth + 1,
+			      f->path, pf.inc[i].at);
 		free(inc);
 	}
+	trust_file_close(&tf);
 	merge_file(L, &pf);
 	if (depth == 0) {
 		L->p->name = pf.name;
@@ -408,17 +428,17 @@ static void visit(struct loader *L, const char *path, size_t depth,
 	f->done = true;
 	pfile_free(&pf);
 }
-int profile_load(const char *root, const char *path, struct profile **out,
-		 struct qt_diags *d)
+int profile_load(const char *root, const char *path, enum qt_level trust,
+		 struct profile **out, struct qt_diags *d)
 {
-	struct loader L = { .root = root, .E = { .d = d } };
+	struct loader L = { .root = root, .trust = trust, .E = { .d = d } };
 
 	*out = NULL;
 	L.p = xcalloc(1, sizeof(*L.p));
 	L.p->path = xstrdup(path);
 	SHA256Init(&L.sha);
 
-	visit(&L, path, 0, NULL, (struct pos){ 0, 0 });
+	visit(&L, NULL, path, path, 0, NULL, (struct pos){ 0, 0 });
 
 	profile_check_merged(&L.E, L.p, path, L.nfiles > 0);
 
@@ -428,9 +448,9 @@ int profile_load(const char *root, const char *path, struct profile **out,
 	L.p->nfiles = L.nfiles;
 	SHA256End(&L.sha, L.p->checksum);
 
-	if (L.E.nerrors > 0) {
+	if (L.E.nerrors > 0 || L.refused) {
 		profile_free(L.p);
-		return -EINVAL;
+		return L.refused ? -EPERM : -EINVAL;
 	}
 	*out = L.p;
 	return 0;

@@ -77,7 +77,7 @@ static void report(struct walk *w, const char *shown, const char *why, const str
 /* 0 when st is fine or only warned about; -EPERM when refused. */
 static int judge(struct walk *w, const char *shown, const struct stat *st)
 {
-	const char *why = trust_judge(st);
+	const char *why = w->level > QT_LEVEL_OK ? trust_judge(st) : NULL;
 
 	if (!why)
 		return 0;
@@ -228,8 +228,8 @@ static int walk_link(struct walk *w, int linkfd, const struct stat *lst, const c
 		r = -ELOOP;
 		goto out;
 	}
-	if ((w->cur_st.st_mode & S_ISVTX) && (w->cur_st.st_mode & (S_IWGRP | S_IWOTH)) &&
-	    !owner_ok(lst->st_uid)) {
+	if (w->level > QT_LEVEL_OK && (w->cur_st.st_mode & S_ISVTX) &&
+	    (w->cur_st.st_mode & (S_IWGRP | S_IWOTH)) && !owner_ok(lst->st_uid)) {
 		report(w, shown, "a symlink owned by another user in a directory others can write", lst);
 		if (w->level >= QT_LEVEL_ERROR) {
 			r = -EPERM;
@@ -528,40 +528,5 @@ int trust_open_beneath(const char *root, const char *rel, mode_t create_mode,
 		return r;
 	r = root_open_dir(rootfd, root, rel, create_mode, level, d, dirfd);
 	close(rootfd);
-	return r;
-}
-
-int trust_check_file(const char *path, enum qt_level level, struct qt_diags *d)
-{
-	char real[PATH_MAX], owner[300];
-	struct stat st;
-	int r = 0;
-
-	if (!realpath(path, real)) {
-		r = -errno;
-		diags_add(d, level, NULL, 0, 0, "%s: %s", path, strerror(-r));
-		return r;
-	}
-	/* The file, then each directory up to "/". */
-	for (;;) {
-		if (stat(real, &st) < 0)
-			return -errno;
-		const char *why = trust_judge(&st);
-		if (why) {
-			owner_name(st.st_uid, owner, sizeof(owner));
-			diags_add(d, level, NULL, 0, 0,
-				  "%s %s is %s (owner uid %s, mode %04o): %s",
-				  level >= QT_LEVEL_ERROR ? "refusing" : "untrusted",
-				  real, why, owner, (unsigned)(st.st_mode & 07777),
-				  level >= QT_LEVEL_ERROR
-				  ? "make it writable by root only (chown root, chmod go-w)"
-				  : "apply would refuse it");
-			r = -EPERM;
-		}
-		if (strcmp(real, "/") == 0)
-			break;
-		char *slash = strrchr(real, '/');
-		slash[slash == real ? 1 : 0] = '\0';
-	}
 	return r;
 }

@@ -35,8 +35,8 @@ struct trust_file {
 
 /* The diagnostics of every walk below: each problem is added at level
  * (QT_LEVEL_ERROR refuses: the walk stops and -EPERM is returned;
- * QT_LEVEL_WARN warns and the walk goes on), naming the path, its owner and
- * its mode. A refused symlink and a loop are reported too (-ELOOP). Other
+ * QT_LEVEL_WARN warns and the walk goes on; QT_LEVEL_OK judges nothing, for
+ * tests of parsing and fuzzing), naming the path, its owner and its mode. A refused symlink and a loop are reported too (-ELOOP). Other
  * failures (-ENOENT, -EACCES, -ENOTDIR, -EISDIR, -EINVAL for a file that
  * is not a regular one) are returned without a diagnostic: the caller says
  * what it was opening. */
@@ -81,10 +81,5 @@ int root_open_dir(int rootfd, const char *rootpath, const char *rel, mode_t crea
 /* trust_open_root then root_open_dir: one directory beneath --root. */
 int trust_open_beneath(const char *root, const char *rel, mode_t create_mode,
 		       enum qt_level level, struct qt_diags *d, int *dirfd);
-
-/* Checks path (resolved through symlinks) and its ancestors. Each problem
- * is added at level (QT_LEVEL_ERROR to refuse, QT_LEVEL_WARN to warn),
- * naming the file, its owner and its mode. Returns 0 or -EPERM. */
-int trust_check_file(const char *path, enum qt_level level, struct qt_diags *d);
 
 #endif

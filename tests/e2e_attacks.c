@@ -21,9 +21,9 @@
 
 TestSuite(e2e_attacks, .init = sandbox_enter, .fini = sandbox_leave);
 
-/* Each attack below succeeds on the tree these tests were written against
- * (all eight fail there); each is enabled by the change that stops it. */
-#define UNTIL_FIXED true
+/* Each attack below succeeded on the tree these tests were written against
+ * (commit 2cc62b5: all eight failed there); each was enabled by the change
+ * that stops it. */
 
 #define NOBODY 65534
 #define SOMAXCONN "net/core/somaxconn"
@@ -113,7 +113,7 @@ static void race_apply(const char *path, unsigned *refused, unsigned *applied)
 
 /* The attacker owns a directory that only holds a symlink on the path: the
  * link flips between root's profile and the attacker's. */
-Test(e2e_attacks, raced_symlink_in_a_directory_another_user_owns, .disabled = UNTIL_FIXED)
+Test(e2e_attacks, raced_symlink_in_a_directory_another_user_owns)
 {
 	unsigned refused, applied;
 	char *evil = evil_profile();
@@ -138,7 +138,7 @@ Test(e2e_attacks, raced_symlink_in_a_directory_another_user_owns, .disabled = UN
 
 /* Sticky /tmp: the attacker's own entry in it flips between a directory
  * holding the attacker's profile and a symlink to root's directory. */
-Test(e2e_attacks, raced_directory_and_symlink_in_a_sticky_directory, .disabled = UNTIL_FIXED)
+Test(e2e_attacks, raced_directory_and_symlink_in_a_sticky_directory)
 {
 	unsigned refused, applied;
 	char *evil = evil_profile();

@@ -88,7 +88,7 @@ const char *pt_write_text(const char *rel, const char *text)
 int pt_load(const char *path, struct profile **p, struct qt_diags *d)
 {
 	*p = (struct profile *)(uintptr_t)1;     /* must be overwritten */
-	return profile_load(pt_tmp, path, p, d);
+	return profile_load(pt_tmp, path, QT_LEVEL_OK, p, d);
 }
 
 void pt_dump(const struct qt_diags *d)
