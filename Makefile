@@ -148,7 +148,7 @@ install: $(BUILD)/qtune
 	# An example only: the unit's defaults hold without it, and a file in
 	# /etc would be left behind by dpkg -r as a conffile.
 	install -m 0644 packaging/systemd/qtune.default $(DESTDIR)$(DOCDIR)/examples/qtune.default
-	install -m 0644 docs/json-schema.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/json-schema.md docs/SECURITY.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/schema/*.json $(DESTDIR)$(DOCDIR)/schema/
 
 uninstall:
