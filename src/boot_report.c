@@ -2,16 +2,22 @@
 #include "boot_report.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "keys.h"
 #include "plan.h"
+#include "util.h"
 
 void boot_source(const struct sysctld_value *v, char *buf, size_t size)
 {
-	if (v->file)
-		snprintf(buf, size, "%s:%u", v->file->path, v->line);
-	else
+	if (v->file) {
+		/* A file name is anybody's text: escaped, as all such text is. */
+		char path[512];
+		util_escape(path, sizeof(path), v->file->path, strlen(v->file->path));
+		snprintf(buf, size, "%s:%u", path, v->line);
+	} else {
 		snprintf(buf, size, "-");
+	}
 }
 
 void boot_render_text(const struct qt_ctx *ctx, const struct boot_item *items, size_t n)

@@ -94,15 +94,15 @@ static void item_wanted(const struct plan_item *it, char *buf, size_t size)
 {
 	if (it->entry)
 		plan_describe_want(&it->entry->want, buf, size);
-	else
-		snprintf(buf, size, "%s", it->target);
+	else    /* read from the kernel when the apply ran */
+		util_escape(buf, size, it->target, strlen(it->target));
 }
 
 void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, enum plan_view view)
 {
 	const char *heading = view == PLAN_ROLLBACK ? "RESTORE" : "PROFILE";
 	const char *changed = view == PLAN_CHECK ? "drift" : "change";
-	char shown[KEY_PATH_MAX], want[KEY_VALUE_MAX];
+	char shown[KEY_PATH_MAX], want[KEY_VALUE_MAX], run[KEY_VALUE_MAX];
 	int wkey = 3, wrun = 7, wwant = (int)strlen(heading);
 
 	for (size_t i = 0; i < plan->n; i++) {
@@ -112,7 +112,10 @@ void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, enu
 		key_display(it->key, shown, sizeof(shown));
 		if ((l = (int)strlen(shown)) > wkey)
 			wkey = l;
-		if ((l = (int)strlen(it->current)) > wrun)
+		/* A running value is the kernel's text: a string key may hold
+		 * anything (a hostname, say). */
+		util_escape(run, sizeof(run), it->current, strlen(it->current));
+		if ((l = (int)strlen(run)) > wrun)
 			wrun = l;
 		item_wanted(it, want, sizeof(want));
 		if ((l = (int)strlen(want)) > wwant)
@@ -125,7 +128,8 @@ void cmd_render_plan_text(const struct qt_ctx *ctx, const struct plan *plan, enu
 
 		key_display(it->key, shown, sizeof(shown));
 		item_wanted(it, want, sizeof(want));
-		fprintf(ctx->out, "%-*s  %-*s  %-*s  %s%s%s", wkey, shown, wrun, it->current,
+		util_escape(run, sizeof(run), it->current, strlen(it->current));
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %s%s%s", wkey, shown, wrun, run,
 			wwant, want, output_color(ctx->color, it->change ? OUT_YELLOW : OUT_GREEN),
 			it->change ? changed : "ok", output_color(ctx->color, OUT_RESET));
 		/* A profile may accept a range; the target is the one value written.

@@ -49,10 +49,15 @@ enum qt_level cmd_profiles(struct qt_ctx *ctx, const struct cmd_args *args)
 		}
 		jw_array_end(w);
 	} else {
-		for (size_t i = 0; i < n; i++)
-			fprintf(ctx->out, "%-*s  %s%s%s\n", wname, l[i].name,
-				v[i].valid ? "" : "(invalid: run qtune validate) ",
-				v[i].description ? v[i].description : "", "");
+		for (size_t i = 0; i < n; i++) {
+			/* File names and descriptions are anybody's text. */
+			char name[256], desc[512];
+			const char *d = v[i].description ? v[i].description : "";
+			util_escape(name, sizeof(name), l[i].name, strlen(l[i].name));
+			util_escape(desc, sizeof(desc), d, strlen(d));
+			fprintf(ctx->out, "%-*s  %s%s\n", wname, name,
+				v[i].valid ? "" : "(invalid: run qtune validate) ", desc);
+		}
 		if (n == 0 && ctx->verbosity >= 0)
 			fprintf(ctx->out, "no profiles in %s or %s\n", PROFILE_DIR_ETC, PROFILE_DIR_USR);
 	}

@@ -59,13 +59,18 @@ void diags_print(FILE *f, const struct qt_diags *d, enum qt_level at_least)
 		if (e->level < at_least)
 			continue;
 		fputs("qtune: ", f);
-		if (e->file && e->line)
-			fprintf(f, "%s:%u:%u: ", e->file, e->line, e->col);
-		else if (e->file)
-			fprintf(f, "%s: ", e->file);
+		if (e->file) {
+			util_fputs_escaped(f, e->file, strlen(e->file), 0);
+			if (e->line)
+				fprintf(f, ":%u:%u", e->line, e->col);
+			fputs(": ", f);
+		}
 		if (e->level == QT_LEVEL_WARN)
 			fputs("warning: ", f);
-		fprintf(f, "%s\n", e->msg);
+		/* The message may quote values escaped already (util_escape);
+		 * what it holds raw is escaped here, whoever built it. */
+		util_fputs_escaped(f, e->msg, strlen(e->msg), UTIL_ESCAPE_KEEP_BACKSLASH);
+		fputc('\n', f);
 	}
 }
 

@@ -41,7 +41,10 @@ void diags_vadd(struct qt_diags *d, enum qt_level level, const char *file,
 
 enum qt_level diags_worst(const struct qt_diags *d);
 size_t diags_count(const struct qt_diags *d, enum qt_level at_least);
-/* "qtune: FILE:LINE:COL: message", warnings marked "warning: ". */
+/* "qtune: FILE:LINE:COL: message", warnings marked "warning: ". Nothing
+ * reaches f raw: the file name is escaped (util_fputs_escaped), the message
+ * too, keeping the backslashes of values escaped when it was built; so a
+ * name from a file, a process or the kernel cannot steer a terminal. */
 void diags_print(FILE *f, const struct qt_diags *d, enum qt_level at_least);
 void diags_free(struct qt_diags *d);
 /* Drops every entry after the first n (a caller that must not repeat what

@@ -19,9 +19,10 @@
 #define LISTENERS_COMM_MAX 64               /* TASK_COMM_LEN is 16; room for longer ones */
 #define LISTENERS_UNIT_MAX 256              /* systemd's UNIT_NAME_MAX */
 
-/* A process owning at least one listener. comm and unit hold printable
- * ASCII only (anything else became '?'): they are chosen by whoever runs
- * the process and end up on a root terminal and in JSON. */
+/* A process owning at least one listener. comm is escaped (util_escape:
+ * control bytes and invalid UTF-8 as \xHH) and unit holds only systemd's
+ * unit name characters: both are chosen by whoever runs the process and
+ * end up on a root terminal and in JSON. */
 struct listener_owner {
 	pid_t pid;
 	char comm[LISTENERS_COMM_MAX];

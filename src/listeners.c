@@ -359,19 +359,6 @@ static uint64_t netdev_reference(int proc_fd, uint64_t netns)
 	return st.st_ino;
 }
 
-/* Printable ASCII only: these strings are chosen by the owner of the
- * process and are printed by root, on a terminal or into JSON. */
-static void copy_printable(char *dst, size_t size, const char *src, size_t len)
-{
-	size_t n = len < size - 1 ? len : size - 1;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = c < 0x80 && !util_is_control(c) ? (char)c : '?';
-	}
-	dst[n] = '\0';
-}
-
 static void owner_describe(int piddir, struct listener_owner *o)
 {
 	char *text = NULL;
@@ -382,7 +369,8 @@ static void owner_describe(int piddir, struct listener_owner *o)
 	if (util_read_file_at(piddir, "comm", O_NOFOLLOW, 4 * LISTENERS_COMM_MAX, &text, &len) == 0) {
 		while (len > 0 && text[len - 1] == '\n')
 			len--;
-		copy_printable(o->comm, sizeof(o->comm), text, len);
+		/* Chosen by whoever runs the process, printed by root. */
+		util_escape(o->comm, sizeof(o->comm), text, len);
 		free(text);
 	}
 	if (util_read_file_at(piddir, "cgroup", O_NOFOLLOW, LISTENERS_CGROUP_MAX, &text, NULL) == 0) {

@@ -316,7 +316,8 @@ const char *util_find_control(const char *s, size_t len, const char *allowed)
 
 /* The escaped form of the character at p: into out (at least 5 bytes),
  * returning how many input bytes it stands for. */
-static size_t escape_one(const unsigned char *p, size_t left, char *out, size_t *outlen)
+static size_t escape_one(const unsigned char *p, size_t left, char *out, size_t *outlen,
+			 unsigned flags)
 {
 	size_t n = util_utf8_len(p, left);
 
@@ -324,7 +325,7 @@ static size_t escape_one(const unsigned char *p, size_t left, char *out, size_t 
 		*outlen = (size_t)snprintf(out, 5, "\\x%02x", p[0]);
 		return 1;
 	}
-	if (n == 1 && p[0] == '\\') {
+	if (n == 1 && p[0] == '\\' && !(flags & UTIL_ESCAPE_KEEP_BACKSLASH)) {
 		memcpy(out, "\\\\", 2);
 		*outlen = 2;
 		return 1;
@@ -344,13 +345,13 @@ char *util_escape(char *dst, size_t size, const char *s, size_t len)
 		char one[5];
 		size_t olen;
 
-		i += escape_one(p + i, len - i, one, &olen);
+		i += escape_one(p + i, len - i, one, &olen, 0);
 		total += olen;
 	}
 	cut = total >= size;
 	for (size_t i = 0; i < len; ) {
 		char one[5];
-		size_t olen, used = escape_one(p + i, len - i, one, &olen);
+		size_t olen, used = escape_one(p + i, len - i, one, &olen, 0);
 
 		/* Room for this character, and for "..." when it is cut. */
 		if (o + olen + (cut ? 3 : 0) >= size) {
@@ -366,7 +367,7 @@ char *util_escape(char *dst, size_t size, const char *s, size_t len)
 	return dst;
 }
 
-int util_fputs_escaped(FILE *f, const char *s, size_t len)
+int util_fputs_escaped(FILE *f, const char *s, size_t len, unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -374,7 +375,7 @@ int util_fputs_escaped(FILE *f, const char *s, size_t len)
 		char one[5];
 		size_t olen;
 
-		i += escape_one(p + i, len - i, one, &olen);
+		i += escape_one(p + i, len - i, one, &olen, flags);
 		if (fwrite(one, 1, olen, f) != olen)
 			return -EIO;
 	}

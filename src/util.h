@@ -85,8 +85,12 @@ const char *util_find_control(const char *s, size_t len, const char *allowed);
  * character boundary and ends in "...". Returns dst. size >= 4. */
 char *util_escape(char *dst, size_t size, const char *s, size_t len);
 
-/* The same escaping onto a stream, without a length limit. 0 or -EIO. */
-int util_fputs_escaped(FILE *f, const char *s, size_t len);
+/* The same escaping onto a stream, without a length limit. 0 or -EIO.
+ * With UTIL_ESCAPE_KEEP_BACKSLASH a backslash passes through: for text
+ * such as a diagnostic that may hold values util_escape made safe already,
+ * so that escaping twice changes nothing. */
+#define UTIL_ESCAPE_KEEP_BACKSLASH 1u
+int util_fputs_escaped(FILE *f, const char *s, size_t len, unsigned flags);
 
 /* openat2(2) (how->flags gets O_CLOEXEC, and O_NOCTTY unless O_PATH), retried
  * a bounded number of times on EAGAIN: with RESOLVE_IN_ROOT or

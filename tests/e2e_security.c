@@ -239,3 +239,98 @@ Test(e2e_security, apply_may_write_proc_sys_and_its_record)
 	free(out);
 	free(err);
 }
+
+/* No byte 0x1b (ESC, which starts every terminal control sequence) nor
+ * 0x07 (BEL, which ends an OSC title) in what qtune printed. */
+static void assert_no_escape(const char *what, const char *text)
+{
+	cr_assert_not(strchr(text, '\033'), "%s: an ESC byte reached the output: %s", what, text);
+	cr_assert_not(strchr(text, '\007'), "%s: a BEL byte reached the output: %s", what, text);
+}
+
+static void run_clean(const char *const *args, const char *needle)
+{
+	char *out, *err;
+
+	sandbox_qtune_rooted(&out, &err, args);
+	assert_no_escape("stdout", out);
+	assert_no_escape("stderr", err);
+	if (needle)
+		cr_assert(strstr(out, needle) || strstr(err, needle), "no '%s' in:\n%s\n%s", needle,
+			  out, err);
+	free(out);
+	free(err);
+}
+
+#define ESCAPES "\033]0;pwned\007"
+
+Test(e2e_security, an_include_name_cannot_steer_the_terminal)
+{
+	/* The YAML escapes \e and \a put the raw bytes into the name. */
+	sandbox_write("p/evil.yaml", "qtune: 1\ninclude: [\"\\e]0;pwned\\a\"]\n"
+		      "sysctl:\n  net.core.somaxconn: 4096\n", 0644);
+	sandbox_write("p/evil2.yaml", "qtune: 1\ninclude: [\"x\\e[2K.yaml\"]\n", 0644);
+	const char *p = sandbox_path("p/evil.yaml"), *p2 = sandbox_path("p/evil2.yaml");
+
+	run_clean((const char *[]){ "validate", p, NULL }, "pwned");
+	run_clean((const char *[]){ "--json", "validate", p, NULL }, "pwned");
+	run_clean((const char *[]){ "check", p, NULL }, "pwned");
+	run_clean((const char *[]){ "validate", p2, NULL }, "[2K");
+	run_clean((const char *[]){ "--json", "check", p2, NULL }, "[2K");
+	run_clean((const char *[]){ "apply", "--dry-run", p2, NULL }, "[2K");
+}
+
+Test(e2e_security, a_sysctld_file_name_cannot_steer_the_terminal)
+{
+	sandbox_write("etc/sysctl.d/" ESCAPES "10-a.conf", "net.core.somaxconn = 100\n", 0644);
+	sandbox_write("etc/sysctl.d/20-b\033[2K.conf", "net.ipv4.tcp_syncookies = 1\n"
+		      "net.core.somaxconn = 200\n", 0644);
+	sandbox_write("p/web.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 4096\n", 0644);
+	const char *p = sandbox_path("p/web.yaml");
+
+	run_clean((const char *[]){ "show", "--boot", NULL }, "20-b");
+	run_clean((const char *[]){ "--json", "show", "--boot", NULL }, "20-b");
+	run_clean((const char *[]){ "-v", "check", p, NULL }, "20-b");
+	run_clean((const char *[]){ "--json", "check", p, NULL }, "20-b");
+	run_clean((const char *[]){ "apply", "--dry-run", p, NULL }, NULL);
+}
+
+Test(e2e_security, a_kernel_value_cannot_steer_the_terminal)
+{
+	/* The sandbox has its own UTS namespace: this hostname is its own. */
+	FILE *f = fopen("/proc/sys/kernel/hostname", "w");
+	cr_assert(f);
+	fputs(ESCAPES "h", f);
+	cr_assert_eq(fclose(f), 0);
+	sandbox_write("p/host.yaml", "qtune: 1\nsysctl:\n  kernel.hostname: plain\n", 0644);
+
+	run_clean((const char *[]){ "check", sandbox_path("p/host.yaml"), NULL }, "pwned");
+	run_clean((const char *[]){ "--json", "check", sandbox_path("p/host.yaml"), NULL }, "pwned");
+}
+
+Test(e2e_security, a_profile_file_name_cannot_steer_the_terminal)
+{
+	sandbox_write("etc/qtune/profiles/we" ESCAPES "b.yaml", "qtune: 1\n", 0644);
+	sandbox_write("etc/qtune/profiles/ok.yaml", "qtune: 1\ndescription: \"a\\e[2Kb\"\n", 0644);
+
+	run_clean((const char *[]){ "profiles", NULL }, "pwned");
+	run_clean((const char *[]){ "--json", "profiles", NULL }, "pwned");
+	run_clean((const char *[]){ "validate", "ok", NULL }, NULL);
+}
+
+Test(e2e_security, a_process_name_cannot_steer_the_terminal)
+{
+	uint16_t port;
+	char needle[32];
+
+	sandbox_sysctl_set("net/core/somaxconn", "128");
+	holder = spawn_listener(ESCAPES, NULL, &port);
+	snprintf(needle, sizeof(needle), "%u", port);
+	sandbox_write("p/web.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 4096\n", 0644);
+
+	run_clean((const char *[]){ "listeners", NULL }, "pwned");
+	run_clean((const char *[]){ "--json", "listeners", NULL }, "pwned");
+	run_clean((const char *[]){ "--output", "prometheus", "listeners", NULL }, needle);
+	run_clean((const char *[]){ "check", sandbox_path("p/web.yaml"), NULL }, "pwned");
+	run_clean((const char *[]){ "apply", sandbox_path("p/web.yaml"), NULL }, "pwned");
+}

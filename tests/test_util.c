@@ -94,14 +94,22 @@ Test(util, escaping_makes_control_and_invalid_bytes_visible)
 
 	f = open_memstream(&mem, &memlen);
 	cr_assert_not_null(f);
-	cr_assert_eq(util_fputs_escaped(f, in, strlen(in)), 0);
+	cr_assert_eq(util_fputs_escaped(f, in, strlen(in), 0), 0);
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_str_eq(mem, "caf\xc3\xa9 \\x1b[31mred\\\\\\x0a\\xff\\x7f");
+	free(mem);
+	/* Text that holds escapes already is left as it is: escaping is
+	 * idempotent in this form, and control bytes still never pass. */
+	f = open_memstream(&mem, &memlen);
+	cr_assert_not_null(f);
+	cr_assert_eq(util_fputs_escaped(f, "a\\x1b b\033c", 9, UTIL_ESCAPE_KEEP_BACKSLASH), 0);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_str_eq(mem, "a\\x1b b\\x1bc");
 	free(mem);
 	f = fopen("/dev/full", "w");
 	cr_assert_not_null(f);
 	setvbuf(f, NULL, _IONBF, 0);
-	cr_assert_eq(util_fputs_escaped(f, "x", 1), -EIO);
+	cr_assert_eq(util_fputs_escaped(f, "x", 1, 0), -EIO);
 	fclose(f);
 }
 
