@@ -119,36 +119,6 @@ int persist_render(const char *header, const struct persist_assign *a, size_t n,
 
 /* ---- the file on disk ---- */
 
-int persist_dir_open(const char *path, bool create, int *dfd, struct qt_diags *d)
-{
-	bool created = false;
-	struct stat st;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdir(path, 0755) == 0)
-			created = true;
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		r = -errno;
-		if ((r == -ELOOP || r == -ENOTDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-			diags_add(d, QT_LEVEL_ERROR, path, 0, 0,
-				  "is a symlink: refusing to write through it");
-			return -ELOOP;
-		}
-		if (!(r == -ENOENT && !create))
-			diags_add(d, QT_LEVEL_ERROR, path, 0, 0, "cannot open: %s", strerror(-r));
-		return r;
-	}
-	/* Whatever the umask: both boot tools must be able to read it. */
-	if (created)
-		fchmod(fd, 0755);
-	*dfd = fd;
-	return 0;
-}
-
 /* Whether dir/name may be replaced or removed: a persist file name, and
  * nothing or a regular file there. *shown is "DIR/NAME" for messages. */
 static int check_target(int dfd, const char *dir, const char *name, char **shown,

@@ -8,7 +8,6 @@
 #ifndef QTUNE_PERSIST_H
 #define QTUNE_PERSIST_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -29,12 +28,6 @@ char *persist_header(const char *version, const char *profile_name, const char *
  * header, and *out stays NULL. */
 int persist_render(const char *header, const struct persist_assign *a, size_t n,
 		   char **out, size_t *len, struct qt_diags *d);
-
-/* Opens the directory at path (as it is on disk) for the calls below,
- * never through a symlink on its last component (-ELOOP, with a
- * diagnostic); with create, makes it (0755) when it is missing. Without
- * create a missing directory is -ENOENT, without a diagnostic. */
-int persist_dir_open(const char *path, bool create, int *dfd, struct qt_diags *d);
 
 /* The bytes of dfd/name, bounded by SYSCTLD_FILE_MAX, never through a
  * symlink: -ENOENT when absent, -ELOOP for a link, -EINVAL for a name

@@ -1,7 +1,9 @@
 /* persist: the rendered bytes of the persisted file (suite persist_render,
- * pure, any user) and its atomic replacement on real files (suite persist:
- * each test in its own mount namespace on a tmpfs root, sandbox_enter, so
- * read-only binds and tiny full filesystems vanish with it). */
+ * pure), its atomic replacement on real files (suite persist) and the
+ * directory as apply --persist and rollback reach it through cmd_persist_*
+ * (suite persist_dir). File tests run in their own mount namespace on a
+ * tmpfs root (sandbox_enter), so read-only binds and tiny full filesystems
+ * vanish with it. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd_common.h"
 #include "ctx.h"
 #include "persist.h"
 #include "profile.h"
@@ -154,14 +157,19 @@ static void teardown(void)
 	sysctld_config_free(conf);
 	conf = NULL;
 	diags_free(&diags);
+	diags_free(&ctx.diags);
 	sandbox_leave();
 }
 
 TestSuite(persist, .init = setup, .fini = teardown);
 
+/* The directory as the command hands it over (cmd_persist_*, trust.h
+ * judge and open it; suite persist_dir below). */
 static void open_dir(void)
 {
-	cr_assert_eq(persist_dir_open(dir, true, &dfd, &diags), 0, "open %s", dir);
+	sandbox_mkdir("etc/sysctl.d");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dfd, 0, "open %s: %s", dir, strerror(errno));
 }
 
 static int write_web(const char *name)
@@ -218,20 +226,6 @@ static void expect_boot(const char *key, const char *value, const char *path, un
 		cr_assert_str_eq(v.file->path, path, "%s", key);
 		cr_assert_eq(v.line, line, "%s", key);
 	}
-}
-
-Test(persist, dir_open_creates_the_directory_0755_only_when_asked)
-{
-	struct stat st;
-
-	umask(077);
-	cr_assert_eq(persist_dir_open(dir, false, &dfd, &diags), -ENOENT);
-	cr_assert_eq(diags.n, 0, "a missing directory is not an error to report");
-	cr_assert_eq(stat(dir, &st), -1, "nothing may be created");
-	open_dir();
-	cr_assert_eq(stat(dir, &st), 0);
-	cr_assert(S_ISDIR(st.st_mode));
-	cr_assert_eq(st.st_mode & 07777, 0755, "created directory mode %o", st.st_mode & 07777);
 }
 
 Test(persist, writes_the_file_with_mode_0644_and_boot_reads_it_back)
@@ -296,26 +290,6 @@ Test(persist, refuses_a_symlink_at_the_target)
 	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
 	cr_assert_str_eq(diags.v[0].file, sandbox_path("etc/sysctl.d/90-qtune-web.conf"));
 	cr_assert(strstr(diags.v[0].msg, "symlink"));
-}
-
-Test(persist, refuses_a_symlinked_directory)
-{
-	sandbox_mkdir("elsewhere");
-	sandbox_symlink("../elsewhere", "etc/sysctl.d");
-	cr_assert_eq(persist_dir_open(dir, true, &dfd, &diags), -ELOOP);
-	cr_assert_eq(persist_dir_open(dir, false, &dfd, &diags), -ELOOP);
-	cr_assert_str_eq(listing("elsewhere"), "");
-	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 2);
-	cr_assert_str_eq(diags.v[0].file, dir);
-	cr_assert(strstr(diags.v[0].msg, "symlink"));
-}
-
-Test(persist, refuses_a_file_where_the_directory_should_be)
-{
-	sandbox_write("etc/sysctl.d", "not a directory\n", 0644);
-	cr_assert_eq(persist_dir_open(dir, true, &dfd, &diags), -ENOTDIR);
-	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 1);
-	expect_content("etc/sysctl.d", "not a directory\n");
 }
 
 Test(persist, refuses_to_replace_what_is_not_a_regular_file)
@@ -456,4 +430,61 @@ Test(persist, file_names_are_plain_conf_names)
 	cr_assert_eq(diags_count(&diags, QT_LEVEL_ERROR), 2 * (sizeof(bad) / sizeof(bad[0])) + 1);
 	cr_assert_str_eq(listing("etc/sysctl.d"), "", "nothing may be created");
 	cr_assert_str_eq(listing("etc"), "sysctl.d", "nor beside it");
+}
+
+/* ---- the directory, as apply --persist and rollback reach it ---- */
+
+TestSuite(persist_dir, .init = setup, .fini = teardown);
+
+Test(persist_dir, created_0755_only_to_put_a_file_in_it)
+{
+	char *old = (char *)"x";
+	size_t len = 1;
+	struct stat st;
+
+	umask(077);
+	cr_assert_eq(cmd_persist_read(&ctx, "90-qtune-web.conf", &old, &len), 0);
+	cr_assert_null(old, "no directory: nothing to replace");
+	cr_assert_eq(len, 0);
+	cr_assert_eq(cmd_persist_put(&ctx, "90-qtune-web.conf", NULL, 0), 0,
+		     "removing from a missing directory has nothing to do");
+	cr_assert_eq(ctx.diags.n, 0, "a missing directory is not an error to report");
+	cr_assert_eq(stat(dir, &st), -1, "nothing may be created");
+
+	cr_assert_eq(cmd_persist_put(&ctx, "90-qtune-web.conf", web_content, strlen(web_content)), 0);
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0755, "created directory mode %o", st.st_mode & 07777);
+	expect_content("etc/sysctl.d/90-qtune-web.conf", web_content);
+	cr_assert_eq(cmd_persist_read(&ctx, "90-qtune-web.conf", &old, &len), 0);
+	cr_assert_str_eq(old, web_content);
+	free(old);
+	cr_assert_eq(cmd_persist_put(&ctx, "90-qtune-web.conf", NULL, 0), 0);
+	cr_assert_str_eq(listing("etc/sysctl.d"), "");
+	cr_assert_eq(ctx.diags.n, 0);
+}
+
+Test(persist_dir, refuses_a_symlinked_directory)
+{
+	char *old = NULL;
+	size_t len;
+
+	sandbox_mkdir("elsewhere");
+	sandbox_symlink("../elsewhere", "etc/sysctl.d");
+	cr_assert_eq(cmd_persist_put(&ctx, "90-qtune-web.conf", web_content, strlen(web_content)),
+		     -ELOOP);
+	cr_assert_eq(cmd_persist_put(&ctx, "90-qtune-web.conf", NULL, 0), -ELOOP);
+	cr_assert_eq(cmd_persist_read(&ctx, "90-qtune-web.conf", &old, &len), -ELOOP);
+	cr_assert_null(old);
+	cr_assert_str_eq(listing("elsewhere"), "");
+	cr_assert_eq(diags_count(&ctx.diags, QT_LEVEL_ERROR), 3);
+	cr_assert(strstr(ctx.diags.v[0].msg, "symlink"), "%s", ctx.diags.v[0].msg);
+}
+
+Test(persist_dir, refuses_a_file_where_the_directory_should_be)
+{
+	sandbox_write("etc/sysctl.d", "not a directory\n", 0644);
+	cr_assert_lt(cmd_persist_put(&ctx, "90-qtune-web.conf", web_content, strlen(web_content)), 0);
+	cr_assert_geq(diags_count(&ctx.diags, QT_LEVEL_ERROR), 1);
+	expect_content("etc/sysctl.d", "not a directory\n");
 }
