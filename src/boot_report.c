@@ -20,9 +20,32 @@ void boot_source(const struct sysctld_value *v, char *buf, size_t size)
 	}
 }
 
+void boot_explain(const struct sysctld_value *v, char *buf, size_t size)
+{
+	char src[600], bad[600], shown[KEY_PATH_MAX];
+	const struct sysctld_entry *r = v->refused;
+
+	boot_source(v, src, sizeof(src));
+	if (r)
+		snprintf(bad, sizeof(bad), "%s:%u sets %s", v->refused_file->path, r->line,
+			 r->value && *r->value ? "a value the kernel refuses"
+					       : "an empty value, which the kernel refuses");
+	if (v->value && !r)
+		snprintf(buf, size, "%s", src);
+	else if (v->value)
+		snprintf(buf, size, "%s; later, %s", src, bad);
+	else if (r)
+		snprintf(buf, size, "%s", bad);
+	else if (v->excluded) {
+		key_display(v->entry->key, shown, sizeof(shown));
+		snprintf(buf, size, "%s excludes it (-%s)", src, shown);
+	} else
+		snprintf(buf, size, "no sysctl.d file sets it");
+}
+
 void boot_render_text(const struct qt_ctx *ctx, const struct boot_item *items, size_t n)
 {
-	char shown[KEY_PATH_MAX], src[600], want[64];
+	char shown[KEY_PATH_MAX], why[1400], want[64];
 
 	fprintf(ctx->out, "\nnext boot (sysctl.d as systemd-sysctl applies it):\n");
 	for (size_t i = 0; i < n; i++) {
@@ -32,27 +55,93 @@ void boot_render_text(const struct qt_ctx *ctx, const struct boot_item *items, s
 
 		key_display(b->entry->key, shown, sizeof(shown));
 		plan_describe_want(&b->entry->want, want, sizeof(want));
-		boot_source(sd, src, sizeof(src));
+		boot_explain(sd, why, sizeof(why));
 		switch (b->status) {
 		case BOOT_OK:
-			fprintf(ctx->out, "  %s = %s  ok (%s)\n", shown, sd->value, src);
+			fprintf(ctx->out, "  %s = %s  ok (%s)\n", shown, sd->value, why);
 			break;
 		case BOOT_DIFFERS:
 			fprintf(ctx->out, "  %s = %s  %sdiffers%s: profile wants %s; set by %s\n",
 				shown, sd->value, output_color(ctx->color, OUT_YELLOW),
-				output_color(ctx->color, OUT_RESET), want, src);
+				output_color(ctx->color, OUT_RESET), want, why);
 			break;
 		case BOOT_NOT_SET:
-			fprintf(ctx->out, "  %s  not set by any sysctl.d file: the kernel default applies at boot (qtune apply --persist)\n",
-				shown);
+			fprintf(ctx->out, "  %s  the kernel default applies at boot: %s (qtune apply --persist)\n",
+				shown, why);
 			break;
 		}
 		if (b->res.disagree) {
-			boot_source(pr, src, sizeof(src));
+			boot_explain(pr, why, sizeof(why));
 			fprintf(ctx->out, "    sysctl --system would leave %s instead (%s)\n",
-				pr->value ? pr->value : "it unset", src);
+				pr->value ? pr->value : "the kernel default", why);
 		}
 	}
+}
+
+static const char *at_boot(const struct boot_row *r, const struct sysctld_value *v)
+{
+	return r->foreign ? "(host-wide)" : v->value ? v->value : "(kernel default)";
+}
+
+void boot_render_table(FILE *out, const struct boot_row *rows, size_t n)
+{
+	char shown[KEY_PATH_MAX], why[1400];
+	int kw = 30, vw = 16;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(rows[i].key), a = strlen(at_boot(&rows[i], &rows[i].res.by[SYSCTLD_SYSTEMD]));
+		size_t p = strlen(at_boot(&rows[i], &rows[i].res.by[SYSCTLD_PROCPS]));
+
+		kw = k > (size_t)kw && k < 200 ? (int)k : kw;
+		vw = a > (size_t)vw && a < 200 ? (int)a : vw;
+		vw = p > (size_t)vw && p < 200 ? (int)p : vw;
+	}
+	fprintf(out, "%-*s  %-*s  %s\n", kw, "KEY", vw, "AT BOOT", "SET BY (systemd-sysctl)");
+	for (size_t i = 0; i < n; i++) {
+		const struct boot_row *r = &rows[i];
+		const struct sysctld_value *sd = &r->res.by[SYSCTLD_SYSTEMD], *pr = &r->res.by[SYSCTLD_PROCPS];
+
+		key_display(r->key, shown, sizeof(shown));
+		if (r->foreign) {
+			fprintf(out, "%-*s  %-*s  not this namespace's: host-wide, the host's boot sets it\n",
+				kw, shown, vw, at_boot(r, sd));
+			continue;
+		}
+		boot_explain(sd, why, sizeof(why));
+		fprintf(out, "%-*s  %-*s  %s\n", kw, shown, vw, at_boot(r, sd), why);
+		if (r->res.disagree) {
+			boot_explain(pr, why, sizeof(why));
+			fprintf(out, "%-*s  %-*s  sysctl --system: %s\n", kw, "", vw, at_boot(r, pr), why);
+		}
+	}
+}
+
+void boot_render_table_json(struct jw *w, const struct boot_row *rows, size_t n)
+{
+	char shown[KEY_PATH_MAX], src[600], why[1400];
+
+	jw_key(w, "boot");
+	jw_array_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		const struct boot_row *r = &rows[i];
+		const struct sysctld_value *sd = &r->res.by[SYSCTLD_SYSTEMD], *pr = &r->res.by[SYSCTLD_PROCPS];
+
+		key_display(r->key, shown, sizeof(shown));
+		jw_object_begin(w);
+		jw_kstring(w, "key", shown);
+		jw_kbool(w, "per_netns", !r->foreign);
+		jw_kstring(w, "value", r->foreign ? NULL : sd->value);
+		boot_source(sd, src, sizeof(src));
+		jw_kstring(w, "source", !r->foreign && sd->file ? src : NULL);
+		boot_explain(sd, why, sizeof(why));
+		jw_kstring(w, "decided_by", r->foreign ? "not this namespace's: host-wide" : why);
+		jw_kbool(w, "tools_disagree", !r->foreign && r->res.disagree);
+		jw_kstring(w, "procps_value", r->foreign ? NULL : pr->value);
+		boot_source(pr, src, sizeof(src));
+		jw_kstring(w, "procps_source", !r->foreign && pr->file ? src : NULL);
+		jw_object_end(w);
+	}
+	jw_array_end(w);
 }
 
 static void value_json(struct jw *w, const char *name, const struct sysctld_value *v)
@@ -62,6 +151,16 @@ static void value_json(struct jw *w, const char *name, const struct sysctld_valu
 	jw_kstring(w, "value", v->value);
 	jw_kstring(w, "file", v->file ? v->file->path : NULL);
 	jw_kint(w, "line", v->file ? v->line : 0);
+	jw_kbool(w, "excluded", v->excluded);
+	jw_key(w, "refused");
+	if (v->refused) {
+		jw_object_begin(w);
+		jw_kstring(w, "file", v->refused_file->path);
+		jw_kint(w, "line", v->refused->line);
+		jw_object_end(w);
+	} else {
+		jw_null(w);
+	}
 	jw_object_end(w);
 }
 

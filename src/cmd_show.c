@@ -138,47 +138,27 @@ static void show_json(struct qt_ctx *ctx, const struct limits *l,
 static enum qt_level show_boot(struct qt_ctx *ctx)
 {
 	struct sysctld_config *c = NULL;
-	char shown[KEY_PATH_MAX], src[600], psrc[600];
-	struct sysctld_resolved res;
-	struct jw *w = ctx->json;
+	struct boot_row rows[16];
+	size_t n = 0;
 
 	if (sysctld_load(ctx, &c, &ctx->diags) < 0 || !c->complete) {
 		sysctld_config_free(c);
 		return QT_LEVEL_ERROR;
 	}
-	if (ctx->output == QT_OUT_JSON) {
-		jw_key(w, "boot");
-		jw_array_begin(w);
-	} else {
-		fprintf(ctx->out, "%-30s  %-16s  %s\n", "KEY", "AT BOOT", "SET BY (systemd-sysctl)");
-	}
-	for (size_t i = 0; i < keys_count; i++) {
-		if (!keys_table[i].listen_queue || sysctld_resolve(c, keys_table[i].path, &res) < 0)
+	for (size_t i = 0; i < keys_count && n < ARRAY_SIZE(rows); i++) {
+		if (!keys_table[i].listen_queue ||
+		    sysctld_resolve(c, keys_table[i].path, &rows[n].res) < 0)
 			continue;
-		const struct sysctld_value *sd = &res.by[SYSCTLD_SYSTEMD], *pr = &res.by[SYSCTLD_PROCPS];
-
-		key_display(keys_table[i].path, shown, sizeof(shown));
-		boot_source(sd, src, sizeof(src));
-		boot_source(pr, psrc, sizeof(psrc));
-		if (ctx->output == QT_OUT_JSON) {
-			jw_object_begin(w);
-			jw_kstring(w, "key", shown);
-			jw_kstring(w, "value", sd->value);
-			jw_kstring(w, "source", sd->file ? src : NULL);
-			jw_kbool(w, "tools_disagree", res.disagree);
-			jw_kstring(w, "procps_value", pr->value);
-			jw_kstring(w, "procps_source", pr->file ? psrc : NULL);
-			jw_object_end(w);
-			continue;
-		}
-		fprintf(ctx->out, "%-30s  %-16s  %s\n", shown, sd->value ? sd->value : "(kernel default)",
-			sd->file ? src : "no sysctl.d file sets it");
-		if (res.disagree)
-			fprintf(ctx->out, "%-30s  %-16s  sysctl --system: %s\n", "", pr->value ? pr->value : "(unset)", psrc);
+		rows[n].key = keys_table[i].path;
+		/* A host-wide key is missing from another namespace: its
+		 * boot value is the host's, whatever this root says. */
+		rows[n].foreign = keys_table[i].scope == KEY_SCOPE_GLOBAL && ctx->netns_initial == 0;
+		n++;
 	}
-	if (ctx->output == QT_OUT_JSON) {
-		jw_array_end(w);
-	}
+	if (ctx->output == QT_OUT_JSON)
+		boot_render_table_json(ctx->json, rows, n);
+	else
+		boot_render_table(ctx->out, rows, n);
 	sysctld_config_free(c);
 	return QT_LEVEL_OK;
 }

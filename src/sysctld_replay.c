@@ -378,6 +378,7 @@ int sysctld_lookup(const struct sysctld_config *c, const char *key, enum sysctld
 	out->ignore_failure = e->ignore_failure;
 	out->excluded = !taken && !refused;
 	out->refused = refused;
+	out->refused_file = refused ? &c->files[refused->file] : NULL;
 	return value ? 1 : 0;
 }
 

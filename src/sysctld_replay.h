@@ -119,6 +119,7 @@ struct sysctld_value {
 	bool excluded;                     /* value NULL because of "-KEY" (entry) */
 	const struct sysctld_entry *refused; /* the last write the kernel refuses,
 					      * when it comes after entry's (or is entry) */
+	const struct sysctld_file *refused_file;
 };
 
 struct sysctld_resolved {

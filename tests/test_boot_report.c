@@ -86,7 +86,7 @@ Test(boot_report, text_has_one_line_per_key_and_one_per_disagreement)
 		"  net.core.somaxconn = 4096  ok (/etc/sysctl.d/90-qtune-web.conf:4)\n"
 		"  net.ipv4.tcp_max_syn_backlog = 512  differs: profile wants >= 8192; set by /etc/sysctl.d/90-qtune-web.conf:5\n"
 		"    sysctl --system would leave 128 instead (/etc/sysctl.d/.local.conf:1)\n"
-		"  net.core.somaxconn  not set by any sysctl.d file: the kernel default applies at boot (qtune apply --persist)\n");
+		"  net.core.somaxconn  the kernel default applies at boot: no sysctl.d file sets it (qtune apply --persist)\n");
 }
 
 Test(boot_report, json_names_both_tools_for_every_key)
@@ -102,11 +102,55 @@ Test(boot_report, json_names_both_tools_for_every_key)
 	const char *out = output();
 
 	cr_assert(strstr(out, "\"key\":\"net.core.somaxconn\",\"status\":\"ok\","
-			      "\"systemd\":{\"value\":\"4096\",\"file\":\"/etc/sysctl.d/90-qtune-web.conf\",\"line\":4}"),
+			      "\"systemd\":{\"value\":\"4096\",\"file\":\"/etc/sysctl.d/90-qtune-web.conf\",\"line\":4,"
+			      "\"excluded\":false,\"refused\":null}"),
 		  "%s", out);
 	cr_assert(strstr(out, "\"status\":\"differs\""), "%s", out);
-	cr_assert(strstr(out, "\"procps\":{\"value\":\"128\",\"file\":\"/etc/sysctl.d/.local.conf\",\"line\":1},"
-			      "\"tools_disagree\":true"), "%s", out);
-	cr_assert(strstr(out, "\"status\":\"not-set\",\"systemd\":{\"value\":null,\"file\":null,\"line\":0}"),
-		  "%s", out);
+	cr_assert(strstr(out, "\"procps\":{\"value\":\"128\",\"file\":\"/etc/sysctl.d/.local.conf\",\"line\":1,"
+			      "\"excluded\":false,\"refused\":null},\"tools_disagree\":true"), "%s", out);
+	cr_assert(strstr(out, "\"status\":\"not-set\",\"systemd\":{\"value\":null,\"file\":null,\"line\":0,"
+			      "\"excluded\":false,\"refused\":null}"), "%s", out);
+}
+
+/* The line that decides is named when the kernel default stays: the
+ * exclusion (not as if it set the default), or the value the kernel
+ * refuses; and a refused write after the deciding one is said too. */
+Test(boot_report, what_decides_is_said_when_the_default_stays)
+{
+	struct sysctld_entry excl = { .key = "net/core/somaxconn", .line = 2 };
+	struct sysctld_entry bad = { .key = "net/core/somaxconn", .value = "abc", .line = 1 };
+	struct sysctld_entry empty = { .key = "net/core/somaxconn", .value = "", .line = 3 };
+	struct sysctld_value ex = { .file = &etc, .entry = &excl, .line = 2, .excluded = true };
+	struct sysctld_value rf = { .file = &hidden, .entry = &bad, .line = 1, .refused = &bad,
+				    .refused_file = &hidden };
+	struct sysctld_value later = { .value = "1024", .file = &etc, .line = 4, .refused = &empty,
+				       .refused_file = &hidden };
+	char why[1400];
+
+	boot_explain(&ex, why, sizeof(why));
+	cr_assert_str_eq(why, "/etc/sysctl.d/90-qtune-web.conf:2 excludes it (-net.core.somaxconn)");
+	boot_explain(&rf, why, sizeof(why));
+	cr_assert_str_eq(why, "/etc/sysctl.d/.local.conf:1 sets a value the kernel refuses");
+	boot_explain(&later, why, sizeof(why));
+	cr_assert_str_eq(why, "/etc/sysctl.d/90-qtune-web.conf:4; later, /etc/sysctl.d/.local.conf:3 sets "
+			      "an empty value, which the kernel refuses");
+}
+
+/* show --boot: columns hold whatever the widest cell is, and a host-wide
+ * key outside the initial namespace is said to be the host's. */
+Test(boot_report, table_keeps_its_columns_and_names_host_wide_keys)
+{
+	struct boot_row rows[2] = {
+		{ .key = "net/ipv4/tcp_max_syn_backlog" },
+		{ .key = "net/core/netdev_max_backlog", .foreign = true },
+	};
+	const char *long_value = "an unknown key's value, as written";
+
+	rows[0].res.by[SYSCTLD_SYSTEMD] = (struct sysctld_value){ .value = long_value, .file = &etc, .line = 5 };
+	rows[0].res.by[SYSCTLD_PROCPS] = rows[0].res.by[SYSCTLD_SYSTEMD];
+	boot_render_table(mem, rows, 2);
+	cr_assert_str_eq(output(),
+		"KEY                             AT BOOT                             SET BY (systemd-sysctl)\n"
+		"net.ipv4.tcp_max_syn_backlog    an unknown key's value, as written  /etc/sysctl.d/90-qtune-web.conf:5\n"
+		"net.core.netdev_max_backlog     (host-wide)                         not this namespace's: host-wide, the host's boot sets it\n");
 }
