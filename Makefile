@@ -89,10 +89,16 @@ $(BUILD)/obj $(BUILD)/tobj $(BUILD)/tests:
 
 # One runner, so one summary line. Tests enter their own network and mount
 # namespaces (they need root); QTUNE_BIN is the binary the end-to-end tests run.
+# Afterwards, the machine's /run/qtune.lock must be as before: the suite
+# runs every qtune in sandboxes with a /run of their own.
 check: $(BUILD)/qtune $(BUILD)/qtune-hooks $(BUILD)/qtune-tests lint-man check-layers
+	@before=$$(stat -c %i.%Z /run/qtune.lock 2>/dev/null); \
 	QTUNE_BIN=$(abspath $(BUILD)/qtune) QTUNE_HOOKS_BIN=$(abspath $(BUILD)/qtune-hooks) \
 	  QTUNE_SRCDIR=$(CURDIR) \
-	  $(BUILD)/qtune-tests $(TEST_ARGS)
+	  $(BUILD)/qtune-tests $(TEST_ARGS) || exit 1; \
+	after=$$(stat -c %i.%Z /run/qtune.lock 2>/dev/null); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "make check: the suite created /run/qtune.lock outside its sandboxes" >&2; exit 1; fi
 
 # The tests that need no root, as whoever runs them: a build directory
 # readable by any user passes this as any user (nobody included).

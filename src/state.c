@@ -114,16 +114,28 @@ int state_dir_open(const struct qt_ctx *ctx, bool create, int *dirfd, struct qt_
 
 int state_lock(const struct qt_ctx *ctx, int *lockfd, struct qt_diags *d)
 {
+	struct stat st;
 	int dirfd, fd, r;
 
-	r = open_dir(ctx, LOCK_DIR, true, &dirfd, d);
-	if (r < 0)
+	/* The lock guards the namespace's values, which --root does not
+	 * move: it is always on the real /run, judged like the state
+	 * directory, and nothing is created for it but the lock file. */
+	r = trust_open_beneath("", LOCK_DIR, 0, QT_LEVEL_ERROR, d, &dirfd);
+	if (r < 0) {
+		if (r != -EPERM && r != -ELOOP)
+			diags_error(d, "%s: %s", LOCK_DIR, strerror(-r));
 		return r;
-	fd = openat(dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	fd = openat(dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	r = fd < 0 ? -errno : 0;
 	close(dirfd);
+	if (r == 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		r = -EINVAL;
+	}
 	if (r < 0) {
-		diags_error(d, "%s/%s: cannot open the lock: %s%s", LOCK_DIR, LOCK_FILE, strerror(-r),
+		diags_error(d, "%s/%s: cannot open the lock: %s%s", LOCK_DIR, LOCK_FILE,
+			    r == -EINVAL ? "not a regular file" : strerror(-r),
 			    r == -EACCES || r == -EPERM ? " (run as root)" : "");
 		return r;
 	}

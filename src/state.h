@@ -1,7 +1,8 @@
 /* state: what an apply is about to change, recorded in the state directory
  * (ROOT/var/lib/qtune, one record per network namespace) before anything
  * changes, so that `rollback` can put it back; and the lock
- * (ROOT/run/qtune.lock) that serialises apply and rollback. The record,
+ * (/run/qtune.lock, on the real /run whatever the root: it guards the
+ * namespace's values) that serialises apply and rollback. The record,
  * old sysctl.d file included, is one file replaced atomically: it is the
  * old record or the new one, never half of either nor parts of both. */
 #ifndef QTUNE_STATE_H
@@ -41,7 +42,8 @@ struct state {
 	bool persist_had_old;   /* an older file existed; its bytes are in the record */
 };
 
-/* Takes the exclusive lock, waiting for a concurrent apply or rollback. */
+/* Takes the exclusive lock, waiting for a concurrent apply or rollback
+ * (with -v it says so). Creates no directory; /run must be root's alone. */
 int state_lock(const struct qt_ctx *ctx, int *lockfd, struct qt_diags *d);
 void state_unlock(int lockfd);
 

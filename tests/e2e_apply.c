@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -257,31 +258,44 @@ Test(e2e_apply, netns_option_targets_another_namespace)
 	waitpid(child, NULL, 0);
 }
 
-Test(e2e_apply, concurrent_applies_are_serialised_by_the_lock)
+/* The lock serialises changes to the namespace's values, so it is the same
+ * lock whatever --root says: on the real /run (the sandbox's own tmpfs
+ * there), never a run/ made inside the root. */
+Test(e2e_apply, applies_with_and_without_root_are_serialised_by_one_lock)
 {
-	int fd;
-	pid_t pid;
+	int fd, status;
+	pid_t rooted, plain;
 
 	start_values();
 	sandbox_write("p/one.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 999\n", 0644);
-	sandbox_write("run/.keep", "", 0644);
-	fd = open(sandbox_path("run/qtune.lock"), O_RDWR | O_CREAT, 0600);
-	cr_assert(fd >= 0);
+	sandbox_write("p/two.yaml", "qtune: 1\nsysctl:\n  net.ipv4.tcp_syncookies: 1\n", 0644);
+	/* Without --root the record goes to /var/lib/qtune: a tmpfs of this
+	 * test's mount namespace, not the machine's. */
+	cr_assert(mount("qtune-var-lib", "/var/lib", "tmpfs", 0, "mode=0755") == 0,
+		  "tmpfs on /var/lib: %s", strerror(errno));
+	fd = open("/run/qtune.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert(fd >= 0, "/run/qtune.lock: %s", strerror(errno));
 	cr_assert(flock(fd, LOCK_EX) == 0);
-	pid = fork();
-	if (pid == 0) {
-		/* flock belongs to the open file: the child must not hold it too. */
-		close(fd);
-		int rc = run(NULL, NULL, (const char *[]){ "apply", sandbox_path("p/one.yaml"), NULL });
-		_exit(rc);
-	}
+	/* flock belongs to the open file: the children must not hold it. */
+	rooted = fork();
+	if (rooted == 0 && close(fd) == 0)
+		_exit(run(NULL, NULL, (const char *[]){ "apply", sandbox_path("p/one.yaml"), NULL }));
+	plain = fork();
+	if (plain == 0 && close(fd) == 0)
+		_exit(sandbox_qtune(NULL, NULL, (const char *[]){ "apply", sandbox_path("p/two.yaml"), NULL }));
 	usleep(300 * 1000);
-	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 128, "apply ran while another held the lock");
+	cr_expect_eq(sandbox_sysctl_get(SOMAXCONN), 128, "apply --root ran while another held the lock");
+	cr_expect_eq(sandbox_sysctl_get(COOKIES), 0, "apply ran while another held the lock");
 	close(fd);
-	int status;
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 999);
+	cr_assert_eq(waitpid(rooted, &status, 0), rooted);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(waitpid(plain, &status, 0), plain);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect_eq(sandbox_sysctl_get(SOMAXCONN), 999);
+	cr_expect_eq(sandbox_sysctl_get(COOKIES), 1);
+	cr_expect(access(sandbox_path("run"), F_OK) < 0 && errno == ENOENT,
+		  "qtune created run/ inside --root for a lock that is not there");
+	umount2("/var/lib", MNT_DETACH);
 }
 
 Test(e2e_apply, output_errors_are_errors)

@@ -71,15 +71,24 @@ static int run_as(enum who who, char **out, char **err, const char *const *args)
 	return rc;
 }
 
-/* The directories an apply writes in --root, owned by uid 65534 so that
- * the privilege under test is the only thing missing. */
+/* The lock (on the sandbox's own /run, where qtune looks whatever --root
+ * says) and the state directory in --root, owned by uid 65534 so that the
+ * privilege under test is the only thing missing. */
+static void lock_for_nobody(void)
+{
+	int fd = open("/run/qtune.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	cr_assert(fd >= 0, "/run/qtune.lock: %s", strerror(errno));
+	cr_assert(fchown(fd, 65534, 65534) == 0);
+	close(fd);
+}
+
 static void dirs_for_nobody(void)
 {
-	sandbox_write("run/.keep", "", 0644);
+	lock_for_nobody();
 	sandbox_write("var/lib/qtune/.keep", "", 0600);
 	unlink(sandbox_path("var/lib/qtune/.keep"));
 	cr_assert(chmod(sandbox_path("var/lib/qtune"), 0700) == 0);
-	cr_assert(chown(sandbox_path("run"), 65534, 65534) == 0);
 	cr_assert(chown(sandbox_path("var/lib/qtune"), 65534, 65534) == 0);
 }
 
@@ -154,7 +163,6 @@ Test(e2e_privileges, nobody_on_a_root_owned_tree_is_told_to_run_as_root)
 
 	/* As on a real host: /run and /var/lib belong to root. */
 	start_values();
-	sandbox_write("run/.keep", "", 0644);
 	sandbox_write("p/net.yaml", net_profile, 0644);
 	int rc = run_as(NOBODY_BARE, NULL, &err, (const char *[]){ "apply", sandbox_path("p/net.yaml"), NULL });
 	cr_assert_eq(rc, 2, "stderr: %s", err);
@@ -237,9 +245,9 @@ Test(e2e_privileges, rollback_preflights_too)
 	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 1000);
 	/* Hand the lock and the record to uid 65534. */
 	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "chown -R 65534:65534 %s %s", sandbox_path("run"),
-		 sandbox_path("var/lib/qtune"));
+	snprintf(cmd, sizeof(cmd), "chown -R 65534:65534 %s", sandbox_path("var/lib/qtune"));
 	cr_assert_eq(system(cmd), 0);
+	lock_for_nobody();
 
 	int rc = run_as(NOBODY_BARE, NULL, &err, (const char *[]){ "rollback", NULL });
 	cr_assert_eq(rc, 2, "stderr: %s", err);

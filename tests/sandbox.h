@@ -2,7 +2,8 @@
  * test process in a fresh network namespace (loopback up, kernel defaults),
  * a private mount namespace and a private IPC namespace (so that even an
  * IPC-scoped kernel.msg* key written by a test stays in the sandbox), and makes a temporary root directory for
- * the files qtune reads and writes (--root). Nothing a test does reaches the
+ * the files qtune reads and writes (--root), and an empty /run of its own
+ * (qtune's lock lives there whatever --root says). Nothing a test does reaches the
  * machine's own namespace. Criterion runs every test in its own process, so
  * each test starts from known kernel values. */
 #ifndef QTUNE_TEST_SANDBOX_H
