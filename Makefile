@@ -47,7 +47,7 @@ UNITSRC   := $(shell grep -L '"sandbox.h"' tests/test_*.c) tests/fake_listeners.
 UNITOBJ   := $(UNITSRC:tests/%.c=$(BUILD)/tests/%.o)
 MANPAGES  := $(wildcard man/*.[0-9])
 
-.PHONY: all check check-unit check-boot check-layers lint-man install uninstall clean deb rpm fuzz bench print-ldlibs golden
+.PHONY: all check check-unit check-boot check-layers lint-man install uninstall clean deb rpm fuzz bench print-ldlibs
 
 all: $(BUILD)/qtune
 

@@ -88,7 +88,11 @@ out:
 		struct prom_check pc = { .profile = p ? p->name : args->argv[1], .plan = ok ? plan : NULL,
 					 .boot = ok ? items : NULL, .nboot = p ? p->nentries : 0,
 					 .audit = ok ? &a : NULL, .worst = worst };
-		worst = prom_render_check(ctx, &pc);
+		struct prom_inputs in;
+
+		cmd_prom_gather(ctx, &in);
+		worst = prom_render_check(ctx, &pc, &in);
+		cmd_prom_inputs_free(&in);
 	}
 	audit_free(&a);
 	free(items);

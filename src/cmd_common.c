@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keys.h"
+#include "netstat.h"
 #include "persist.h"
 #include "profile_check.h"
 #include "relisten_report.h"
@@ -278,4 +280,34 @@ void relisten_run_free(struct relisten_run *run)
 	if (run->moved)
 		audit_free(&run->made_on);
 	run->moved = false;
+}
+
+void cmd_prom_gather(struct qt_ctx *ctx, struct prom_inputs *in)
+{
+	char value[KEY_VALUE_MAX];
+	int64_t v;
+	int r;
+
+	memset(in, 0, sizeof(*in));
+	r = netstat_read(ctx, in->counters);
+	in->have_counters = r == 0;
+	if (r < 0)
+		diags_warn(&ctx->diags, "/proc/net/netstat: %s", strerror(-r));
+	in->values = xcalloc(keys_count, sizeof(*in->values));
+	for (size_t k = 0; k < keys_count; k++) {
+		/* Host-wide keys do not exist outside the initial namespace. */
+		if (!keys_table[k].listen_queue || keys_table[k].type != KEY_INT ||
+		    sysctl_read(ctx->procsys_fd, keys_table[k].path, value, sizeof(value)) < 0 ||
+		    util_parse_i64(value, &v) < 0)
+			continue;
+		in->values[in->nvalues++] = (struct prom_sysctl){ keys_table[k].path, v };
+	}
+	clock_gettime(CLOCK_REALTIME, &in->now);
+}
+
+void cmd_prom_inputs_free(struct prom_inputs *in)
+{
+	free(in->values);
+	in->values = NULL;
+	in->nvalues = 0;
 }

@@ -10,6 +10,7 @@
 #include "output.h"
 #include "plan.h"
 #include "profile.h"
+#include "prometheus.h"
 #include "relisten.h"
 
 /* The file apply --persist writes and rollback restores: NAME in
@@ -61,5 +62,11 @@ void cmd_render_relisten_text(const struct qt_ctx *ctx, const struct relisten_ru
 void cmd_render_relisten_json(struct jw *w, const struct relisten_run *run,
 			       const struct audit *a);
 void relisten_run_free(struct relisten_run *run);
+
+/* What --output prometheus shows beside a command's own data: the TcpExt
+ * counters (a warning when /proc/net/netstat cannot be read), the running
+ * integer listen-queue keys, the time. The renderer reads nothing itself. */
+void cmd_prom_gather(struct qt_ctx *ctx, struct prom_inputs *in);
+void cmd_prom_inputs_free(struct prom_inputs *in);
 
 #endif

@@ -21,7 +21,11 @@ enum qt_level cmd_listeners(struct qt_ctx *ctx, const struct cmd_args *args)
 		return QT_LEVEL_ERROR;
 	}
 	if (ctx->output == QT_OUT_PROMETHEUS) {
-		worst = prom_render_listeners(ctx, &a);
+		struct prom_inputs in;
+
+		cmd_prom_gather(ctx, &in);
+		worst = prom_render_listeners(ctx, &a, &in);
+		cmd_prom_inputs_free(&in);
 	} else if (ctx->output == QT_OUT_JSON) {
 		struct jw *w = ctx->json;
 

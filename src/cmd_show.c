@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "cmd_common.h"
 #include "commands.h"
 #include "findings.h"
 #include "keys.h"
@@ -179,12 +180,19 @@ enum qt_level cmd_show(struct qt_ctx *ctx, const struct cmd_args *args)
 	if (boot)
 		return show_boot(ctx);
 	compute_limits(ctx, &l);
+	if (ctx->output == QT_OUT_PROMETHEUS) {
+		struct prom_inputs in;
+		enum qt_level worst;
+
+		cmd_prom_gather(ctx, &in);
+		worst = prom_render_show(ctx, &in, l.accept_queue, l.syn_queue);
+		cmd_prom_inputs_free(&in);
+		return worst;
+	}
 	r = netstat_read(ctx, counters);
 	have_counters = r == 0;
 	if (r < 0)
 		diags_warn(&ctx->diags, "/proc/net/netstat: %s", strerror(-r));
-	if (ctx->output == QT_OUT_PROMETHEUS)
-		return prom_render_show(ctx, have_counters ? counters : NULL, l.accept_queue, l.syn_queue);
 	if (ctx->output == QT_OUT_JSON)
 		show_json(ctx, &l, counters, have_counters);
 	else

@@ -1,16 +1,12 @@
 /* prometheus: node_exporter textfile metrics for check, show, listeners. */
 #include "prometheus.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "findings.h"
 #include "keys.h"
-#include "sysctl.h"
 #include "util.h"
 
 struct prom_family {
@@ -58,9 +54,7 @@ struct prom_label {
 };
 
 struct prom_out {
-	FILE *f;                       /* a memory stream over buf */
-	char *buf;
-	size_t len;
+	FILE *f;
 	char current[PROM_NAME_MAX];   /* family whose HELP and TYPE were written last */
 };
 
@@ -174,12 +168,12 @@ static void emit_info(struct prom_out *o, const struct qt_ctx *ctx)
 	sample_int(o, &F_INFO, l, ARRAY_SIZE(l), 1);
 }
 
-/* The running value of every integer key of the plan (values already
- * read), then of the listen-queue keys the plan does not hold. */
-static void emit_sysctl_values(struct prom_out *o, const struct qt_ctx *ctx,
-			       const struct plan *plan)
+/* The running value of every integer key of the plan, then of the
+ * listen-queue keys the plan does not hold (as the command read them). */
+static void emit_sysctl_values(struct prom_out *o, const struct plan *plan,
+			       const struct prom_inputs *in)
 {
-	char shown[KEY_PATH_MAX], value[KEY_VALUE_MAX];
+	char shown[KEY_PATH_MAX];
 	int64_t v;
 
 	for (size_t i = 0; plan && i < plan->n; i++) {
@@ -188,19 +182,16 @@ static void emit_sysctl_values(struct prom_out *o, const struct qt_ctx *ctx,
 		key_display(plan->items[i].key, shown, sizeof(shown));
 		sample_int(o, &F_VALUE, (const struct prom_label[]){ { "key", shown } }, 1, v);
 	}
-	for (size_t k = 0; k < keys_count; k++) {
+	for (size_t k = 0; k < in->nvalues; k++) {
 		bool in_plan = false;
 
-		if (!keys_table[k].listen_queue || keys_table[k].type != KEY_INT)
-			continue;
 		for (size_t i = 0; plan && i < plan->n && !in_plan; i++)
-			in_plan = strcmp(plan->items[i].key, keys_table[k].path) == 0;
-		/* Host-wide keys do not exist outside the initial namespace. */
-		if (in_plan || sysctl_read(ctx->procsys_fd, keys_table[k].path, value, sizeof(value)) < 0 ||
-		    util_parse_i64(value, &v) < 0)
+			in_plan = strcmp(plan->items[i].key, in->values[k].path) == 0;
+		if (in_plan)
 			continue;
-		key_display(keys_table[k].path, shown, sizeof(shown));
-		sample_int(o, &F_VALUE, (const struct prom_label[]){ { "key", shown } }, 1, v);
+		key_display(in->values[k].path, shown, sizeof(shown));
+		sample_int(o, &F_VALUE, (const struct prom_label[]){ { "key", shown } }, 1,
+			   in->values[k].value);
 	}
 }
 
@@ -223,21 +214,6 @@ static void emit_counters(struct prom_out *o, const struct netstat_counter *c)
 		snprintf(value, sizeof(value), "%llu", (unsigned long long)c[i].value);
 		sample(o, &fam, name, NULL, 0, value);
 	}
-}
-
-/* Reads the counters for commands that do not have them yet (caller
- * frees); NULL with a warning when /proc/net/netstat cannot be read. */
-static struct netstat_counter *read_counters(struct qt_ctx *ctx)
-{
-	struct netstat_counter *c = xcalloc(netstat_count, sizeof(*c));
-	int r = netstat_read(ctx, c);
-
-	if (r < 0) {
-		diags_warn(&ctx->diags, "/proc/net/netstat: %s", strerror(-r));
-		free(c);
-		return NULL;
-	}
-	return c;
 }
 
 /* The labels that name one listener socket. Sockets sharing an address
@@ -316,47 +292,25 @@ static void emit_listeners(struct prom_out *o, const struct audit *a)
 	free(ix);
 }
 
-static void emit_timestamp(struct prom_out *o)
+static void emit_timestamp(struct prom_out *o, const struct timespec *now)
 {
-	struct timespec ts;
 	char buf[48];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(buf, sizeof(buf), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	snprintf(buf, sizeof(buf), "%lld.%03ld", (long long)now->tv_sec, now->tv_nsec / 1000000);
 	sample(o, &F_TIME, NULL, NULL, 0, buf);
 }
 
-/* Opens a buffer the metrics are rendered into: the destination gets
- * either all of them or none. */
-static int out_begin(struct qt_ctx *ctx, struct prom_out *o)
+/* main renders the metrics into memory and delivers them whole, to
+ * stdout or the --textfile: here they only go to ctx->out. */
+static void out_begin(struct qt_ctx *ctx, struct prom_out *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->f = open_memstream(&o->buf, &o->len);
-	if (!o->f) {
-		diags_error(&ctx->diags, "cannot render the metrics: %s", strerror(errno));
-		return -ENOMEM;
-	}
-	return 0;
+	o->f = ctx->out;
 }
 
-/* Closes the stream (buf and len are final only then) and delivers. */
-static enum qt_level out_end(struct qt_ctx *ctx, struct prom_out *o, enum qt_level worst)
+enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c,
+				const struct prom_inputs *in)
 {
-	int r = 0;
-
-	if (fclose(o->f) != 0)
-		r = -errno;
-	if (r < 0)
-		diags_error(&ctx->diags, "cannot render the metrics: %s", strerror(-r));
-	else if (fwrite(o->buf, 1, o->len, ctx->out) != o->len)
-		r = -EIO;   /* main()'s output_finish() reports it */
-	free(o->buf);
-	return r < 0 && worst < QT_LEVEL_ERROR ? QT_LEVEL_ERROR : worst;
-}
-
-enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c)
-{
-	struct netstat_counter *cn = read_counters(ctx);
 	enum qt_level worst = c->worst;
 	struct prom_out o;
 	char shown[KEY_PATH_MAX];
@@ -365,15 +319,12 @@ enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c)
 
 	if (diags_worst(&ctx->diags) > worst)
 		worst = diags_worst(&ctx->diags);
-	if (out_begin(ctx, &o) < 0) {
-		free(cn);
-		return QT_LEVEL_ERROR;
-	}
+	out_begin(ctx, &o);
 	emit_info(&o, ctx);
 	sample_int(&o, &F_EXIT, prof, 1, diag_exit_status(worst));
 	if (complete)
 		sample_int(&o, &F_COMPLIANT, prof, 1, worst < QT_LEVEL_DRIFT);
-	emit_sysctl_values(&o, ctx, c->plan);
+	emit_sysctl_values(&o, c->plan, in);
 	for (size_t i = 0; c->plan && i < c->plan->n; i++) {
 		key_display(c->plan->items[i].key, shown, sizeof(shown));
 		const struct prom_label l[] = { { "key", shown }, { "profile", c->profile } };
@@ -393,43 +344,37 @@ enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c)
 	}
 	if (c->audit)
 		emit_listeners(&o, c->audit);
-	emit_counters(&o, cn);
-	emit_timestamp(&o);
-	free(cn);
-	return out_end(ctx, &o, c->worst);
+	emit_counters(&o, in->have_counters ? in->counters : NULL);
+	emit_timestamp(&o, &in->now);
+	return c->worst;
 }
 
-enum qt_level prom_render_show(struct qt_ctx *ctx, const struct netstat_counter *counters,
+enum qt_level prom_render_show(struct qt_ctx *ctx, const struct prom_inputs *in,
 			       int64_t accept_max, int64_t syn_max)
 {
 	struct prom_out o;
 
-	if (out_begin(ctx, &o) < 0)
-		return QT_LEVEL_ERROR;
+	out_begin(ctx, &o);
 	emit_info(&o, ctx);
-	emit_sysctl_values(&o, ctx, NULL);
+	emit_sysctl_values(&o, NULL, in);
 	if (accept_max >= 0)
 		sample_int(&o, &F_NEW_ACCEPT, NULL, 0, accept_max);
 	if (syn_max >= 0)
 		sample_int(&o, &F_NEW_SYN, NULL, 0, syn_max);
-	emit_counters(&o, counters);
-	emit_timestamp(&o);
-	return out_end(ctx, &o, QT_LEVEL_OK);
+	emit_counters(&o, in->have_counters ? in->counters : NULL);
+	emit_timestamp(&o, &in->now);
+	return QT_LEVEL_OK;
 }
 
-enum qt_level prom_render_listeners(struct qt_ctx *ctx, const struct audit *a)
+enum qt_level prom_render_listeners(struct qt_ctx *ctx, const struct audit *a,
+				    const struct prom_inputs *in)
 {
-	struct netstat_counter *cn = read_counters(ctx);
 	struct prom_out o;
 
-	if (out_begin(ctx, &o) < 0) {
-		free(cn);
-		return QT_LEVEL_ERROR;
-	}
+	out_begin(ctx, &o);
 	emit_info(&o, ctx);
 	emit_listeners(&o, a);
-	emit_counters(&o, cn);
-	emit_timestamp(&o);
-	free(cn);
-	return out_end(ctx, &o, QT_LEVEL_OK);
+	emit_counters(&o, in->have_counters ? in->counters : NULL);
+	emit_timestamp(&o, &in->now);
+	return QT_LEVEL_OK;
 }

@@ -1,9 +1,9 @@
 /* prometheus: `--output prometheus` for check, show and listeners — metrics
  * in the Prometheus text exposition format (0.0.4) that node_exporter's
  * textfile collector reads, each family with HELP and TYPE, label values
- * escaped, every series unique. Written to ctx->out, or with --textfile
- * atomically to that file (temporary file in its directory, rename, mode
- * 0644), so a collector never reads half a file. */
+ * escaped, every series unique. A renderer: it takes what the command
+ * gathered (prom_inputs, cmd_prom_gather) and writes to ctx->out; main
+ * delivers the result whole, to stdout or atomically to --textfile. */
 #ifndef QTUNE_PROMETHEUS_H
 #define QTUNE_PROMETHEUS_H
 
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "audit.h"
 #include "boot.h"
@@ -31,16 +32,33 @@ struct prom_check {
 	enum qt_level worst;            /* the check's verdict so far */
 };
 
-/* Each renders the command's metrics (check and listeners read the TcpExt
- * counters themselves) and returns the level of the run afterwards: worst unchanged, or QT_LEVEL_ERROR (with a diagnostic) when
- * the output could not be written. */
-enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c);
+/* The running value of one integer key (slashed path). */
+struct prom_sysctl {
+	const char *path;
+	int64_t value;
+};
+
+/* What every command's metrics hold besides its own data, gathered by the
+ * command: the TcpExt counters, the listen-queue keys, the time. */
+struct prom_inputs {
+	struct netstat_counter counters[NETSTAT_COUNTERS];
+	bool have_counters;             /* /proc/net/netstat could be read */
+	struct prom_sysctl *values;     /* the readable integer listen-queue keys */
+	size_t nvalues;
+	struct timespec now;
+};
+
+/* Each renders the command's metrics and returns the level of the run:
+ * check's verdict (c->worst), or QT_LEVEL_OK. */
+enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c,
+				const struct prom_inputs *in);
 /* show: the listen-queue keys, the limits of a new listener (accept_max,
- * syn_max: < 0 when unknown) and the TcpExt counters (NULL when unread). */
-enum qt_level prom_render_show(struct qt_ctx *ctx, const struct netstat_counter *counters,
+ * syn_max: < 0 when unknown) and the TcpExt counters. */
+enum qt_level prom_render_show(struct qt_ctx *ctx, const struct prom_inputs *in,
 			       int64_t accept_max, int64_t syn_max);
 /* listeners: every listener and its findings, and the TcpExt counters. */
-enum qt_level prom_render_listeners(struct qt_ctx *ctx, const struct audit *a);
+enum qt_level prom_render_listeners(struct qt_ctx *ctx, const struct audit *a,
+				    const struct prom_inputs *in);
 
 /* Exposed for tests. */
 /* "ListenOverflows" → "listen_overflows", "TCPReqQFullDrop" →
