@@ -469,54 +469,46 @@ void trust_file_close(struct trust_file *f)
 	*f = (struct trust_file){ .fd = -1, .dirfd = -1 };
 }
 
+/* Walks path (from atfd, or from "/") to a directory and hands over a
+ * readable fd of it. A walk that passes through directories unjudged
+ * still judges the one it reaches. */
+static int walk_to_dir(struct walk *w, int atfd, const char *atpath, const char *path,
+		       int *dirfd)
+{
+	char *leaf;
+	int r = walk_start(w, atfd, atpath, path);
+
+	if (r == 0)
+		r = walk_dirs(w, false, &leaf);
+	if (r == 0 && w->pass_through)
+		r = judge(w, w->shown, &w->cur_st);
+	if (r == 0)
+		r = walk_result_dir(w, dirfd);
+	walk_free(w);
+	return r;
+}
+
 int trust_open_dir(const char *path, struct qt_diags *d, int *dirfd)
 {
 	struct walk w = { .follow = false, .pass_through = true, .level = QT_LEVEL_ERROR, .d = d };
-	char *leaf;
-	int r;
 
-	r = walk_start(&w, AT_FDCWD, NULL, path);
-	if (r == 0)
-		r = walk_dirs(&w, false, &leaf);
-	if (r == 0)
-		r = judge(&w, w.shown, &w.cur_st);
-	if (r == 0)
-		r = walk_result_dir(&w, dirfd);
-	walk_free(&w);
-	return r;
+	return walk_to_dir(&w, AT_FDCWD, NULL, path, dirfd);
 }
 
 int trust_open_root(const char *root, enum qt_level level, struct qt_diags *d, int *rootfd)
 {
 	struct walk w = { .follow = true, .level = level, .d = d };
-	char *leaf;
-	int r;
 
-	r = walk_start(&w, AT_FDCWD, NULL, root && *root ? root : "/");
-	if (r == 0)
-		r = walk_dirs(&w, false, &leaf);
-	if (r == 0)
-		r = walk_result_dir(&w, rootfd);
-	walk_free(&w);
-	return r;
+	return walk_to_dir(&w, AT_FDCWD, NULL, root && *root ? root : "/", rootfd);
 }
 
 int root_open_dir(int rootfd, const char *rootpath, const char *rel, mode_t create_mode,
 		  enum qt_level level, struct qt_diags *d, int *dirfd)
 {
 	struct walk w = { .beneath = true, .create = create_mode, .level = level, .d = d };
-	char *shown = xstrdup(rootpath && *rootpath ? rootpath : "/");
-	char *leaf;
-	int r;
 
-	r = walk_start(&w, rootfd, shown, rel[0] == '/' ? rel + 1 : rel);
-	free(shown);
-	if (r == 0)
-		r = walk_dirs(&w, false, &leaf);
-	if (r == 0)
-		r = walk_result_dir(&w, dirfd);
-	walk_free(&w);
-	return r;
+	return walk_to_dir(&w, rootfd, rootpath && *rootpath ? rootpath : "/",
+			   rel[0] == '/' ? rel + 1 : rel, dirfd);
 }
 
 int trust_open_beneath(const char *root, const char *rel, mode_t create_mode,

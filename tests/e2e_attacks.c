@@ -111,11 +111,24 @@ static void race_apply(const char *path, unsigned *refused, unsigned *applied)
 	}
 }
 
+/* The attacker swaps a and b while root applies path: every run must be
+ * refused (each swap leaves something another user controls on the way),
+ * none may apply the attacker's value. */
+static void race(const char *a, const char *b, const char *path)
+{
+	unsigned refused, applied;
+	pid_t pid = attacker_exchange(sandbox_path(a), sandbox_path(b));
+
+	race_apply(sandbox_path(path), &refused, &applied);
+	attacker_stop(pid);
+	cr_assert_eq(applied, 0, "%u runs applied through what another user controls", applied);
+	cr_assert_gt(refused, 0);
+}
+
 /* The attacker owns a directory that only holds a symlink on the path: the
  * link flips between root's profile and the attacker's. */
 Test(e2e_attacks, raced_symlink_in_a_directory_another_user_owns)
 {
-	unsigned refused, applied;
 	char *evil = evil_profile();
 
 	sandbox_write("trusted/benign.yaml", benign, 0644);
@@ -128,19 +141,14 @@ Test(e2e_attacks, raced_symlink_in_a_directory_another_user_owns)
 	chown_nobody("u/link");
 	chown_nobody("u/other");
 
-	pid_t pid = attacker_exchange(sandbox_path("u/link"), sandbox_path("u/other"));
-	race_apply(sandbox_path("u/link"), &refused, &applied);
-	attacker_stop(pid);
-	/* u is judged though it only holds the link: every run refuses. */
-	cr_assert_eq(applied, 0, "%u runs applied through a directory another user owns", applied);
-	cr_assert_gt(refused, 0);
+	/* u is judged though it only holds the link. */
+	race("u/link", "u/other", "u/link");
 }
 
 /* Sticky /tmp: the attacker's own entry in it flips between a directory
  * holding the attacker's profile and a symlink to root's directory. */
 Test(e2e_attacks, raced_directory_and_symlink_in_a_sticky_directory)
 {
-	unsigned refused, applied;
 	char *evil = evil_profile();
 
 	sandbox_write("trusted/p.yaml", benign, 0644);
@@ -152,11 +160,7 @@ Test(e2e_attacks, raced_directory_and_symlink_in_a_sticky_directory)
 	cr_assert(symlink(sandbox_path("trusted"), sandbox_path("tmp/alt")) == 0);
 	chown_nobody("tmp/alt");
 
-	pid_t pid = attacker_exchange(sandbox_path("tmp/d"), sandbox_path("tmp/alt"));
-	race_apply(sandbox_path("tmp/d/p.yaml"), &refused, &applied);
-	attacker_stop(pid);
-	cr_assert_eq(applied, 0, "%u runs applied through an entry another user owns in /tmp", applied);
-	cr_assert_gt(refused, 0);
+	race("tmp/d", "tmp/alt", "tmp/d/p.yaml");
 }
 
 /* ---- writes under --root ---- */
