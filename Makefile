@@ -41,9 +41,11 @@ TESTSRC   := $(wildcard tests/*.c)
 TESTOBJ   := $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
 # The unit tests need no root: every tests/test_*.c that does not include
 # the namespace sandbox (sandbox.h; the unit runner is linked without it),
-# and the hand-made listener sets they share. A test that needs root
-# includes sandbox.h, or lives in an e2e_*.c.
-UNITSRC   := $(shell grep -L '"sandbox.h"' tests/test_*.c) tests/fake_listeners.c
+# and the helpers they share (every other tests/*.c that is not the sandbox
+# and includes no sandbox.h). A test that needs root includes sandbox.h, or
+# lives in an e2e_*.c.
+TESTHELPERS := $(filter-out tests/test_% tests/e2e_% tests/sandbox.c,$(TESTSRC))
+UNITSRC   := $(shell grep -L '"sandbox.h"' tests/test_*.c $(TESTHELPERS))
 UNITOBJ   := $(UNITSRC:tests/%.c=$(BUILD)/tests/%.o)
 MANPAGES  := $(wildcard man/*.[0-9])
 
