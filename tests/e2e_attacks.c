@@ -22,7 +22,7 @@
 TestSuite(e2e_attacks, .init = sandbox_enter, .fini = sandbox_leave);
 
 /* Each attack below succeeded on the tree these tests were written against
- * (commit 2cc62b5: all eight failed there); each was enabled by the change
+ * (commit 2cc62b5: all of them fail with its qtune); each was enabled by the change
  * that stops it. */
 
 #define NOBODY 65534
@@ -161,6 +161,26 @@ Test(e2e_attacks, raced_directory_and_symlink_in_a_sticky_directory)
 	chown_nobody("tmp/alt");
 
 	race("tmp/d", "tmp/alt", "tmp/d/p.yaml");
+}
+
+/* An include beside a trusted profile goes through a directory the
+ * attacker owns: the include is walked from the including file's
+ * directory fd, and u is judged on the way. */
+Test(e2e_attacks, raced_symlink_on_the_way_to_an_include)
+{
+	char *evil = evil_profile();
+
+	sandbox_write("trusted/top.yaml", "qtune: 1\ninclude: [../u/link.yaml]\n", 0644);
+	sandbox_write("trusted/inc.yaml", benign, 0644);
+	sandbox_write("u/evil.yaml", evil, 0644);
+	free(evil);
+	chown_nobody("u/evil.yaml");
+	chown_nobody("u");
+	cr_assert(symlink("../trusted/inc.yaml", sandbox_path("u/link.yaml")) == 0);
+	cr_assert(symlink("evil.yaml", sandbox_path("u/other")) == 0);
+	chown_nobody("u/link.yaml");
+	chown_nobody("u/other");
+	race("u/link.yaml", "u/other", "trusted/top.yaml");
 }
 
 /* ---- writes under --root ---- */
