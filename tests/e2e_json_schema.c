@@ -107,6 +107,21 @@ static void assert_every_schema_used(const struct docs *d)
 	closedir(dh);
 }
 
+/* validate.py --strict over every queued document; the report must say
+ * all is valid. */
+static void validate_all(const struct docs *d, char *report, size_t size)
+{
+	static char cmd[20000];
+
+	snprintf(cmd, sizeof(cmd), PYTHON " '%s/tests/json/validate.py' --strict '%s/docs/schema'%s 2>&1",
+		 srcdir(), srcdir(), d->args);
+	FILE *p = popen(cmd, "r");
+	size_t n = p ? fread(report, 1, size - 1, p) : 0;
+	report[n] = '\0';
+	int status = p ? pclose(p) : -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "validate.py:\n%s", report);
+}
+
 static const char web[] =
 	"qtune: 1\n"
 	"name: web\n"
@@ -126,7 +141,6 @@ static const char web[] =
 Test(e2e_json_schema, every_command_output_matches_its_schema, .timeout = 120)
 {
 	static struct docs d;
-	char cmd[20000];
 	const char *web_path;
 	char bad_path[512];
 
@@ -172,14 +186,8 @@ Test(e2e_json_schema, every_command_output_matches_its_schema, .timeout = 120)
 	doc(&d, "rollback", 0, (const char *[]){ "--json", "rollback", NULL });
 	assert_every_schema_used(&d);
 
-	snprintf(cmd, sizeof(cmd), PYTHON " '%s/tests/json/validate.py' --strict '%s/docs/schema'%s 2>&1",
-		 srcdir(), srcdir(), d.args);
-	FILE *p = popen(cmd, "r");
-	char report[16384] = "";
-	size_t n = p ? fread(report, 1, sizeof(report) - 1, p) : 0;
-	report[n] = '\0';
-	int status = p ? pclose(p) : -1;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "validate.py:\n%s", report);
+	char report[16384];
+	validate_all(&d, report, sizeof(report));
 	cr_assert(strstr(report, "valid against relisten"), "%s", report);
 	/* The documents covered what the schemas describe. */
 	cr_assert(strstr(d.all, "\"result\":\"raised\""), "a listener was raised live");
@@ -198,7 +206,6 @@ Test(e2e_json_schema, every_command_output_matches_its_schema, .timeout = 120)
 Test(e2e_json_schema, every_failing_command_prints_one_valid_document, .timeout = 120)
 {
 	static struct docs d;
-	char cmd[20000];
 
 	need_jsonschema();
 	sandbox_write("p/bad.yaml", "qtune: 1\nsysctl: [\n", 0644);
@@ -242,14 +249,8 @@ Test(e2e_json_schema, every_failing_command_prints_one_valid_document, .timeout 
 		cr_assert(strstr(d.all + before, "\"level\":\"error\""), "%s %s: no error in messages: %s",
 			  runs[i].argv[1], runs[i].argv[2] ? runs[i].argv[2] : "", d.all + before);
 	}
-	snprintf(cmd, sizeof(cmd), PYTHON " '%s/tests/json/validate.py' --strict '%s/docs/schema'%s 2>&1",
-		 srcdir(), srcdir(), d.args);
-	FILE *p = popen(cmd, "r");
-	char report[16384] = "";
-	size_t n = p ? fread(report, 1, sizeof(report) - 1, p) : 0;
-	report[n] = '\0';
-	int status = p ? pclose(p) : -1;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "validate.py:\n%s", report);
+	char report[16384];
+	validate_all(&d, report, sizeof(report));
 	cr_assert(strstr(report, "valid against show-boot"), "%s", report);
 	/* A usage error names no namespace: qtune stopped before it looked. */
 	cr_assert(strstr(d.all, "\"netns\":{\"inode\":0,\"initial\":null}"));
