@@ -1,7 +1,8 @@
 /* keys: the listen-queue keys qtune knows (type, the values that mean
  * something, whether they belong to a network namespace, one line of
  * meaning), the one gate every key text passes before a /proc/sys path
- * is built from it, and when two values of a key are the same setting.
+ * is built from it, when two values of a key are the same setting, and
+ * what the kernel stores when a boot tool writes a value to an integer key.
  * Pure: no I/O. */
 #ifndef QTUNE_KEYS_H
 #define QTUNE_KEYS_H

@@ -17,77 +17,67 @@ TestSuite(e2e_boot, .init = sandbox_enter, .fini = sandbox_leave);
 
 static const char profile[] = "qtune: 1\nname: nginx\nsysctl:\n  net.core.somaxconn: 1024\n";
 
+/* qtune --root SANDBOX ARGS..., which must exit want_rc; its stdout
+ * (static until the next call). */
+static const char *qtune_out(int want_rc, const char *const argv[])
+{
+	static char *out;
+	char *err;
+
+	free(out);
+	int rc = sandbox_qtune_rooted(&out, &err, argv);
+	cr_assert_eq(rc, want_rc, "%s exits %d, not %d:\n%s%s", argv[0], rc, want_rc, out, err);
+	free(err);
+	return out;
+}
+
 Test(e2e_boot, an_inline_comment_is_no_drift)
 {
-	char *out, *err;
-
 	sandbox_write("usr/lib/sysctl.d/10-a.conf", "net.core.somaxconn = 1024 # raised for nginx\n", 0644);
 	sandbox_write("p/nginx.yaml", profile, 0644);
 	sandbox_sysctl_set("net/core/somaxconn", "1024");
-	int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", sandbox_path("p/nginx.yaml"), NULL });
+	/* the kernel stores 1024, as the profile wants */
+	const char *out = qtune_out(0, (const char *[]){ "check", sandbox_path("p/nginx.yaml"), NULL });
 
-	cr_assert_eq(rc, 0, "the kernel stores 1024, as the profile wants:\n%s%s", out, err);
 	cr_assert(strstr(out, "net.core.somaxconn = 1024  ok (/usr/lib/sysctl.d/10-a.conf:1)"), "%s", out);
-	free(out);
-	free(err);
 }
 
 Test(e2e_boot, a_cancelled_key_names_the_line_that_cancels_it)
 {
-	char *out, *err;
-
 	sandbox_write("usr/lib/sysctl.d/10-a.conf", "net.core.somaxconn = 1024\n-net.core.somaxconn\n", 0644);
 	sandbox_write("p/nginx.yaml", profile, 0644);
 	sandbox_sysctl_set("net/core/somaxconn", "1024");
-	int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", sandbox_path("p/nginx.yaml"), NULL });
+	/* not-set is no drift */
+	const char *out = qtune_out(0, (const char *[]){ "check", sandbox_path("p/nginx.yaml"), NULL });
 
-	cr_assert_eq(rc, 0, "not-set is no drift:\n%s%s", out, err);
 	cr_assert(strstr(out, "the kernel default applies at boot: /usr/lib/sysctl.d/10-a.conf:2 excludes it "
 			      "(-net.core.somaxconn)"), "%s", out);
 	cr_assert(strstr(out, "sysctl --system would leave 1024 instead (/usr/lib/sysctl.d/10-a.conf:1)"), "%s", out);
-	free(out);
-	free(err);
-	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "show", "--boot", NULL });
-	cr_assert_eq(rc, 0, "%s", err);
+	out = qtune_out(0, (const char *[]){ "show", "--boot", NULL });
 	cr_assert(strstr(out, "(kernel default)  /usr/lib/sysctl.d/10-a.conf:2 excludes it (-net.core.somaxconn)"),
 		  "%s", out);
-	free(out);
-	free(err);
 }
 
 Test(e2e_boot, a_refused_value_keeps_the_columns_and_says_so)
 {
-	char *out, *err;
-
 	sandbox_write("usr/lib/sysctl.d/10-a.conf", "net.core.somaxconn =\nnet.ipv4.tcp_syncookies = 1 # on\n", 0644);
-	int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "show", "--boot", NULL });
+	const char *out = qtune_out(0, (const char *[]){ "show", "--boot", NULL });
 
-	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert(strstr(out, "net.core.somaxconn              (kernel default)  /usr/lib/sysctl.d/10-a.conf:1 sets "
 			      "an empty value, which the kernel refuses\n"), "%s", out);
 	cr_assert(strstr(out, "net.ipv4.tcp_syncookies         1                 /usr/lib/sysctl.d/10-a.conf:2\n"),
 		  "%s", out);
-	free(out);
-	free(err);
 }
 
 Test(e2e_boot, a_host_wide_key_is_the_hosts_outside_the_initial_namespace)
 {
-	char *out, *err;
-
 	sandbox_write("usr/lib/sysctl.d/10-a.conf", "net.core.netdev_max_backlog = 5000\n", 0644);
-	int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "show", "--boot", NULL });
+	const char *out = qtune_out(0, (const char *[]){ "show", "--boot", NULL });
 
-	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert(strstr(out, "net.core.netdev_max_backlog     (host-wide)       not this namespace's: host-wide, "
 			      "the host's boot sets it\n"), "%s", out);
-	free(out);
-	free(err);
-	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "--json", "show", "--boot", NULL });
-	cr_assert_eq(rc, 0, "%s", err);
+	out = qtune_out(0, (const char *[]){ "--json", "show", "--boot", NULL });
 	cr_assert(strstr(out, "{\"key\":\"net.core.netdev_max_backlog\",\"per_netns\":false,\"value\":null"), "%s", out);
-	free(out);
-	free(err);
 }
 
 /* Renames anywhere bump the kernel's rename sequence: an openat2
