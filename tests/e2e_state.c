@@ -405,3 +405,32 @@ Test(e2e_state, after_a_kill_between_writes_check_apply_and_rollback_say_so_and_
 	cr_expect_eq(four_new(), 0, "rollback restores every key");
 	free(err);
 }
+
+Test(e2e_state, a_termination_signal_during_rollback_leaves_all_restored_or_the_record_kept)
+{
+	for (unsigned n = 1; n <= 4; n++) {
+		char *err;
+		int rc;
+
+		four_old();
+		cr_assert_eq(sandbox_qtune_rooted(NULL, NULL, (const char *[]){ "apply", sandbox_path("p/four.yaml"), NULL }), 0);
+		cr_assert_eq(four_new(), 4);
+		char inject[96];
+		snprintf(inject, sizeof(inject), "inject=write:signal=SIGTERM:when=%u", n);
+		rc = sandbox_qtune_traced(NULL, &err,
+					  (const char *[]){ "-P", "/proc/sys/" SOMAXCONN, "-P", "/proc/sys/" SYNBACKLOG,
+							    "-P", "/proc/sys/" COOKIES, "-P", "/proc/sys/" ABORT,
+							    "-e", "trace=write", "-e", inject, NULL },
+					  (const char *[]){ "rollback", NULL });
+		unsigned left = four_new();
+		cr_expect(left == 0 || left == 4, "SIGTERM at restore %u: %u of 4 keys still new (exit %d): %s",
+			  n, left, rc, err);
+		cr_expect_eq(rc, 2, "SIGTERM at restore %u: the stop is an error: %s", n, err);
+		free(err);
+		/* Whatever happened, a rollback now ends with all four old. */
+		rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "rollback", NULL });
+		cr_expect_eq(rc, 0, "%s", err);
+		cr_expect_eq(four_new(), 0);
+		free(err);
+	}
+}
