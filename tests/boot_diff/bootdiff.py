@@ -14,7 +14,7 @@ in a fresh namespace, every glob the generator uses is expanded there and
 must stay inside that set, and the namespace is checked to be a new one
 before a tool runs. Nothing here writes the machine's own keys.
 
-    bootdiff.py --qtune build/qtune [--seed S] [--count N] [--report-only]
+    bootdiff.py --qtune build/qtune [--seed S] [--count N] [--report-only] [--only CLASS,...]
                 [--keep DIR] [--fixtures tests/fixtures/sysctld] [-v]
 
 Exit status: 0 when every comparison agrees, 1 on a mismatch (0 with
@@ -91,7 +91,22 @@ MISSING = ("net.ipv4.qtune_no_such_key", "net.core.qtune_missing", "net.ipv4.con
 
 
 def slashed(key):
-    return key.replace(".", "/")
+    """The /proc/sys path of a dotted key: dots and slashes swap (a slash
+    in a dotted key is a dot in a name, as in net.ipv6.conf.lo/5.hop_limit)."""
+    return key.translate(str.maketrans("./", "/."))
+
+
+# Trees of the class "dotted-iface" run where lo is renamed "lo.5": keys
+# spelled slash-first, or dotted with "lo/5", name an interface with a dot.
+RENAMED_IF = "lo.5"
+
+
+def keys_of(renamed):
+    return [k.replace(".lo.", ".lo/5.") if renamed else k for k in KEYS]
+
+
+def compared_of(renamed):
+    return [k for k, plain in zip(keys_of(renamed), KEYS) if plain not in UNCOMPARED]
 
 
 def valid_value(rng, key):
@@ -126,6 +141,7 @@ def refused_value(rng, key):
 
 class Tree:
     def __init__(self):
+        self.renamed = False   # lo is "lo.5" where the tools run
         self.files = {}   # relpath -> bytes
         self.links = {}   # relpath -> target
         self.dirs = set()
@@ -303,6 +319,21 @@ def g_glob(rng, t):
     return keys
 
 
+def g_dotted_iface(rng, t):
+    t.renamed = True
+    keys = ["net.ipv6.conf.%s.hop_limit" % i for i in ("all", "default", "lo/5")]
+    lines = []
+    for _ in range(rng.randint(1, 3)):
+        k = rng.choice(keys)
+        v = valid_value(rng, "net.ipv6.conf.lo.hop_limit")
+        lines.append(rng.choice(["%s = %s" % (k, v), "%s = %s" % (slashed(k), v),
+                                 "net.ipv6.conf.lo*.hop_limit = %s" % v, "-%s" % slashed(k)]))
+    lines.append("net.ipv4.conf.lo/5.rp_filter = %d" % rng.randint(0, 2))
+    for ln in lines:
+        t.add(rng.choice(TREE_DIRS), fname(rng), [ln])
+    return keys
+
+
 def g_crlf(rng, t):
     ks = pick(rng, KEYS, 2)
     t.add(rng.choice(TREE_DIRS), fname(rng), [line(rng, k, valid_value(rng, k)) for k in ks], "\r\n")
@@ -472,7 +503,7 @@ CLASSES = {
     "precedence": g_precedence, "devnull-mask": g_devnull_mask, "lexical-order": g_lexical_order,
     "hidden": g_hidden, "not-conf": g_not_conf, "sysctl-conf": g_sysctl_conf,
     "exclusion": g_exclusion, "glob": g_glob, "crlf": g_crlf, "multi-field": g_multi_field,
-    "unknown-key": g_unknown_key, "ignore-failure": g_ignore_failure, "dangling": g_dangling,
+    "dotted-iface": g_dotted_iface, "unknown-key": g_unknown_key, "ignore-failure": g_ignore_failure, "dangling": g_dangling,
     # issue 16
     "inline-comment": g_inline_comment, "refused-value": g_refused_value,
     "glob-exclusion": g_glob_exclusion, "dash-blank": g_dash_blank, "lone-cr-nul": g_lone_cr_nul,
@@ -484,7 +515,7 @@ CLASSES = {
 def generate(cls, rng):
     t = Tree()
     used = CLASSES[cls](rng, t)
-    if rng.random() < 0.6:
+    if rng.random() < 0.6 and not t.renamed:
         noise(rng, t, used)
     return t
 
@@ -504,7 +535,7 @@ def _mount(src, dst, flags):
         raise OSError(e, "mount %s on %s: %s" % (src, dst, os.strerror(e)))
 
 
-def in_fresh_netns(fn, binds=()):
+def in_fresh_netns(fn, binds=(), renamed=False):
     """Runs fn() in a child in a new network namespace (and a private mount
     namespace with binds, (source, target) pairs); returns what fn returns
     (JSON-able), or raises."""
@@ -519,6 +550,8 @@ def in_fresh_netns(fn, binds=()):
                 raise OSError(ctypes.get_errno(), "unshare")
             if os.readlink("/proc/self/ns/net") == HOST_NETNS:
                 raise RuntimeError("still in the machine's network namespace")
+            if renamed:
+                subprocess.run(["ip", "link", "set", "lo", "name", RENAMED_IF], check=True)
             _mount(None, "/", MS_REC | MS_PRIVATE)
             for src, dst in binds:
                 _mount(src, dst, MS_BIND)
@@ -548,33 +581,36 @@ def norm(v):
     return " ".join(v.split()) if v is not None else None
 
 
-def read_keys():
+def read_keys(keys):
     out = {}
-    for k in KEYS:
+    for k in keys:
         with open("/proc/sys/" + slashed(k)) as f:
             out[k] = norm(f.read())
     return out
 
 
-def universe_check():
-    """Every key exists in a fresh namespace, every glob expands inside KEYS."""
+def universe_check(renamed=False):
+    """Every key exists in a fresh namespace, every glob expands inside the
+    keys; returns their values there."""
+    keys = keys_of(renamed)
+
     def probe():
-        missing = [k for k in KEYS if not os.path.isfile("/proc/sys/" + slashed(k))]
+        missing = [k for k in keys if not os.path.isfile("/proc/sys/" + slashed(k))]
         outside = {}
         for g in GLOBS:
             for p in globmod.glob("/proc/sys/" + slashed(g)):
-                k = p[len("/proc/sys/"):].replace("/", ".")
-                if k not in KEYS:
+                k = slashed(p[len("/proc/sys/"):])
+                if k not in keys:
                     outside.setdefault(g, []).append(k)
-        return {"missing": missing, "outside": outside, "defaults": read_keys()}
-    res = in_fresh_netns(probe)
+        return {"missing": missing, "outside": outside, "defaults": read_keys(keys)}
+    res = in_fresh_netns(probe, renamed=renamed)
     if res["missing"] or res["outside"]:
         raise SystemExit("bootdiff: refusing to run: keys missing in a fresh namespace %s, "
                          "globs reaching other keys %s" % (res["missing"], res["outside"]))
     return res["defaults"]
 
 
-def run_tool(tool, root, empty_conf):
+def run_tool(tool, root, empty_conf, renamed=False):
     binds = [(os.path.join(root, d), "/" + d) for d in ("etc/sysctl.d", "usr/lib/sysctl.d")]
     binds += [(os.path.join(root, "run"), "/run"), (os.path.join(root, "usr/local/lib"), "/usr/local/lib")]
     conf = os.path.join(root, "etc/sysctl.conf")
@@ -588,48 +624,49 @@ def run_tool(tool, root, empty_conf):
         argv = [SYSTEMD_SYSCTL] if tool == "systemd" else [PROCPS_SYSCTL, "--system"]
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=30)
-        return {"values": read_keys(), "output": p.stdout.decode("utf-8", "replace")[-4000:]}
-    return in_fresh_netns(go, binds)
+        return {"values": read_keys(keys_of(renamed)), "output": p.stdout.decode("utf-8", "replace")[-4000:]}
+    return in_fresh_netns(go, binds, renamed)
 
 
-def run_qtune(qtune, root, profile):
+def run_qtune(qtune, root, profile, renamed=False):
     def go():
         p = subprocess.run([qtune, "--root", root, "--json", "check", profile],
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30)
         return {"rc": p.returncode, "out": p.stdout.decode("utf-8", "replace"),
                 "err": p.stderr.decode("utf-8", "replace")[-2000:]}
-    res = in_fresh_netns(go)
+    res = in_fresh_netns(go, renamed=renamed)
     try:
         doc = json.loads(res["out"])
     except ValueError:
         return None, res
     pred = {}
     for b in doc.get("boot", []):
-        k = b["key"].replace("/", ".")
+        k = slashed(b["key"]) if "/" in b["key"] else b["key"]
         pred[k] = {t: b[t]["value"] for t in TOOLS}
         pred[k]["disagree"] = b["tools_disagree"]
     return pred, res
 
 
-def write_profile(path, defaults):
+def write_profile(path, defaults, renamed=False):
     with open(path, "w") as f:
         f.write("qtune: 1\nname: bootdiff\nsysctl:\n")
-        for k in KEYS:
+        for k in keys_of(renamed):
             v = defaults[k]
             f.write("  %s: %s\n" % (k, v if v.lstrip("-").isdigit() else '"%s"' % v))
 
 
 # ---- one tree ----
 
-def compare(qtune, root, profile, empty_conf, defaults):
+def compare(qtune, root, universes, empty_conf, renamed=False):
     """[(tool, key, predicted, actual)] for one tree written at root."""
-    actual = {t: run_tool(t, root, empty_conf) for t in TOOLS}
-    pred, raw = run_qtune(qtune, root, profile)
+    profile, defaults = universes[renamed]
+    actual = {t: run_tool(t, root, empty_conf, renamed) for t in TOOLS}
+    pred, raw = run_qtune(qtune, root, profile, renamed)
     bad = []
     if pred is None or raw["rc"] not in (0, 1):
         return [("qtune", "-", "exit %d" % raw["rc"], raw["err"].strip()[:300])], actual
-    for k in COMPARED:
+    for k in compared_of(renamed):
         for t in TOOLS:
             p = pred[k][t]
             p = norm(p) if p is not None else defaults[k]
@@ -667,16 +704,17 @@ def main():
         if not os.access(tool, os.X_OK):
             print("bootdiff: %s: not executable" % tool, file=sys.stderr)
             return 2
-    defaults = universe_check()
     work = tempfile.mkdtemp(prefix="qtune-bootdiff-")
     os.chmod(work, 0o755)
     # A copy: a rebuild during a long run must not change the binary.
     qtune = os.path.join(work, "qtune")
     shutil.copy2(a.qtune, qtune)
-    profile = os.path.join(work, "profile.yaml")
     empty_conf = os.path.join(work, "empty.conf")
     open(empty_conf, "w").close()
-    write_profile(profile, defaults)
+    universes = {}
+    for renamed in (False, True):
+        universes[renamed] = (os.path.join(work, "profile-%d.yaml" % renamed), universe_check(renamed))
+        write_profile(universes[renamed][0], universes[renamed][1], renamed)
 
     classes = a.only.split(",") if a.only else list(CLASSES)
     stats = {c: {"trees": 0, "bad_trees": 0, "systemd": 0, "procps": 0, "flag": 0, "qtune": 0}
@@ -690,7 +728,7 @@ def main():
             tree = generate(cls, rng)
             root = os.path.join(work, "t%d" % i)
             tree.write(root)
-            bad, actual = compare(qtune, root, profile, empty_conf, defaults)
+            bad, actual = compare(qtune, root, universes, empty_conf, tree.renamed)
             st = stats[cls]
             st["trees"] += 1
             if bad:
@@ -707,11 +745,11 @@ def main():
                     shutil.copytree(root, os.path.join(a.keep, "seed%d-tree%d-%s" % (a.seed, i, cls)),
                                     symlinks=True)
             shutil.rmtree(root)
-        fx_bad = check_fixtures(a.fixtures, qtune, profile, empty_conf, defaults, work) if a.fixtures else 0
+        fx_bad = check_fixtures(a.fixtures, qtune, universes, empty_conf, work) if a.fixtures else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    keys = len(COMPARED)
+    keys = len(compared_of(False))
     print("\nbootdiff: seed %d, %d trees, %d keys each, %d comparisons per tool"
           % (a.seed, a.count, keys, a.count * keys))
     print("%-20s %6s %10s %8s %8s %8s %6s" % ("CLASS", "TREES", "BAD TREES", "SYSTEMD", "PROCPS",
@@ -748,7 +786,7 @@ def read_expected(path):
     return exp
 
 
-def check_fixtures(fxdir, qtune, profile, empty_conf, defaults, work):
+def check_fixtures(fxdir, qtune, universes, empty_conf, work):
     """Each fixture's expectations must be what the real tools do, and what
     qtune predicts: the fixtures the Criterion test reads stay true."""
     bad = 0
@@ -762,7 +800,8 @@ def check_fixtures(fxdir, qtune, profile, empty_conf, defaults, work):
             os.makedirs(os.path.join(root, d), exist_ok=True)
         if not os.path.lexists(os.path.join(root, "lib")):
             os.symlink("usr/lib", os.path.join(root, "lib"))
-        mism, actual = compare(qtune, root, profile, empty_conf, defaults)
+        mism, actual = compare(qtune, root, universes, empty_conf)
+        defaults = universes[False][1]
         problems = []
         for tool, key, value in read_expected(os.path.join(src, "expected")):
             if tool == "flag":
