@@ -434,3 +434,14 @@ Test(e2e_state, a_termination_signal_during_rollback_leaves_all_restored_or_the_
 		free(err);
 	}
 }
+
+Test(e2e_state, verbose_says_what_the_record_is_bound_to)
+{
+	char *err;
+
+	sandbox_write("p/four.yaml", four, 0644);
+	cr_assert_eq(sandbox_qtune_rooted(NULL, &err, (const char *[]){ "-v", "validate", sandbox_path("p/four.yaml"), NULL }), 0, "%s", err);
+	cr_expect(strstr(err, "its cookie is ") && strstr(err, "bound to it and to this boot"),
+		  "-v names the key of the record (this kernel has SO_NETNS_COOKIE): %s", err);
+	free(err);
+}
