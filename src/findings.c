@@ -159,12 +159,14 @@ size_t findings_build(const struct listener_set *set, const struct finding_limit
 		bool clamped = lim->somaxconn_after > lim->somaxconn_before &&
 			       (int64_t)l->backlog == lim->somaxconn_before;
 		bool below = req > 0 && (int64_t)l->backlog < req;
-		/* sk_acceptq_is_full() is queued > backlog; DESIGN.md reports
-		 * from "at" the backlog, one connection earlier, so an operator
-		 * hears of it before SYNs are dropped. */
-		bool full = l->queued > 0 && l->queued >= l->backlog;
+		/* sk_acceptq_is_full() is queued > backlog: the queue admits
+		 * backlog + 1. Only then are SYNs and completing ACKs dropped
+		 * (ListenOverflows); at queued == backlog one slot is left,
+		 * worth telling (info) but not drift. */
+		bool full = l->queued > l->backlog;
+		bool last_slot = l->queued > 0 && l->queued == l->backlog;
 
-		if (req < 0 || !(clamped || below || full))
+		if (req < 0 || !(clamped || below || full || last_slot))
 			continue;
 		findings_restart_advice(set, l, advice, sizeof(advice));
 		who[0] = '\0';
@@ -192,10 +194,19 @@ size_t findings_build(const struct listener_set *set, const struct finding_limit
 		}
 		if (full)
 			add(out, i, FINDING_QUEUE_FULL, l->backlog,
-			    xasprintf("accept queue holds %u connections, at or over its backlog %u: "
-				      "new connections are dropped while it is full; check that %s "
+			    xasprintf("accept queue holds %u connections, more than its backlog %u: "
+				      "it is full (it admits backlog + 1), and new SYNs and completing "
+				      "ACKs are dropped while it stays so (ListenOverflows); check that %s "
 				      "accepts fast enough, or give it a larger backlog%s",
 				      l->queued, l->backlog, who, owners_note(set, l)));
+		if (last_slot) {
+			add(out, i, FINDING_QUEUE_FULL, l->backlog,
+			    xasprintf("accept queue holds %u connections, as many as its backlog %u: "
+				      "one slot left (it admits backlog + 1), nothing dropped yet; check "
+				      "that %s accepts fast enough%s",
+				      l->queued, l->backlog, who, owners_note(set, l)));
+			out->v[out->n - 1].level = QT_LEVEL_OK;
+		}
 	}
 	return out->n - before;
 }

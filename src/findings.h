@@ -1,6 +1,7 @@
 /* findings: what is wrong with each listener under given limits — clamped
  * (kept the old somaxconn), below-min (under the profile's requirement),
- * queue-full (accept queue at or over its backlog now) — each with a
+ * queue-full (accept queue over its backlog now, the kernel's full; at
+ * it, one slot left, at info level) — each with a
  * message naming the owning processes and what to do; and the SYN-queue
  * limit the kernel applies to a listener. Pure: data in, data out, no I/O.
  * The limits are plain values so this module does not depend on profiles. */

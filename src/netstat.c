@@ -7,15 +7,29 @@
 
 #include "util.h"
 
+/* Each meaning is what the kernel counts, read in its source (net/ipv4/
+ * tcp_input.c tcp_conn_request and tcp_syn_flood_action, tcp_ipv4.c
+ * tcp_v4_syn_recv_sock, tcp_minisocks.c tcp_check_req, syncookies.c
+ * cookie_v4_check, tcp.c __tcp_close, include/net/tcp.h tcp_listendrop and
+ * cookie_init_sequence) and provoked by tests/e2e_counters.c. */
 static const struct { const char *name, *meaning; } counters_known[] = {
-	{ "ListenOverflows", "a connection completed while its listener's accept queue was full" },
-	{ "ListenDrops", "a SYN or completed connection was dropped at a listener, for any reason" },
-	{ "TCPReqQFullDrop", "a SYN was dropped because the SYN queue was full and syncookies are off" },
-	{ "TCPReqQFullDoCookies", "the SYN queue was full and a SYN cookie was sent instead" },
-	{ "SyncookiesSent", "SYN cookies sent" },
-	{ "SyncookiesRecv", "valid SYN cookies received back (connections saved)" },
-	{ "SyncookiesFailed", "invalid SYN cookies received" },
-	{ "TCPAbortOnData", "connections reset, e.g. by tcp_abort_on_overflow" },
+	{ "ListenOverflows", "a SYN, or the segment completing a handshake, reached a listener whose "
+			     "accept queue was full (more than its backlog) and was dropped" },
+	{ "ListenDrops", "a SYN or handshake-completing segment dropped at a listener, for any reason: "
+			 "every ListenOverflows and TCPReqQFullDrop, and the tcp_max_syn_backlog rule" },
+	{ "TCPReqQFullDrop", "a SYN dropped because the listener's SYN queue was full and "
+			     "tcp_syncookies is 0" },
+	{ "TCPReqQFullDoCookies", "a SYN answered with a cookie because the SYN queue was full "
+				  "(every SYN when tcp_syncookies is 2)" },
+	{ "SyncookiesSent", "SYN-ACKs sent carrying a SYN cookie" },
+	{ "SyncookiesRecv", "ACKs that brought a valid SYN cookie back (each becomes a connection "
+			    "unless the accept queue is full)" },
+	{ "SyncookiesFailed", "ACKs matching no request at a listener that sent cookies in the last "
+			      "two minutes, and no valid cookie" },
+	{ "TCPAbortOnData", "connections reset because of data: closed with SO_LINGER 0, or data "
+			    "arriving after their program shut down reading; not tcp_abort_on_overflow" },
+	{ "EmbryonicRsts", "half-open requests dropped with a reset: an RST or bad SYN from the peer, "
+			   "or tcp_abort_on_overflow 1 refusing a completion the full accept queue could not take" },
 };
 const size_t netstat_count = ARRAY_SIZE(counters_known);
 _Static_assert(ARRAY_SIZE(counters_known) == NETSTAT_COUNTERS, "NETSTAT_COUNTERS out of date");

@@ -30,7 +30,7 @@ int netstat_parse(const char *text, struct netstat_counter *counters, size_t n);
 int netstat_read(const struct qt_ctx *ctx, struct netstat_counter *counters);
 
 /* How many counters qtune reads: callers size their arrays with it. */
-#define NETSTAT_COUNTERS 8
+#define NETSTAT_COUNTERS 9
 extern const size_t netstat_count;
 
 #endif

@@ -141,7 +141,7 @@ Test(findings, ignored_port_is_never_flagged)
 	cr_assert_str_eq(kinds_of(web), "clamped,below-min,queue-full");
 }
 
-Test(findings, queue_full_at_or_over_backlog)
+Test(findings, queue_full_over_backlog_one_slot_left_at_it)
 {
 	size_t over = fake_listener(&set, "127.0.0.1", 1, 2, 3);
 	size_t at = fake_listener(&set, "127.0.0.1", 2, 2, 2);
@@ -158,12 +158,20 @@ Test(findings, queue_full_at_or_over_backlog)
 	cr_assert_str_eq(kinds_of(under), "");
 	cr_assert_str_eq(kinds_of(zero_empty), "");
 	cr_assert_str_eq(kinds_of(zero_one), "queue-full");
+	/* sk_acceptq_is_full() is queued > backlog: over it, full and drift. */
 	const struct finding *f = find(over, FINDING_QUEUE_FULL);
 	cr_assert_eq(f->limit, 2);
+	cr_assert_eq(f->level, QT_LEVEL_DRIFT);
+	cr_assert(strstr(f->message, "more than its backlog 2: it is full"), "%s", f->message);
 	cr_assert(strstr(f->message, "redis-server (pid 77)"), "%s", f->message);
+	cr_assert_eq(find(zero_one, FINDING_QUEUE_FULL)->level, QT_LEVEL_DRIFT);
+	/* At the backlog the kernel still admits one more: info, not drift. */
+	f = find(at, FINDING_QUEUE_FULL);
+	cr_assert_eq(f->level, QT_LEVEL_OK);
+	cr_assert(strstr(f->message, "as many as its backlog 2: one slot left"), "%s", f->message);
+	cr_assert_null(strstr(f->message, "dropped while"), "%s", f->message);
 	/* Complete scan, no owner: say so rather than "needs root". */
-	cr_assert(strstr(find(at, FINDING_QUEUE_FULL)->message,
-			 "no process of this network namespace holds it"));
+	cr_assert(strstr(f->message, "no process of this network namespace holds it"));
 }
 
 Test(findings, advice_names_owners_or_says_unknown)
