@@ -263,6 +263,12 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *args)
 	changed = plan->nchanges > 0 || job.differs;
 	/* An apply that changes nothing keeps the previous record, so
 	 * rollback still undoes the last apply that did something. */
+	/* The keys are known now: only they stay writable (--relisten runs
+	 * unconfined: main says why). */
+	if (!o.dry_run && changed && !o.relisten && cmd_confine_settings(ctx, plan, o.persist) < 0) {
+		worst = QT_LEVEL_ERROR;
+		goto out;
+	}
 	if (!o.dry_run && changed)
 		worst = record_and_write(ctx, p, plan, &job);
 	/* Afterwards (or, for a dry run, as it would be): the listeners

@@ -2,16 +2,19 @@
 #include "cmd_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "keys.h"
+#include "landlock.h"
 #include "netstat.h"
 #include "persist.h"
 #include "profile_check.h"
 #include "relisten_report.h"
+#include "state.h"
 #include "sysctl.h"
 #include "sysctld.h"
 #include "trust.h"
@@ -311,3 +314,55 @@ void cmd_prom_inputs_free(struct prom_inputs *in)
 	in->values = NULL;
 	in->nvalues = 0;
 }
+
+void cmd_landlock_say(const struct qt_ctx *ctx, int r, size_t n)
+{
+	if (ctx->verbosity <= 0)
+		return;
+	if (r == 0)
+		fputs("qtune: the kernel has no Landlock: file writes are not confined\n", stderr);
+	else if (r > 0)
+		fprintf(stderr, "qtune: landlock ABI %d: no file may be written%s\n", r,
+			n ? " but the above" : "");
+}
+
+int cmd_confine_settings(struct qt_ctx *ctx, const struct plan *plan, bool sysctld)
+{
+	size_t nkeys = plan ? plan->n : 1, n = 0;
+	struct landlock_grant *g = xcalloc(nkeys + 2, sizeof(*g));
+	char *state_dir = util_rooted(ctx->root, STATE_DIR);
+	char *etc = util_rooted(ctx->root, SYSCTLD_ETC);
+	int r;
+
+	if (!plan)
+		g[n++] = (struct landlock_grant){ AT_FDCWD, "/proc/sys", LANDLOCK_WRITE_FILES };
+	for (size_t i = 0; plan && i < plan->n; i++)
+		if (plan->items[i].change)
+			g[n++] = (struct landlock_grant){ ctx->procsys_fd, plan->items[i].key,
+							  LANDLOCK_WRITE_FILES };
+	g[n++] = (struct landlock_grant){ AT_FDCWD, state_dir, LANDLOCK_CREATE_FILES };
+	if (sysctld)
+		g[n++] = (struct landlock_grant){ AT_FDCWD, etc, LANDLOCK_CREATE_FILES };
+	r = landlock_restrict(g, n, ctx->verbosity > 0 ? stderr : NULL, &ctx->diags);
+	cmd_landlock_say(ctx, r, n);
+#ifdef QTUNE_TEST_HOOKS
+	if (plan)
+		cmd_write_probe(ctx);
+#endif
+	free(state_dir);
+	free(etc);
+	free(g);
+	return r < 0 ? r : 0;
+}
+
+#ifdef QTUNE_TEST_HOOKS
+void cmd_write_probe(const struct qt_ctx *ctx)
+{
+	const char *key = getenv("QTUNE_TEST_WRITE_PROBE");
+
+	if (!key)
+		return;
+	int r = sysctl_write(ctx->procsys_fd, key, "4242", NULL, 0);
+	fprintf(stderr, "qtune: test hook: writing %s: %s\n", key, r < 0 ? strerror(-r) : "done");
+}
+#endif

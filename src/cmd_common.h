@@ -69,4 +69,21 @@ void relisten_run_free(struct relisten_run *run);
 void cmd_prom_gather(struct qt_ctx *ctx, struct prom_inputs *in);
 void cmd_prom_inputs_free(struct prom_inputs *in);
 
+/* Landlock for apply and rollback: they may write the plan's keys that
+ * change (plan NULL: all of /proc/sys, before the plan is known), the
+ * state directory and, when sysctld, ROOT/etc/sysctl.d. Called by main
+ * with NULL before parsing, then with the plan: each call narrows. 0 or
+ * -errno with a diagnostic. */
+int cmd_confine_settings(struct qt_ctx *ctx, const struct plan *plan, bool sysctld);
+
+/* With -v: what landlock_restrict's result r (n grants) means. */
+void cmd_landlock_say(const struct qt_ctx *ctx, int r, size_t n);
+
+#ifdef QTUNE_TEST_HOOKS
+/* Test build only: QTUNE_TEST_WRITE_PROBE=KEY makes a command try to write
+ * KEY each time it is confined, as a memory bug could, and say what
+ * happened. */
+void cmd_write_probe(const struct qt_ctx *ctx);
+#endif
+
 #endif

@@ -78,7 +78,8 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, const struct cmd_args *args)
 		goto out;
 	}
 	if (r < 0 || plan_restore(ctx, st, plan) < 0 ||
-	    apply_preflight(ctx, plan, args->given[CMD_OPT_ALLOW_GLOBAL], false, &ctx->diags) < 0) {
+	    apply_preflight(ctx, plan, args->given[CMD_OPT_ALLOW_GLOBAL], false, &ctx->diags) < 0 ||
+	    cmd_confine_settings(ctx, plan, true) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}

@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "caps.h"
+#include "cmd_common.h"
 #include "commands.h"
 #include "ctx.h"
 #include "diag.h"
@@ -370,13 +371,13 @@ static int prepare_context(struct qt_ctx *ctx, const struct options *o)
 /* Landlock, before anything is parsed: a reading command (and a dry run)
  * may write no file but beneath the --textfile's directory; apply and
  * rollback only /proc/sys, the state directory and, when they may touch
- * it, sysctl.d. The lock is open already. Per-key rules would need the
- * plan, which is not parsed yet, so /proc/sys is granted as a whole. */
+ * it, sysctl.d (cmd_confine_settings; they narrow it to their keys once
+ * the plan is known). The lock is open already. */
 static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
 		   const char *textfile)
 {
-	struct landlock_grant g[4];
-	char *paths[4] = { NULL }, *dir = NULL;
+	struct landlock_grant g[1];
+	char *dir = NULL;
 	size_t n = 0;
 	int r;
 
@@ -390,19 +391,11 @@ static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct c
 	/* Landlock also denies reading other processes' fds: owners first. */
 	if (cmd->caps & CAPS_OWNERS)
 		audit_prescan(ctx);
-	if ((cmd->flags & WRITES_SETTINGS) && !args->given[CMD_OPT_DRY_RUN]) {
-		g[n++] = (struct landlock_grant){ AT_FDCWD, "/proc/sys", LANDLOCK_WRITE_FILES };
-		paths[n] = util_rooted(ctx->root, STATE_DIR);
-		g[n] = (struct landlock_grant){ AT_FDCWD, paths[n], LANDLOCK_CREATE_FILES };
-		n++;
-		/* apply writes sysctl.d with --persist; rollback puts back
-		 * whatever an apply persisted. */
-		if (takes(cmd, CMD_OPT_PERSIST) ? args->given[CMD_OPT_PERSIST] : true) {
-			paths[n] = util_rooted(ctx->root, SYSCTLD_ETC);
-			g[n] = (struct landlock_grant){ AT_FDCWD, paths[n], LANDLOCK_CREATE_FILES };
-			n++;
-		}
-	}
+	/* apply writes sysctl.d with --persist; rollback puts back whatever
+	 * an apply persisted. */
+	if ((cmd->flags & WRITES_SETTINGS) && !args->given[CMD_OPT_DRY_RUN])
+		return cmd_confine_settings(ctx, NULL, takes(cmd, CMD_OPT_PERSIST)
+						       ? args->given[CMD_OPT_PERSIST] : true);
 	if (textfile) {
 		const char *slash = strrchr(textfile, '/');
 		dir = slash ? xstrndup(textfile, slash == textfile ? 1 : (size_t)(slash - textfile))
@@ -410,30 +403,10 @@ static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct c
 		g[n++] = (struct landlock_grant){ AT_FDCWD, dir, LANDLOCK_CREATE_FILES };
 	}
 	r = landlock_restrict(g, n, ctx->verbosity > 0 ? stderr : NULL, &ctx->diags);
-	if (r == 0 && ctx->verbosity > 0)
-		fputs("qtune: the kernel has no Landlock: file writes are not confined\n", stderr);
-	else if (r > 0 && ctx->verbosity > 0)
-		fprintf(stderr, "qtune: landlock ABI %d: no file may be written%s\n", r,
-			n ? " but the above" : "");
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
+	cmd_landlock_say(ctx, r, n);
 	free(dir);
 	return r < 0 ? r : 0;
 }
-
-#ifdef QTUNE_TEST_HOOKS
-/* Test build only: QTUNE_TEST_WRITE_PROBE=KEY makes every command try to
- * write KEY once confined, as a memory bug could, and say what happened. */
-static void write_probe(const struct qt_ctx *ctx)
-{
-	const char *key = getenv("QTUNE_TEST_WRITE_PROBE");
-
-	if (!key)
-		return;
-	int r = sysctl_write(ctx->procsys_fd, key, "4242", NULL, 0);
-	fprintf(stderr, "qtune: test hook: writing %s: %s\n", key, r < 0 ? strerror(-r) : "done");
-}
-#endif
 
 /* Prometheus metrics are rendered into memory and delivered whole: to
  * stdout, or atomically to the --textfile. A command that rendered nothing
@@ -578,7 +551,7 @@ int main(int argc, char **argv)
 	if (confine(&ctx, cmd, &args, opts.textfile) < 0)
 		return finish(&ctx, QT_LEVEL_ERROR);
 #ifdef QTUNE_TEST_HOOKS
-	write_probe(&ctx);
+	cmd_write_probe(&ctx);
 #endif
 
 	if (delivery_begin(&ctx, &dv, opts.textfile) < 0)

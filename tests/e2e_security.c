@@ -240,6 +240,38 @@ Test(e2e_security, apply_may_write_proc_sys_and_its_record)
 	free(err);
 }
 
+Test(e2e_security, apply_and_rollback_narrow_to_the_keys_they_change)
+{
+	char *out, *err;
+
+	/* Before the plan, all of /proc/sys (the first probe writes); once
+	 * the plan is known only its keys (the second is refused). */
+	sandbox_write("p/cookies.yaml", "qtune: 1\nsysctl:\n  net.ipv4.tcp_syncookies: 2\n", 0644);
+	sandbox_sysctl_set("net/core/somaxconn", "1000");
+	sandbox_sysctl_set("net/ipv4/tcp_syncookies", "1");
+	int rc = run_probing(&out, &err, (const char *[]){ "apply", sandbox_path("p/cookies.yaml"), NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	const char *first = strstr(err, "test hook: writing net/core/somaxconn: done");
+	cr_assert(first, "%s", err);
+	cr_assert(strstr(first, "test hook: writing net/core/somaxconn: Permission denied"),
+		  "the narrowed ruleset let another key be written: %s", err);
+	cr_assert_eq(sandbox_sysctl_get("net/ipv4/tcp_syncookies"), 2, "the plan's key was written");
+	cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 4242);
+	free(out);
+	free(err);
+
+	sandbox_sysctl_set("net/core/somaxconn", "1000");
+	rc = run_probing(&out, &err, (const char *[]){ "rollback", NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	first = strstr(err, "test hook: writing net/core/somaxconn: done");
+	cr_assert(first && strstr(first, "test hook: writing net/core/somaxconn: Permission denied"),
+		  "%s", err);
+	cr_assert_eq(sandbox_sysctl_get("net/ipv4/tcp_syncookies"), 1, "rollback restored the key");
+	cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 4242);
+	free(out);
+	free(err);
+}
+
 /* No byte 0x1b (ESC, which starts every terminal control sequence) nor
  * 0x07 (BEL, which ends an OSC title) in what qtune printed. */
 static void assert_no_escape(const char *what, const char *text)
