@@ -29,15 +29,44 @@ void audit_limits_from_profile(const struct profile *p, struct finding_limits *l
 
 void audit_prescan(struct qt_ctx *ctx)
 {
+	int r;
+
 	ctx->owners_scan = xcalloc(1, sizeof(*ctx->owners_scan));
 	ctx->owners_scan_result = listeners_dump(ctx, ctx->owners_scan, &ctx->diags);
-	if (ctx->owners_scan_result == 0)
-		listeners_attribute(ctx, ctx->owners_scan, &ctx->diags);
+	if (ctx->owners_scan_result == 0 && (r = listeners_walker_start(ctx, &ctx->owners_walker)) < 0)
+		diags_warn(&ctx->diags, "listeners: cannot start the owner walker: %s; owners unknown",
+			   strerror(-r));
+}
+
+int audit_attribute(struct qt_ctx *ctx, struct listener_set *set, const bool *want)
+{
+	return listeners_attribute_some(ctx, ctx->owners_walker, set, want, &ctx->diags);
+}
+
+/* Which listeners of a need their owners looked up; *any says whether one
+ * does. */
+static bool *owners_wanted(const struct audit *a, enum audit_owners whom, bool *any)
+{
+	bool *want = xcalloc(a->set.n + 1, sizeof(*want));
+
+	*any = false;
+	for (size_t i = 0; i < a->set.n; i++)
+		*any |= want[i] = whom == AUDIT_OWNERS_ALL;
+	for (size_t k = 0; k < a->findings.n && whom == AUDIT_OWNERS_FLAGGED; k++)
+		*any |= want[a->findings.v[k].listener] = true;
+	return want;
 }
 
 int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
 	      int64_t somaxconn_after, struct audit *a)
 {
+	return audit_run_owners(ctx, p, somaxconn_before, somaxconn_after, AUDIT_OWNERS_FLAGGED, a);
+}
+
+int audit_run_owners(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
+		     int64_t somaxconn_after, enum audit_owners whom, struct audit *a)
+{
+	bool *want, any;
 	int r;
 
 	memset(a, 0, sizeof(*a));
@@ -48,8 +77,6 @@ int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_bef
 		ctx->owners_scan = NULL;
 	} else {
 		r = listeners_dump(ctx, &a->set, &ctx->diags);
-		if (r == 0)
-			listeners_attribute(ctx, &a->set, &ctx->diags);
 	}
 	if (r < 0)
 		return r;
@@ -59,7 +86,16 @@ int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_bef
 				    : a->kernel.have_somaxconn ? a->kernel.somaxconn : 0;
 	a->limits.somaxconn_before = somaxconn_before >= 0 ? somaxconn_before
 				     : a->kernel.have_somaxconn ? a->kernel.somaxconn : 0;
+	/* Judged once without owners to learn who needs them, then again
+	 * with them, for the advice that names them. */
 	findings_build(&a->set, &a->limits, &a->findings);
+	want = owners_wanted(a, whom, &any);
+	audit_attribute(ctx, &a->set, want);
+	if (any) {
+		findings_free(&a->findings);
+		findings_build(&a->set, &a->limits, &a->findings);
+	}
+	free(want);
 	return 0;
 }
 

@@ -27,11 +27,22 @@ struct audit {
 void audit_limits_from_profile(const struct profile *p, struct finding_limits *lim,
 			       struct finding_port **ports);
 
-/* Dumps and attributes now, into ctx->owners_scan, for a later audit_run:
- * naming owners reads other processes' fds, which a Landlock-confined
- * process may not (the kernel lets it trace only processes confined more
- * than itself), so main does this before confining. */
+/* Dumps now, into ctx->owners_scan, and forks the owner walker
+ * (ctx->owners_walker), for a later audit_run: naming owners reads other
+ * processes' fds, which a Landlock-confined process may not (the kernel
+ * lets it trace only processes confined more than itself), so main does
+ * this before confining. The walker walks only when audit_run asks. */
 void audit_prescan(struct qt_ctx *ctx);
+
+/* Whose owners an audit looks up. The walk is most of a run's cost, so a
+ * command asks only for what it reports: check, apply and relisten name
+ * the owners of listeners with a finding (none: no walk), `listeners`
+ * every one unless --no-owners. */
+enum audit_owners {
+	AUDIT_OWNERS_FLAGGED,
+	AUDIT_OWNERS_ALL,
+	AUDIT_OWNERS_NONE,
+};
 
 /* Dumps (or takes ctx->owners_scan), attributes and judges. somaxconn_before is the value in force
  * when the listeners called listen(), somaxconn_after the one in force now
@@ -39,6 +50,14 @@ void audit_prescan(struct qt_ctx *ctx);
  * value. 0 or -errno (dump failed: an error). */
 int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
 	      int64_t somaxconn_after, struct audit *a);
+
+/* audit_run, naming the owners of whom (audit_run: AUDIT_OWNERS_FLAGGED). */
+int audit_run_owners(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
+		     int64_t somaxconn_after, enum audit_owners whom, struct audit *a);
+
+/* Looks up the owners of the listeners of set whose want[i] is true,
+ * through ctx's walker when there is one (listeners_attribute_some). */
+int audit_attribute(struct qt_ctx *ctx, struct listener_set *set, const bool *want);
 
 /* QT_LEVEL_DRIFT when any finding was made, else QT_LEVEL_OK. */
 enum qt_level audit_level(const struct audit *a);

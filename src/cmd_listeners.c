@@ -1,6 +1,7 @@
 /* cmd_listeners: `qtune listeners [PROFILE]` — every TCP listener of the
  * namespace with its backlog, accept queue, SYN limit, owners and findings:
- * queue-full always, below-min against PROFILE when one is given. A report,
+ * queue-full always, below-min against PROFILE when one is given; owners
+ * of every listener unless --no-owners. A report,
  * like ss: findings do not change the exit status (that is `check`'s job). */
 #include "audit.h"
 #include "cmd_common.h"
@@ -16,7 +17,8 @@ enum qt_level cmd_listeners(struct qt_ctx *ctx, const struct cmd_args *args)
 
 	if (args->argc > 1 && cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0)
 		return QT_LEVEL_ERROR;
-	if (audit_run(ctx, p, -1, -1, &a) < 0) {
+	if (audit_run_owners(ctx, p, -1, -1,
+			     args->given[CMD_OPT_NO_OWNERS] ? AUDIT_OWNERS_NONE : AUDIT_OWNERS_ALL, &a) < 0) {
 		profile_free(p);
 		return QT_LEVEL_ERROR;
 	}

@@ -22,6 +22,7 @@ enum cmd_option {
 	CMD_OPT_BOOT,           /* show: the values the next boot applies */
 	CMD_OPT_RELISTEN,       /* apply: raise clamped listeners (=all: below-min too) */
 	CMD_OPT_ALL,            /* relisten: below-min listeners too */
+	CMD_OPT_NO_OWNERS,      /* listeners: do not look up the owning processes */
 	CMD_OPT_COUNT
 };
 

@@ -24,6 +24,7 @@ enum qt_output {
 };
 
 struct listener_set;
+struct owner_walker;
 
 struct qt_ctx {
 	const char *root;       /* "" means the real "/"; never applies to /proc */
@@ -43,6 +44,9 @@ struct qt_ctx {
 	 * reading other processes' fds (audit_prescan); audit_run takes it. */
 	struct listener_set *owners_scan;
 	int owners_scan_result; /* what listeners_dump returned for it */
+	/* The child that walks /proc for owners once the command knows which
+	 * listeners need them (forked before Landlock; NULL: walk in-process). */
+	struct owner_walker *owners_walker;
 };
 
 #endif

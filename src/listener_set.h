@@ -33,7 +33,12 @@ struct listener_owner {
 
 struct listener {
 	uint8_t family;                  /* AF_INET or AF_INET6 */
-	bool owners_known;               /* false: "owner unknown (needs root)" */
+	/* owners_looked_up: the command asked for its owners (every listener
+	 * for `listeners`, only those with a finding for check and apply).
+	 * owners_known: looked up, and every owner found (none missed for
+	 * lack of privilege); false when not looked up. */
+	bool owners_looked_up;
+	bool owners_known;
 	bool owners_truncated;           /* more than LISTENERS_MAX_OWNERS owners */
 	uint16_t port;
 	uint8_t raw[16];                 /* address, network order (4 bytes for AF_INET) */
@@ -65,6 +70,7 @@ struct listener_set {
 	size_t nlinks;
 	/* What the scan saw, for -v and for tests. */
 	unsigned pids_scanned, pids_other_netns, pids_denied;
+	unsigned fd_tables_read;         /* /proc/PID/fd directories opened */
 };
 
 /* The kth owner of l (k < l->nowners). */

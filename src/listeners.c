@@ -10,10 +10,14 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -418,6 +422,7 @@ static int scan_fds(struct scan *s, int piddir, pid_t pid, uint32_t *owner)
 
 	if (fdd < 0)
 		return -errno;
+	s->set->fd_tables_read++;
 	for (;;) {
 		ssize_t n = getdents64(fdd, s->dents, DENTS_BUF_SIZE);
 
@@ -557,15 +562,19 @@ static void attribution_reset(struct listener_set *set)
 	set->link_fds = NULL;
 	set->nowners = set->nlinks = 0;
 	set->pids_scanned = set->pids_other_netns = set->pids_denied = 0;
+	set->fd_tables_read = 0;
 	for (size_t i = 0; i < set->n; i++) {
 		set->v[i].nowners = 0;
 		set->v[i].owner_off = 0;
 		set->v[i].owners_truncated = false;
 		set->v[i].owners_known = false;
+		set->v[i].owners_looked_up = false;
 	}
 }
 
-int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
+/* The walk itself: the owners of every listener of set, which is
+ * attribution_reset() already. */
+static void attribute_all(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
 {
 	struct scan s = { .set = set, .netns = ctx->netns_inode };
 	char *dents = NULL;
@@ -573,12 +582,11 @@ int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, stru
 	int procdir = -1;
 	uid_t me = geteuid();
 
-	attribution_reset(set);
 	set->attributed = true;
 	set->owners_complete = true;
 	set->viewer_root = geteuid() == 0;
 	if (set->n == 0)
-		return 0;
+		return;
 	if (s.netns == 0 && netns_of(ctx->proc_fd, "thread-self/ns/net", &s.netns) < 0) {
 		diags_warn(d, "listeners: cannot tell which network namespace this is; owners unknown");
 		set->owners_complete = false;
@@ -638,8 +646,10 @@ done:
 	for (size_t i = 0; i < set->n && me != 0; i++)
 		if (set->v[i].nowners == 0 && set->v[i].uid != me)
 			set->owners_complete = false;
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; i < set->n; i++) {
 		set->v[i].owners_known = set->v[i].nowners > 0 || set->owners_complete;
+		set->v[i].owners_looked_up = true;
+	}
 	if (procdir >= 0)
 		close(procdir);
 	free(dents);
@@ -647,5 +657,321 @@ done:
 	free(s.index);
 	free(s.last_owner);
 	free(s.pairs);
+}
+
+/* --------------------------------------------------------- owner walker */
+
+/* The owner walk needs ptrace access to other processes, which Landlock
+ * takes away from a confined process. The walker is a child forked before
+ * the rules: it is never confined, parses nothing but its parent's
+ * requests (listeners, as this very binary lays them out), writes no file,
+ * and answers each request with the attribution of those listeners. So
+ * the confined command decides which listeners need owners once it has
+ * read the profile, and the walk happens only for those. */
+struct owner_walker {
+	pid_t pid;
+	int fd;
+};
+
+/* What the walker sends before the arrays of an answer. */
+struct walker_head {
+	uint32_t n, nowners, nlinks, ndiags;
+	bool owners_complete, viewer_root;
+	unsigned pids_scanned, pids_other_netns, pids_denied, fd_tables_read;
+};
+
+static int read_exact(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
 	return 0;
+}
+
+static int send_diags(int fd, const struct qt_diags *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->n && r == 0; i++) {
+		uint32_t hdr[2] = { (uint32_t)d->v[i].level, (uint32_t)strlen(d->v[i].msg) };
+
+		r = util_write_all(fd, hdr, sizeof(hdr));
+		if (r == 0)
+			r = util_write_all(fd, d->v[i].msg, hdr[1]);
+	}
+	return r;
+}
+
+static int walker_answer(int fd, const struct qt_ctx *ctx, struct listener_set *mini)
+{
+	struct qt_diags d = { 0 };
+	struct walker_head h;
+	int r;
+
+	attribute_all(ctx, mini, &d);
+	h = (struct walker_head){ (uint32_t)mini->n, (uint32_t)mini->nowners, (uint32_t)mini->nlinks,
+				  (uint32_t)d.n, mini->owners_complete, mini->viewer_root,
+				  mini->pids_scanned, mini->pids_other_netns, mini->pids_denied,
+				  mini->fd_tables_read };
+	r = util_write_all(fd, &h, sizeof(h));
+	if (r == 0)
+		r = send_diags(fd, &d);
+	if (r == 0)
+		r = util_write_all(fd, mini->v, mini->n * sizeof(*mini->v));
+	if (r == 0 && mini->nowners)
+		r = util_write_all(fd, mini->owners, mini->nowners * sizeof(*mini->owners));
+	if (r == 0 && mini->nlinks)
+		r = util_write_all(fd, mini->links, mini->nlinks * sizeof(*mini->links));
+	if (r == 0 && mini->nlinks)
+		r = util_write_all(fd, mini->link_fds, mini->nlinks * sizeof(*mini->link_fds));
+	diags_free(&d);
+	return r;
+}
+
+/* The walker's life: one answer per request until its parent hangs up. */
+static void walker_serve(int fd, const struct qt_ctx *ctx)
+{
+	for (;;) {
+		struct listener_set mini = { 0 };
+		uint32_t n;
+
+		if (read_exact(fd, &n, sizeof(n)) < 0 || n == 0 || n > LISTENERS_MAX)
+			return;
+		mini.v = xreallocarray(NULL, n, sizeof(*mini.v));
+		mini.n = mini.cap = n;
+		if (read_exact(fd, mini.v, n * sizeof(*mini.v)) < 0) {
+			listener_set_free(&mini);
+			return;
+		}
+		attribution_reset(&mini);
+		if (walker_answer(fd, ctx, &mini) < 0) {
+			listener_set_free(&mini);
+			return;
+		}
+		listener_set_free(&mini);
+	}
+}
+
+/* Closes every descriptor but stdio, a and b: the walker holds neither
+ * the lock of an apply nor anything else its parent opened. */
+static void keep_only(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
+
+int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out)
+{
+	struct owner_walker *w;
+	int sv[2];
+	pid_t pid;
+
+	*out = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		keep_only(sv[1], ctx->proc_fd);
+		/* Dies with its parent, whatever killed it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != 1)
+			walker_serve(sv[1], ctx);
+		_exit(0);
+	}
+	close(sv[1]);
+	w = xmalloc(sizeof(*w));
+	w->pid = pid;
+	w->fd = sv[0];
+	*out = w;
+	return 0;
+}
+
+void listeners_walker_stop(struct owner_walker *w)
+{
+	if (!w)
+		return;
+	close(w->fd);
+	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	free(w);
+}
+
+/* Reads an answer for mini (its n listeners sent) into mini, checking
+ * that it describes those listeners and that every link is in bounds. */
+static int walker_read(int fd, struct listener_set *mini, struct qt_diags *d)
+{
+	struct walker_head h;
+	uint32_t total = 0;
+	int r = read_exact(fd, &h, sizeof(h));
+
+	if (r < 0)
+		return r;
+	if (h.n != mini->n || h.nlinks > h.n * (uint64_t)LISTENERS_MAX_OWNERS ||
+	    h.nowners > h.nlinks || h.ndiags > 64)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < h.ndiags; i++) {
+		uint32_t hdr[2];
+		char *msg;
+
+		if ((r = read_exact(fd, hdr, sizeof(hdr))) < 0)
+			return r;
+		if (hdr[1] > 4096 || hdr[0] > QT_LEVEL_ERROR)
+			return -EBADMSG;
+		msg = xcalloc(1, hdr[1] + 1);
+		if ((r = read_exact(fd, msg, hdr[1])) == 0)
+			diags_add(d, (enum qt_level)hdr[0], NULL, 0, 0, "%s", msg);
+		free(msg);
+		if (r < 0)
+			return r;
+	}
+	struct listener *v = xreallocarray(NULL, h.n, sizeof(*v));
+	if ((r = read_exact(fd, v, h.n * sizeof(*v))) < 0) {
+		free(v);
+		return r;
+	}
+	for (uint32_t i = 0; i < h.n; i++) {
+		if (v[i].inode != mini->v[i].inode || v[i].nowners > LISTENERS_MAX_OWNERS ||
+		    v[i].owner_off > h.nlinks || v[i].nowners > h.nlinks - v[i].owner_off) {
+			free(v);
+			return -EBADMSG;
+		}
+		total += v[i].nowners;
+	}
+	free(mini->v);
+	mini->v = v;
+	mini->owners = xreallocarray(NULL, h.nowners + 1, sizeof(*mini->owners));
+	mini->links = xreallocarray(NULL, h.nlinks + 1, sizeof(*mini->links));
+	mini->link_fds = xreallocarray(NULL, h.nlinks + 1, sizeof(*mini->link_fds));
+	mini->nowners = h.nowners;
+	mini->nlinks = h.nlinks;
+	if ((r = read_exact(fd, mini->owners, h.nowners * sizeof(*mini->owners))) < 0 ||
+	    (r = read_exact(fd, mini->links, h.nlinks * sizeof(*mini->links))) < 0 ||
+	    (r = read_exact(fd, mini->link_fds, h.nlinks * sizeof(*mini->link_fds))) < 0)
+		return r;
+	if (total != h.nlinks)
+		return -EBADMSG;
+	for (uint32_t k = 0; k < h.nlinks; k++)
+		if (mini->links[k] >= h.nowners)
+			return -EBADMSG;
+	for (uint32_t k = 0; k < h.nowners; k++) {
+		mini->owners[k].comm[LISTENERS_COMM_MAX - 1] = '\0';
+		mini->owners[k].unit[LISTENERS_UNIT_MAX - 1] = '\0';
+	}
+	mini->owners_complete = h.owners_complete;
+	mini->viewer_root = h.viewer_root;
+	mini->pids_scanned = h.pids_scanned;
+	mini->pids_other_netns = h.pids_other_netns;
+	mini->pids_denied = h.pids_denied;
+	mini->fd_tables_read = h.fd_tables_read;
+	return 0;
+}
+
+static int walker_ask(struct owner_walker *w, struct listener_set *mini, struct qt_diags *d)
+{
+	uint32_t n = (uint32_t)mini->n;
+	int r = util_write_all(w->fd, &n, sizeof(n));
+
+	if (r == 0)
+		r = util_write_all(w->fd, mini->v, mini->n * sizeof(*mini->v));
+	if (r == 0)
+		r = walker_read(w->fd, mini, d);
+	if (r < 0)
+		diags_warn(d, "listeners: the owner walker failed: %s; owners unknown", strerror(-r));
+	return r;
+}
+
+/* ------------------------------------------------------ owners of a subset */
+
+/* Appends mini's attribution (the wanted listeners of set, in order) to
+ * set: the owners and links after set's own, the listeners replaced. */
+static void merge(struct listener_set *set, const bool *want, const struct listener_set *mini)
+{
+	size_t owners0 = set->nowners, links0 = set->nlinks, j = 0;
+
+	set->owners = xreallocarray(set->owners, owners0 + mini->nowners + 1, sizeof(*set->owners));
+	if (mini->nowners)
+		memcpy(set->owners + owners0, mini->owners, mini->nowners * sizeof(*set->owners));
+	set->links = xreallocarray(set->links, links0 + mini->nlinks + 1, sizeof(*set->links));
+	set->link_fds = xreallocarray(set->link_fds, links0 + mini->nlinks + 1, sizeof(*set->link_fds));
+	for (size_t k = 0; k < mini->nlinks; k++) {
+		set->links[links0 + k] = mini->links[k] + (uint32_t)owners0;
+		set->link_fds[links0 + k] = mini->link_fds ? mini->link_fds[k] : -1;
+	}
+	set->nowners += mini->nowners;
+	set->nlinks += mini->nlinks;
+	for (size_t i = 0; i < set->n; i++) {
+		if (want && !want[i])
+			continue;
+		set->v[i] = mini->v[j++];
+		set->v[i].owner_off += (uint32_t)links0;
+	}
+	set->owners_complete = (set->attributed ? set->owners_complete : true) && mini->owners_complete;
+	set->attributed = true;
+	set->viewer_root = mini->viewer_root;
+	set->pids_scanned += mini->pids_scanned;
+	set->pids_other_netns += mini->pids_other_netns;
+	set->pids_denied += mini->pids_denied;
+	set->fd_tables_read += mini->fd_tables_read;
+}
+
+int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walker,
+			     struct listener_set *set, const bool *want, struct qt_diags *d)
+{
+	struct listener_set mini = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		mini.n += !want || want[i];
+	if (mini.n == 0) {
+		/* Nothing asked: no walk at all. Owners of the others stay
+		 * as they were (not looked up, for a fresh dump). */
+		if (!set->attributed) {
+			set->attributed = true;
+			set->owners_complete = true;
+			set->viewer_root = geteuid() == 0;
+		}
+		return 0;
+	}
+	mini.v = xreallocarray(NULL, mini.n, sizeof(*mini.v));
+	mini.cap = mini.n;
+	for (size_t i = 0, j = 0; i < set->n; i++)
+		if (!want || want[i])
+			mini.v[j++] = set->v[i];
+	attribution_reset(&mini);
+	if (walker)
+		r = walker_ask(walker, &mini, d);
+	else
+		attribute_all(ctx, &mini, d);
+	if (r == 0)
+		merge(set, want, &mini);
+	listener_set_free(&mini);
+	return r;
+}
+
+int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
+{
+	attribution_reset(set);
+	set->attributed = false;
+	return listeners_attribute_some(ctx, NULL, set, NULL, d);
 }

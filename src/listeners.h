@@ -35,6 +35,31 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
  * fails for lack of privilege: what it cannot see it marks unknown. */
 int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d);
 
+/* A child that walks /proc for a confined parent (listeners_walker_start
+ * forks it before Landlock: see listeners.c). */
+struct owner_walker;
+
+/* Attributes owners for a subset of set: the listeners whose want[i] is
+ * true (want NULL: every one), each then owners_looked_up; the others keep
+ * what they had (for a fresh dump: nothing, not looked up). Called again
+ * with the listeners that appeared since (watch), it adds theirs: the
+ * owners found earlier stay. With no listener wanted, no process is
+ * looked at (set->fd_tables_read stays as it was). The walk sees every
+ * process of the namespace however few listeners are wanted: a socket
+ * shared by fork (nginx workers, a prefork server) is proven to have all
+ * its owners only once every process was seen. walker NULL: this process
+ * walks; else the walker does, and its answer is checked before use.
+ * 0, or -errno when the walker failed (owners then not looked up). */
+int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walker,
+			     struct listener_set *set, const bool *want, struct qt_diags *d);
+
+/* Forks the walker (before confining; it keeps the privileges the process
+ * has then). It walks only when asked; *out NULL on failure. */
+int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out);
+
+/* Hangs up and reaps it; NULL is fine. */
+void listeners_walker_stop(struct owner_walker *w);
+
 #ifdef QTUNE_TEST_HOOKS
 /* Test build only: called with the dump socket once it is bound and
  * connected, before the first request (a test plays a forger there). */

@@ -25,7 +25,7 @@ static void format_owners(const struct listener_set *set, const struct listener 
 	size_t len = 0;
 
 	buf[0] = '\0';
-	if (!set->attributed) {
+	if (!set->attributed || !l->owners_looked_up) {
 		snprintf(buf, size, "-");
 		return;
 	}
@@ -176,9 +176,16 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 		fprintf(f, "%s", set->viewer_root
 			? "note: some processes could not be inspected (another PID namespace or a security policy hides them)\n"
 			: "note: some processes could not be inspected; run as root to see every owner\n");
-	if (ctx->verbosity > 0 && set->attributed)
-		fprintf(f, "scanned %u processes: %u in other network namespaces, %u not readable\n",
-			set->pids_scanned, set->pids_other_netns, set->pids_denied);
+	if (ctx->verbosity > 0 && set->attributed) {
+		size_t looked = 0;
+
+		for (size_t i = 0; i < set->n; i++)
+			looked += set->v[i].owners_looked_up;
+		fprintf(f, "owners looked up for %zu of %zu listeners; "
+			"scanned %u processes: %u in other network namespaces, %u not readable, "
+			"%u fd tables read\n", looked, set->n,
+			set->pids_scanned, set->pids_other_netns, set->pids_denied, set->fd_tables_read);
+	}
 }
 
 void listeners_render_json(struct jw *w, const struct listener_set *set,
@@ -226,6 +233,7 @@ void listeners_render_json(struct jw *w, const struct listener_set *set,
 		}
 		jw_kint(w, "uid", l->uid);
 		jw_kint(w, "inode", l->inode);
+		jw_kbool(w, "owners_looked_up", set->attributed && l->owners_looked_up);
 		jw_kbool(w, "owners_known", set->attributed && l->owners_known);
 		jw_key(w, "owners");
 		jw_array_begin(w);

@@ -60,6 +60,7 @@ static const struct option_desc option_descs[CMD_OPT_COUNT] = {
 	[CMD_OPT_BOOT] = { "boot", no_argument, NULL },
 	[CMD_OPT_RELISTEN] = { "relisten", optional_argument, "clamped|all" },
 	[CMD_OPT_ALL] = { "all", no_argument, NULL },
+	[CMD_OPT_NO_OWNERS] = { "no-owners", no_argument, NULL },
 };
 
 #define OPTIONS(...) ((const enum cmd_option[]){ __VA_ARGS__, CMD_OPT_COUNT })
@@ -87,7 +88,7 @@ static const struct command commands[] = {
 	{ "relisten", cmd_relisten, TAKES_SOCKETS, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL) },
 	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
-	  "[PROFILE]", NO_OPTIONS },
+	  "[PROFILE]", OPTIONS(CMD_OPT_NO_OWNERS) },
 	{ "rollback", cmd_rollback, NEEDS_LOCK | WRITES_SETTINGS, CAPS_WRITE_NET, FORMATS_DOC, 0, 0, "",
 	  OPTIONS(CMD_OPT_ALLOW_GLOBAL) },
 	{ "validate", cmd_validate, 0, CAPS_READ, FORMATS_DOC, 1, -1, "PROFILE...", NO_OPTIONS },
@@ -486,6 +487,7 @@ static int finish(struct qt_ctx *ctx, enum qt_level worst)
 		worst = QT_LEVEL_ERROR > worst ? QT_LEVEL_ERROR : worst;
 	}
 	diags_print(stderr, &ctx->diags, ctx->verbosity < 0 ? QT_LEVEL_ERROR : QT_LEVEL_WARN);
+	listeners_walker_stop(ctx->owners_walker);
 	if (ctx->owners_scan)
 		listener_set_free(ctx->owners_scan);
 	free(ctx->owners_scan);

@@ -359,7 +359,9 @@ Test(e2e_security, a_process_name_cannot_steer_the_terminal)
 	sandbox_sysctl_set("net/core/somaxconn", "128");
 	holder = spawn_listener(ESCAPES, NULL, &port);
 	snprintf(needle, sizeof(needle), "%u", port);
-	sandbox_write("p/web.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 4096\n", 0644);
+	/* check names owners only of listeners with a finding: give it one. */
+	sandbox_write("p/web.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: 4096\n"
+		      "listeners:\n  min_backlog: 1000\n", 0644);
 
 	run_clean((const char *[]){ "listeners", NULL }, "pwned");
 	run_clean((const char *[]){ "--json", "listeners", NULL }, "pwned");

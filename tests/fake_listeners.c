@@ -72,6 +72,7 @@ void fake_attribute(struct listener_set *s, bool complete)
 			if (pairs[k].listener == i && l->nowners < LISTENERS_MAX_OWNERS)
 				s->links[total + l->nowners++] = pairs[k].owner;
 		total += l->nowners;
+		l->owners_looked_up = true;
 		l->owners_known = l->nowners > 0 || complete;
 	}
 	s->nlinks = total;

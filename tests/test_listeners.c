@@ -392,3 +392,138 @@ Test(listeners, without_privilege_owners_are_unknown_not_an_error)
 	cr_assert_eq(WEXITSTATUS(status), 0, "child check %d failed", WEXITSTATUS(status));
 }
 
+
+/* ------------------------------------------------ owners of a subset */
+
+/* The pids owning the listener on port, sorted, into pids (count). */
+static size_t owner_pids(const struct listener_set *s, uint16_t port, pid_t *pids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct listener *l = &s->v[i];
+		if (l->port != port)
+			continue;
+		for (size_t k = 0; k < l->nowners && n < max; k++)
+			pids[n++] = listener_owner_at(s, l, k)->pid;
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+			pid_t t = pids[j];
+			pids[j] = pids[j - 1];
+			pids[j - 1] = t;
+		}
+	return n;
+}
+
+Test(listeners, no_listener_wanted_reads_no_fd_table)
+{
+	sandbox_listen("127.0.0.1", 0, 10, NULL);
+	sandbox_listen("127.0.0.1", 0, 10, NULL);
+	dump();
+	bool want[2] = { false, false };
+	cr_assert_eq(set.n, 2);
+	cr_assert_eq(listeners_attribute_some(&ctx, NULL, &set, want, &diags), 0);
+	cr_assert_eq(set.fd_tables_read, 0, "%u fd tables read", set.fd_tables_read);
+	cr_assert_eq(set.pids_scanned, 0);
+	cr_assert(set.attributed);
+	for (size_t i = 0; i < set.n; i++) {
+		cr_assert_not(set.v[i].owners_looked_up);
+		cr_assert_not(set.v[i].owners_known, "not looked up is not known");
+		cr_assert_eq(set.v[i].nowners, 0);
+	}
+}
+
+/* A socket shared by fork, as nginx's workers share the master's: the
+ * subset walk reports every holder the full walk reports, and only for
+ * the listener asked for. */
+Test(listeners, a_subset_walk_keeps_every_forked_owner)
+{
+	uint16_t pa, pb;
+	pid_t full[8], some[8], kids[3];
+
+	sandbox_listen("127.0.0.1", 0, 10, &pa);
+	sandbox_listen("127.0.0.1", 0, 10, &pb);
+	for (size_t k = 0; k < ARRAY_SIZE(kids); k++)
+		kids[k] = spawn_holder(false, 0);
+	dump();
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	size_t nfull = owner_pids(&set, pa, full, ARRAY_SIZE(full));
+	cr_assert_eq(nfull, 4, "us and three forked holders, got %zu", nfull);
+	unsigned full_reads = set.fd_tables_read;
+	cr_assert_geq(full_reads, 4);
+
+	dump();
+	bool want[2];
+	for (size_t i = 0; i < set.n; i++)
+		want[i] = set.v[i].port == pa;
+	cr_assert_eq(listeners_attribute_some(&ctx, NULL, &set, want, &diags), 0);
+	cr_assert_eq(owner_pids(&set, pa, some, ARRAY_SIZE(some)), nfull);
+	cr_assert_arr_eq(some, full, nfull * sizeof(*full));
+	cr_assert_eq(owner_pids(&set, pb, some, ARRAY_SIZE(some)), 0, "not asked for");
+	for (size_t i = 0; i < set.n; i++) {
+		cr_assert_eq(set.v[i].owners_looked_up, set.v[i].port == pa);
+		cr_assert_eq(set.v[i].owners_known, set.v[i].port == pa);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(kids); k++) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+}
+
+/* watch's way: owners of the first listeners, then of one that appeared
+ * later; the first ones keep theirs. */
+Test(listeners, a_later_subset_adds_to_the_owners_found)
+{
+	uint16_t pa, pb;
+	pid_t got[4];
+
+	sandbox_listen("127.0.0.1", 0, 10, &pa);
+	sandbox_listen("127.0.0.1", 0, 10, &pb);
+	dump();
+	bool want[2];
+	for (size_t i = 0; i < set.n; i++)
+		want[i] = set.v[i].port == pa;
+	cr_assert_eq(listeners_attribute_some(&ctx, NULL, &set, want, &diags), 0);
+	for (size_t i = 0; i < set.n; i++)
+		want[i] = !want[i];
+	cr_assert_eq(listeners_attribute_some(&ctx, NULL, &set, want, &diags), 0);
+	cr_assert_eq(owner_pids(&set, pa, got, ARRAY_SIZE(got)), 1);
+	cr_assert_eq(got[0], getpid());
+	cr_assert_eq(owner_pids(&set, pb, got, ARRAY_SIZE(got)), 1);
+	cr_assert_eq(got[0], getpid());
+	for (size_t i = 0; i < set.n; i++)
+		cr_assert(set.v[i].owners_looked_up && set.v[i].owners_known);
+}
+
+/* The walker child answers as the in-process walk does, request after
+ * request, and a hang-up ends it. */
+Test(listeners, the_walker_answers_as_the_walk_does)
+{
+	struct owner_walker *w = NULL;
+	uint16_t pa;
+	pid_t got[4];
+
+	/* Started first, as main starts it, so that it holds none of them. */
+	cr_assert_eq(listeners_walker_start(&ctx, &w), 0);
+	cr_assert_not_null(w);
+	sandbox_listen("127.0.0.1", 0, 10, &pa);
+	sandbox_listen("127.0.0.1", 0, 10, NULL);
+	dump();
+	bool want[2];
+	for (size_t i = 0; i < set.n; i++)
+		want[i] = set.v[i].port == pa;
+	cr_assert_eq(listeners_attribute_some(&ctx, w, &set, want, &diags), 0);
+	cr_assert_eq(owner_pids(&set, pa, got, ARRAY_SIZE(got)), 1);
+	cr_assert_eq(got[0], getpid());
+	cr_assert_geq(set.fd_tables_read, 1);
+	const struct listener *l = find(AF_INET, pa);
+	cr_assert_geq(listener_owner_fd(&set, l, 0), 0);
+	cr_assert_str_neq(listener_owner_at(&set, l, 0)->comm, "");
+	for (size_t i = 0; i < set.n; i++)
+		want[i] = !want[i];
+	cr_assert_eq(listeners_attribute_some(&ctx, w, &set, want, &diags), 0);
+	for (size_t i = 0; i < set.n; i++)
+		cr_assert(set.v[i].owners_looked_up && set.v[i].nowners == 1);
+	listeners_walker_stop(w);
+}

@@ -115,14 +115,14 @@ Test(listeners_report, json_members)
 	cr_assert(strstr(text, "\"owners_complete\":false,\"listeners\":[{\"family\":\"ipv4\","
 			       "\"address\":\"0.0.0.0\",\"port\":80,\"interface\":null,\"backlog\":128,"
 			       "\"queued\":0,\"syn_queue_limit\":129,\"syn_cookies\":true,\"uid\":0,"
-			       "\"inode\":1000,\"owners_known\":true,\"owners\":[{\"pid\":123,"
+			       "\"inode\":1000,\"owners_looked_up\":true,\"owners_known\":true,\"owners\":[{\"pid\":123,"
 			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\",\"user_unit_uid\":null},{\"pid\":124,"
 			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\",\"user_unit_uid\":null}],\"findings\":[{"
 			       "\"kind\":\"clamped\",\"level\":\"warning\",\"limit\":4096,\"message\":"),
 		  "%s", text);
 	cr_assert(strstr(text, "\"address\":\"127.0.0.1\",\"port\":5432,\"interface\":null,"
 			       "\"backlog\":244,\"queued\":0,\"syn_queue_limit\":245,\"syn_cookies\":true,"
-			       "\"uid\":105,\"inode\":1002,\"owners_known\":false,\"owners\":[],"
+			       "\"uid\":105,\"inode\":1002,\"owners_looked_up\":true,\"owners_known\":false,\"owners\":[],"
 			       "\"findings\":[]}"), "%s", text);
 	cr_assert(strstr(text, "{\"pid\":77,\"comm\":\"app\",\"unit\":null,\"user_unit_uid\":null}"), "%s", text);
 	cr_assert(strstr(text, "\"kind\":\"queue-full\",\"level\":\"warning\",\"limit\":4096,"), "%s",
