@@ -43,39 +43,64 @@ void boot_explain(const struct sysctld_value *v, char *buf, size_t size)
 		snprintf(buf, size, "no sysctl.d file sets it");
 }
 
+/* A column as wide as its widest cell, ignoring absurd cells (a hostile
+ * value must not push the table off every screen). */
+static int widen(int width, const char *cell)
+{
+	size_t n = strlen(cell);
+
+	return n > (size_t)width && n < 200 ? (int)n : width;
+}
+
+static const char *boot_value(const struct sysctld_value *v)
+{
+	return v->value ? v->value : "(kernel default)";
+}
+
 void boot_render_text(const struct qt_ctx *ctx, const struct boot_item *items, size_t n)
 {
 	char shown[KEY_PATH_MAX], why[1400], want[64];
+	int kw = (int)strlen("KEY"), vw = (int)strlen("AT BOOT"), pw = (int)strlen("PROFILE");
+	int sw = (int)strlen("differs");
+	bool unset = false;
 
+	/* The columns of the running-values table above it: key, value,
+	 * profile, status; then what decides the value. */
+	for (size_t i = 0; i < n; i++) {
+		key_display(items[i].entry->key, shown, sizeof(shown));
+		plan_describe_want(&items[i].entry->want, want, sizeof(want));
+		kw = widen(kw, shown);
+		pw = widen(pw, want);
+		vw = widen(vw, boot_value(&items[i].res.by[SYSCTLD_SYSTEMD]));
+		if (items[i].res.disagree)
+			vw = widen(vw, boot_value(&items[i].res.by[SYSCTLD_PROCPS]));
+	}
 	fprintf(ctx->out, "\nnext boot (sysctl.d as systemd-sysctl applies it):\n");
+	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %s\n", kw, "KEY", vw, "AT BOOT", pw, "PROFILE",
+		sw, "STATUS", "DECIDED BY");
 	for (size_t i = 0; i < n; i++) {
 		const struct boot_item *b = &items[i];
 		const struct sysctld_value *sd = &b->res.by[SYSCTLD_SYSTEMD];
 		const struct sysctld_value *pr = &b->res.by[SYSCTLD_PROCPS];
+		bool differs = b->status == BOOT_DIFFERS;
 
 		key_display(b->entry->key, shown, sizeof(shown));
 		plan_describe_want(&b->entry->want, want, sizeof(want));
 		boot_explain(sd, why, sizeof(why));
-		switch (b->status) {
-		case BOOT_OK:
-			fprintf(ctx->out, "  %s = %s  ok (%s)\n", shown, sd->value, why);
-			break;
-		case BOOT_DIFFERS:
-			fprintf(ctx->out, "  %s = %s  %sdiffers%s: profile wants %s; set by %s\n",
-				shown, sd->value, output_color(ctx->color, OUT_YELLOW),
-				output_color(ctx->color, OUT_RESET), want, why);
-			break;
-		case BOOT_NOT_SET:
-			fprintf(ctx->out, "  %s  the kernel default applies at boot: %s (qtune apply --persist)\n",
-				shown, why);
-			break;
-		}
+		unset |= b->status == BOOT_NOT_SET;
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %s%-*s%s  %s\n", kw, shown, vw, boot_value(sd),
+			pw, want, differs ? output_color(ctx->color, OUT_YELLOW) : "", sw,
+			boot_status_name(b->status), differs ? output_color(ctx->color, OUT_RESET) : "", why);
 		if (b->res.disagree) {
 			boot_explain(pr, why, sizeof(why));
-			fprintf(ctx->out, "    sysctl --system would leave %s instead (%s)\n",
-				pr->value ? pr->value : "the kernel default", why);
+			fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  sysctl --system: %s\n", kw, "",
+				vw, boot_value(pr), pw, "", sw, "", why);
 		}
 	}
+	/* The one remedy for every key no file sets, said once. */
+	if (unset)
+		fprintf(ctx->out, "not-set: the kernel default applies at boot; qtune apply --persist "
+			"writes the profile's values to sysctl.d\n");
 }
 
 static const char *at_boot(const struct boot_row *r, const struct sysctld_value *v)
@@ -89,12 +114,9 @@ void boot_render_table(FILE *out, const struct boot_row *rows, size_t n)
 	int kw = 30, vw = 16;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(rows[i].key), a = strlen(at_boot(&rows[i], &rows[i].res.by[SYSCTLD_SYSTEMD]));
-		size_t p = strlen(at_boot(&rows[i], &rows[i].res.by[SYSCTLD_PROCPS]));
-
-		kw = k > (size_t)kw && k < 200 ? (int)k : kw;
-		vw = a > (size_t)vw && a < 200 ? (int)a : vw;
-		vw = p > (size_t)vw && p < 200 ? (int)p : vw;
+		kw = widen(kw, rows[i].key);
+		vw = widen(vw, at_boot(&rows[i], &rows[i].res.by[SYSCTLD_SYSTEMD]));
+		vw = widen(vw, at_boot(&rows[i], &rows[i].res.by[SYSCTLD_PROCPS]));
 	}
 	fprintf(out, "%-*s  %-*s  %s\n", kw, "KEY", vw, "AT BOOT", "SET BY (systemd-sysctl)");
 	for (size_t i = 0; i < n; i++) {

@@ -35,8 +35,9 @@ struct boot_row {
 void boot_render_table(FILE *out, const struct boot_row *rows, size_t n);
 void boot_render_table_json(struct jw *w, const struct boot_row *rows, size_t n);
 
-/* Text lines for check: one per item, and a second line where the two
- * tools disagree. */
+/* check's table: a row per item (key, what the profile wants, the value at
+ * boot, the verdict, what decides it), a second row where the two tools
+ * disagree, and the remedy for keys no file sets, said once. */
 void boot_render_text(const struct qt_ctx *ctx, const struct boot_item *items, size_t n);
 
 /* Member "boot" (array, documented in docs/json-schema.md) of the object

@@ -75,7 +75,7 @@ Test(boot_report, source_names_file_and_line_or_a_dash)
 	cr_assert_str_eq(src, "-");
 }
 
-Test(boot_report, text_has_one_line_per_key_and_one_per_disagreement)
+Test(boot_report, text_is_a_table_with_a_row_per_key_and_one_per_disagreement)
 {
 	struct boot_item v[3];
 
@@ -83,10 +83,50 @@ Test(boot_report, text_has_one_line_per_key_and_one_per_disagreement)
 	boot_render_text(&ctx, v, 3);
 	cr_assert_str_eq(output(),
 		"\nnext boot (sysctl.d as systemd-sysctl applies it):\n"
-		"  net.core.somaxconn = 4096  ok (/etc/sysctl.d/90-qtune-web.conf:4)\n"
-		"  net.ipv4.tcp_max_syn_backlog = 512  differs: profile wants >= 8192; set by /etc/sysctl.d/90-qtune-web.conf:5\n"
-		"    sysctl --system would leave 128 instead (/etc/sysctl.d/.local.conf:1)\n"
-		"  net.core.somaxconn  the kernel default applies at boot: no sysctl.d file sets it (qtune apply --persist)\n");
+		"KEY                           AT BOOT           PROFILE  STATUS   DECIDED BY\n"
+		"net.core.somaxconn            4096              4096     ok       /etc/sysctl.d/90-qtune-web.conf:4\n"
+		"net.ipv4.tcp_max_syn_backlog  512               >= 8192  differs  /etc/sysctl.d/90-qtune-web.conf:5\n"
+		"                              128                                 sysctl --system: /etc/sysctl.d/.local.conf:1\n"
+		"net.core.somaxconn            (kernel default)  4096     not-set  no sysctl.d file sets it\n"
+		"not-set: the kernel default applies at boot; qtune apply --persist writes the profile's values to sysctl.d\n");
+}
+
+/* Issue 15, defect 12: four keys no file sets are four aligned rows and
+ * one hint, not four unaligned lines each ending in the hint. */
+Test(boot_report, four_unset_keys_are_aligned_and_the_hint_is_said_once)
+{
+	static struct profile_entry e[4] = {
+		{ .key = "net/core/somaxconn", .want = { .kind = WANT_EXACT, .value = "4096" } },
+		{ .key = "net/ipv4/tcp_max_syn_backlog", .want = { .kind = WANT_RANGE, .has_min = true, .min = 8192 } },
+		{ .key = "net/ipv4/tcp_syncookies", .want = { .kind = WANT_EXACT, .value = "1" } },
+		{ .key = "net/ipv4/tcp_abort_on_overflow", .want = { .kind = WANT_EXACT, .value = "0" } },
+	};
+	struct boot_item v[4];
+	const char *p, *verdict = NULL;
+	int rows = 0, hints = 0;
+
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < 4; i++) {
+		v[i].entry = &e[i];
+		v[i].status = BOOT_NOT_SET;
+	}
+	boot_render_text(&ctx, v, 4);
+	const char *out = output();
+
+	for (p = out; (p = strstr(p, "qtune apply --persist")); p++)
+		hints++;
+	cr_assert_eq(hints, 1, "%s", out);
+	/* Every row's status starts in the header's STATUS column. */
+	const char *header = strstr(out, "\nKEY ");
+	cr_assert(header, "%s", out);
+	header++;
+	size_t col = (size_t)(strstr(header, "STATUS") - header);
+	for (p = strchr(header, '\n') + 1; *p && strncmp(p, "not-set:", 8) != 0; p = strchr(p, '\n') + 1) {
+		verdict = p + col;
+		cr_assert(strncmp(verdict, "not-set  no sysctl.d file sets it\n", 34) == 0, "row %d: %s", rows, out);
+		rows++;
+	}
+	cr_assert_eq(rows, 4, "%s", out);
 }
 
 Test(boot_report, json_names_both_tools_for_every_key)
