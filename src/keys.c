@@ -267,8 +267,9 @@ static const struct kernel_int kernel_ints[] = {
 	{ "net/ipv4/tcp_syn_retries", 1, 1, 127 },
 	{ "net/ipv4/tcp_tw_reuse", 1, 0, 2 },
 	/* seconds, stored as jiffies: the bound is INT_MAX / HZ, here for
-	 * HZ = 1000 (a larger value is refused there, stored at HZ = 250) */
-	{ "net/ipv4/tcp_fin_timeout", 1, -2147483LL, 2147483LL },
+	 * Debian's HZ = 250 (measured; at HZ = 1000, as in Fedora and RHEL,
+	 * values above 2147483 are refused too) */
+	{ "net/ipv4/tcp_fin_timeout", 1, -8589934LL, 8589934LL },
 	/* low then high, low at least ip_unprivileged_port_start (1024 unless
 	 * changed): checked below */
 	{ "net/ipv4/ip_local_port_range", 2, 1, 65535 },

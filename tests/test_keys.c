@@ -127,3 +127,46 @@ Test(keys, values_equal_as_text_for_unknown_keys)
 	cr_assert_not(key_values_equal(NULL, "a", "b"));
 	cr_assert(key_values_equal(NULL, "", ""));
 }
+
+/* What the kernel stores for a boot tool's write, as proc_dointvec parses
+ * it (each case probed on 6.18 in a private namespace). */
+static void stores(const char *path, const char *value, int want, const char *stored)
+{
+	char out[64] = "";
+	int r = key_kernel_store(path, value, out, sizeof(out));
+
+	cr_assert_eq(r, want, "%s = \"%s\": %d, want %d", path, value, r, want);
+	if (want == 1)
+		cr_assert_str_eq(out, stored, "%s = \"%s\"", path, value);
+}
+
+Test(keys, kernel_store_parses_as_the_kernel_does)
+{
+	stores("net/core/somaxconn", "1024 # raised for nginx", 1, "1024");
+	stores("net/core/somaxconn", " 7 ", 1, "7");
+	stores("net/core/somaxconn", "5 6", 1, "5");
+	stores("net/core/somaxconn", "1000 = 5", 1, "1000");
+	stores("net/core/somaxconn", "0x10", 1, "16");
+	stores("net/core/somaxconn", "010", 1, "8");
+	stores("net/core/somaxconn", "04096", 0, NULL);       /* octal, then '9' */
+	stores("net/core/somaxconn", "5#x", 0, NULL);
+	stores("net/core/somaxconn", "1024\rnet.x = 1", 0, NULL);
+	stores("net/core/somaxconn", "", 0, NULL);
+	stores("net/core/somaxconn", "abc", 0, NULL);
+	stores("net/core/somaxconn", "+5", 0, NULL);
+	stores("net/core/somaxconn", "-1", 0, NULL);
+	stores("net/core/somaxconn", "2147483648", 0, NULL);
+	stores("net/ipv4/tcp_max_syn_backlog", "-1", 1, "-1");
+	stores("net/ipv4/tcp_syncookies", "255", 1, "255");   /* the kernel's range, not the profile's */
+	stores("net/ipv4/tcp_syncookies", "256", 0, NULL);
+	stores("net/ipv4/tcp_tw_reuse", "3", 0, NULL);
+	stores("net/ipv4/tcp_fin_timeout", "8589935", 0, NULL);
+	stores("net/ipv4/ip_local_port_range", "20000\t30000 # c", 1, "20000 30000");
+	stores("net/ipv4/ip_local_port_range", "60000 1000", 0, NULL);
+	stores("net/ipv4/ip_local_port_range", "1000 2000", 0, NULL);
+	stores("net/ipv4/ip_local_port_range", "5000", -ENOENT, NULL);   /* high keeps its value */
+	stores("net/ipv6/conf/lo/hop_limit", "0", 0, NULL);
+	stores("net/ipv6/conf/eth0.100/hop_limit", "33 # c", 1, "33");
+	stores("net/ipv4/conf/all/rp_filter", "-1", 1, "-1");
+	stores("net/ipv4/tcp_congestion_control", "cubic", -ENOENT, NULL);
+}

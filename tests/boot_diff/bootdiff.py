@@ -54,7 +54,7 @@ KEYS = {
     "net.ipv4.tcp_synack_retries": (0, 255),
     "net.ipv4.tcp_syn_retries": (1, 127),
     "net.ipv4.tcp_tw_reuse": (0, 2),
-    "net.ipv4.tcp_fin_timeout": (0, 2**31 // 1000),
+    "net.ipv4.tcp_fin_timeout": (-(2**31 // 250), 2**31 // 250),   # jiffies at HZ = 250
     "net.ipv4.ip_local_port_range": None,
     "net.unix.max_dgram_qlen": I32,
 }
