@@ -628,6 +628,11 @@ def run_tool(tool, root, empty_conf, renamed=False):
     return in_fresh_netns(go, binds, renamed)
 
 
+# qtune check takes its lock in /run: its runs get a scratch /run, so the
+# machine's is never touched.
+SCRATCH_RUN = None
+
+
 def run_qtune(qtune, root, profile, renamed=False):
     def go():
         p = subprocess.run([qtune, "--root", root, "--json", "check", profile],
@@ -635,7 +640,7 @@ def run_qtune(qtune, root, profile, renamed=False):
                            stderr=subprocess.PIPE, timeout=30)
         return {"rc": p.returncode, "out": p.stdout.decode("utf-8", "replace"),
                 "err": p.stderr.decode("utf-8", "replace")[-2000:]}
-    res = in_fresh_netns(go, renamed=renamed)
+    res = in_fresh_netns(go, [(SCRATCH_RUN, "/run")], renamed)
     try:
         doc = json.loads(res["out"])
     except ValueError:
@@ -709,6 +714,9 @@ def main():
     # A copy: a rebuild during a long run must not change the binary.
     qtune = os.path.join(work, "qtune")
     shutil.copy2(a.qtune, qtune)
+    global SCRATCH_RUN
+    SCRATCH_RUN = os.path.join(work, "run")
+    os.mkdir(SCRATCH_RUN, 0o755)
     empty_conf = os.path.join(work, "empty.conf")
     open(empty_conf, "w").close()
     universes = {}
