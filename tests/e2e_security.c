@@ -327,13 +327,29 @@ Test(e2e_security, a_sysctld_file_name_cannot_steer_the_terminal)
 	run_clean((const char *[]){ "apply", "--dry-run", p, NULL }, NULL);
 }
 
+/* The UTS namespace of the test runner (the parent of this test's
+ * process, which never left the machine's) and this process's own. */
+static void uts_namespaces(struct stat *runner, struct stat *self)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)getppid());
+	cr_assert_eq(stat(path, runner), 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(stat("/proc/self/ns/uts", self), 0, "%s", strerror(errno));
+}
+
 Test(e2e_security, a_kernel_value_cannot_steer_the_terminal)
 {
-	/* The sandbox has its own UTS namespace: this hostname is its own. */
-	FILE *f = fopen("/proc/sys/kernel/hostname", "w");
-	cr_assert(f);
-	fputs(ESCAPES "h", f);
-	cr_assert_eq(fclose(f), 0);
+	/* A value the kernel hands back with escapes in it. The sandbox has its
+	 * own UTS namespace (CLONE_NEWUTS), so sethostname() changes only the
+	 * sandbox's name, and no kernel.* file under /proc/sys is written. That
+	 * the sandbox's UTS namespace is not the runner's is checked first. */
+	const char *name = ESCAPES "h";
+	struct stat runner, self;
+
+	uts_namespaces(&runner, &self);
+	cr_assert(runner.st_ino != self.st_ino, "the sandbox shares the machine's UTS namespace");
+	cr_assert_eq(sethostname(name, strlen(name)), 0, "sethostname: %s", strerror(errno));
 	sandbox_write("p/host.yaml", "qtune: 1\nsysctl:\n  kernel.hostname: plain\n", 0644);
 
 	run_clean((const char *[]){ "check", sandbox_path("p/host.yaml"), NULL }, "pwned");
