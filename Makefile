@@ -158,6 +158,8 @@ install: $(BUILD)/qtune
 	install -m 0644 packaging/systemd/qtune.default $(DESTDIR)$(DOCDIR)/examples/qtune.default
 	install -m 0644 docs/json-schema.md docs/SECURITY.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/schema/*.json $(DESTDIR)$(DOCDIR)/schema/
+	install -d -m 0755 $(DESTDIR)$(DATADIR)/qtune/prometheus
+	install -m 0644 packaging/prometheus/qtune-rules.yml $(DESTDIR)$(DATADIR)/qtune/prometheus/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/qtune $(DESTDIR)$(BASHCOMPDIR)/qtune

@@ -38,7 +38,7 @@ trap '[ "$own_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get -o DPkg::Lock::Timeout=300 update -qq
 apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
 	build-essential pkg-config libyaml-dev libcap-dev libcriterion-dev iproute2 \
-	ansible-core prometheus python3-jsonschema >/dev/null
+	ansible-core prometheus prometheus-node-exporter tmux curl python3-jsonschema >/dev/null
 [ "$own_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
 own_policy=0
 promtool --version 2>&1 | sed -n 1p
@@ -48,7 +48,7 @@ make -j"$(nproc)" build/qtune build/qtune-tests
 
 step "prometheus and JSON-schema tests (promtool, python3-jsonschema required)"
 QTUNE_REQUIRE_TOOLS=1 QTUNE_BIN="$PWD/build/qtune" QTUNE_SRCDIR="$PWD" \
-	build/qtune-tests --filter '@(prometheus|e2e_prometheus|e2e_json_schema)/*'
+	build/qtune-tests --filter '@(prometheus|e2e_prometheus|e2e_json_schema|e2e_drops)/*'
 passed=$((passed + 1))
 
 step "ansible-doc of the module"

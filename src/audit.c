@@ -99,6 +99,48 @@ int audit_run_owners(struct qt_ctx *ctx, const struct profile *p, int64_t somaxc
 	return 0;
 }
 
+static int inode_cmp(const void *a, const void *b)
+{
+	const struct listener *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+int audit_resample(struct qt_ctx *ctx, struct audit *a)
+{
+	struct listener_set now = { 0 };
+	struct listener_set before = { 0 };
+	int r = listeners_dump(ctx, &now, &ctx->diags);
+
+	if (r < 0)
+		return r;
+	double seconds = (double)(now.dumped_ns - a->set.dumped_ns) / 1e9;
+
+	before.n = a->set.n;
+	before.v = xcalloc(a->set.n ? a->set.n : 1, sizeof(*before.v));
+	memcpy(before.v, a->set.v, a->set.n * sizeof(*before.v));
+	qsort(now.v, now.n, sizeof(*now.v), inode_cmp);
+	for (size_t i = 0; i < a->set.n; i++) {
+		struct listener *l = &a->set.v[i];
+		const struct listener *x = bsearch(l, now.v, now.n, sizeof(*now.v), inode_cmp);
+
+		if (!x)
+			continue;       /* closed meanwhile: its first sample stays */
+		l->backlog = x->backlog;
+		l->queued = x->queued;
+		l->drops = x->drops;
+		l->drops_known = x->drops_known;
+		l->syn_recv = x->syn_recv;
+	}
+	findings_free(&a->findings);
+	findings_build(&a->set, &a->limits, &a->findings);
+	findings_dropping(&before, &a->set, seconds, &a->limits, &a->findings);
+	a->set.dumped_ns = now.dumped_ns;
+	listener_set_free(&before);
+	listener_set_free(&now);
+	return 0;
+}
+
 enum qt_level audit_level(const struct audit *a)
 {
 	enum qt_level worst = QT_LEVEL_OK;

@@ -59,6 +59,13 @@ int audit_run_owners(struct qt_ctx *ctx, const struct profile *p, int64_t somaxc
  * through ctx's walker when there is one (listeners_attribute_some). */
 int audit_attribute(struct qt_ctx *ctx, struct listener_set *set, const bool *want);
 
+/* The second sample of an --interval run, after the first (audit_run; the
+ * rate is over the time between the two dumps): dumps again, takes each listener's queues and drop count
+ * from it (the same socket, by inode; owners stay those of the first
+ * sample, and a listener that appeared meanwhile is not shown), and judges
+ * again, `dropping` included. 0 or -errno (dump failed). */
+int audit_resample(struct qt_ctx *ctx, struct audit *a);
+
 /* QT_LEVEL_DRIFT when any finding was made, else QT_LEVEL_OK. */
 enum qt_level audit_level(const struct audit *a);
 

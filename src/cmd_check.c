@@ -41,8 +41,10 @@ enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *args)
 	struct audit a = { 0 };
 	enum qt_level worst = QT_LEVEL_OK, b;
 	struct jw *w = ctx->json;
+	int64_t interval = 0;
 
-	if (cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0) {
+	if (cmd_option_count(ctx, args, CMD_OPT_INTERVAL, CMD_INTERVAL_MAX, &interval) < 0 ||
+	    cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}
@@ -51,7 +53,8 @@ enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *args)
 	if (cmd_build_plan(ctx, p, &plan) < 0 ||
 	    sysctld_load(ctx, &boot, &ctx->diags) < 0 || !boot->complete ||
 	    boot_audit(boot, p, &items) < 0 ||
-	    audit_run(ctx, p, state_replaced_value(ctx, "net/core/somaxconn"), -1, &a) < 0) {
+	    audit_run(ctx, p, state_replaced_value(ctx, "net/core/somaxconn"), -1, &a) < 0 ||
+	    (interval && cmd_sleep((double)interval, NULL) >= 0 && audit_resample(ctx, &a) < 0)) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}

@@ -366,3 +366,42 @@ void cmd_write_probe(const struct qt_ctx *ctx)
 	fprintf(stderr, "qtune: test hook: writing %s: %s\n", key, r < 0 ? strerror(-r) : "done");
 }
 #endif
+
+int cmd_option_count(struct qt_ctx *ctx, const struct cmd_args *args, enum cmd_option o,
+		     int64_t max, int64_t *out)
+{
+	const char *name = o == CMD_OPT_INTERVAL ? "interval" : "count";
+	const char *v = args->value[o];
+	int64_t n;
+
+	if (!args->given[o])
+		return 0;
+	if (!v || util_parse_i64(v, &n) < 0 || n < 1 || n > max) {
+		diags_error(&ctx->diags, "--%s %s: expected a whole number from 1 to %lld", name,
+			    v ? v : "", (long long)max);
+		return -1;
+	}
+	*out = n;
+	return 1;
+}
+
+double cmd_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+double cmd_sleep(double seconds, const volatile int *stop)
+{
+	double start = cmd_now(), left = seconds;
+
+	while (left > 0 && !(stop && *stop)) {
+		struct timespec ts = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
+
+		nanosleep(&ts, NULL);   /* EINTR: the loop looks at *stop and the clock */
+		left = seconds - (cmd_now() - start);
+	}
+	return cmd_now() - start;
+}

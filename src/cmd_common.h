@@ -6,6 +6,7 @@
 #define QTUNE_CMD_COMMON_H
 
 #include "audit.h"
+#include "commands.h"
 #include "ctx.h"
 #include "output.h"
 #include "plan.h"
@@ -85,5 +86,20 @@ void cmd_landlock_say(const struct qt_ctx *ctx, int r, size_t n);
  * happened. */
 void cmd_write_probe(const struct qt_ctx *ctx);
 #endif
+
+#define CMD_INTERVAL_MAX 3600   /* an hour: longer is a cron job's work */
+#define CMD_COUNT_MAX 1000000000
+
+/* --interval SECONDS (and --count N): a whole number from 1 to max, or
+ * an error naming the option. 0 when the option was not given (*out
+ * untouched), 1 when it was, -1 on a bad value. */
+int cmd_option_count(struct qt_ctx *ctx, const struct cmd_args *args, enum cmd_option o,
+		     int64_t max, int64_t *out);
+/* Sleeps for seconds of the monotonic clock, through signals that do not
+ * stop the run (*stop set by a handler ends the sleep early). Returns the
+ * seconds that did pass. */
+double cmd_sleep(double seconds, const volatile int *stop);
+/* The monotonic clock, in seconds. */
+double cmd_now(void);
 
 #endif

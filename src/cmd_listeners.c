@@ -14,11 +14,19 @@ enum qt_level cmd_listeners(struct qt_ctx *ctx, const struct cmd_args *args)
 	struct profile *p = NULL;
 	struct audit a;
 	enum qt_level worst = QT_LEVEL_OK;
+	int64_t interval = 0;
 
+	if (cmd_option_count(ctx, args, CMD_OPT_INTERVAL, CMD_INTERVAL_MAX, &interval) < 0)
+		return QT_LEVEL_ERROR;
 	if (args->argc > 1 && cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0)
 		return QT_LEVEL_ERROR;
 	if (audit_run_owners(ctx, p, -1, -1,
 			     args->given[CMD_OPT_NO_OWNERS] ? AUDIT_OWNERS_NONE : AUDIT_OWNERS_ALL, &a) < 0) {
+		profile_free(p);
+		return QT_LEVEL_ERROR;
+	}
+	if (interval && cmd_sleep((double)interval, NULL) >= 0 && audit_resample(ctx, &a) < 0) {
+		audit_free(&a);
 		profile_free(p);
 		return QT_LEVEL_ERROR;
 	}

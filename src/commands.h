@@ -23,6 +23,8 @@ enum cmd_option {
 	CMD_OPT_RELISTEN,       /* apply: raise clamped listeners (=all: below-min too) */
 	CMD_OPT_ALL,            /* relisten: below-min listeners too */
 	CMD_OPT_NO_OWNERS,      /* listeners: do not look up the owning processes */
+	CMD_OPT_INTERVAL,       /* check, listeners, watch: seconds between two samples */
+	CMD_OPT_COUNT_N,        /* watch: stop after N samples */
 	CMD_OPT_COUNT
 };
 
@@ -43,5 +45,6 @@ enum qt_level cmd_rollback(struct qt_ctx *ctx, const struct cmd_args *a);
 enum qt_level cmd_listeners(struct qt_ctx *ctx, const struct cmd_args *a);
 enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *a);
 enum qt_level cmd_profiles(struct qt_ctx *ctx, const struct cmd_args *a);
+enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *a);
 
 #endif

@@ -109,6 +109,7 @@ const char *finding_kind_name(enum finding_kind kind)
 	case FINDING_CLAMPED: return "clamped";
 	case FINDING_BELOW_MIN: return "below-min";
 	case FINDING_QUEUE_FULL: return "queue-full";
+	case FINDING_DROPPING: return "dropping";
 	}
 	return "?";
 }
@@ -243,4 +244,98 @@ struct syn_queue_limit findings_syn_queue_limit(int64_t backlog, int64_t max_syn
 	int64_t cap = m - quarter;
 	r.new_peers = cap < 0 ? 0 : (b < cap ? b : cap) + 1;
 	return r;
+}
+
+enum drop_remedy findings_drop_remedy(uint32_t backlog, int64_t somaxconn, bool accept_queue_filled)
+{
+	if (!accept_queue_filled)
+		return DROP_REMEDY_SYN_QUEUE;
+	if (backlog >= FINDINGS_LARGE_BACKLOG)
+		return DROP_REMEDY_ADD_WORKERS;
+	if (somaxconn > 0 && (int64_t)backlog >= somaxconn)
+		return DROP_REMEDY_RAISE_SOMAXCONN;
+	return DROP_REMEDY_RAISE_BACKLOG;
+}
+
+const char *findings_drop_remedy_text(enum drop_remedy r)
+{
+	switch (r) {
+	case DROP_REMEDY_RAISE_BACKLOG:
+		return "raise the backlog the program passes to listen(), then restart it";
+	case DROP_REMEDY_RAISE_SOMAXCONN:
+		return "net.core.somaxconn caps the backlog: raise it, then relisten (qtune relisten)";
+	case DROP_REMEDY_ADD_WORKERS:
+		return "the backlog is already large and still fills: the program accepts too slowly; "
+		       "add workers (or make accepting cheaper) rather than raise the limit";
+	case DROP_REMEDY_SYN_QUEUE:
+		return "the SYN queue overflows while the accept queue does not: enable "
+		       "net.ipv4.tcp_syncookies, or raise the backlog (the SYN queue follows it)";
+	}
+	return "?";
+}
+
+struct inode_drops {
+	uint32_t inode, drops;
+};
+
+static int inode_drops_cmp(const void *a, const void *b)
+{
+	const struct inode_drops *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+static int finding_order(const void *a, const void *b)
+{
+	const struct finding *x = a, *y = b;
+
+	if (x->listener != y->listener)
+		return x->listener < y->listener ? -1 : 1;
+	return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+size_t findings_dropping(const struct listener_set *before, const struct listener_set *now,
+			 double seconds, const struct finding_limits *lim, struct findings *out)
+{
+	struct inode_drops *ix = xcalloc(before->n ? before->n : 1, sizeof(*ix));
+	size_t nix = 0, added = 0;
+
+	for (size_t i = 0; i < before->n; i++)
+		if (before->v[i].drops_known)
+			ix[nix++] = (struct inode_drops){ before->v[i].inode, before->v[i].drops };
+	qsort(ix, nix, sizeof(*ix), inode_drops_cmp);
+	for (size_t i = 0; i < now->n; i++) {
+		const struct listener *l = &now->v[i];
+		struct inode_drops key = { l->inode, 0 };
+		const struct inode_drops *was;
+		char who[ADVICE_MAX];
+		struct sbuf wb = { who, sizeof(who), 0 };
+
+		if (!l->drops_known || findings_port_requirement(lim, l->port) < 0)
+			continue;
+		was = bsearch(&key, ix, nix, sizeof(*ix), inode_drops_cmp);
+		/* The counter is a u32 that only grows while the socket lives. */
+		if (!was || l->drops == was->drops)
+			continue;
+		uint32_t d = l->drops - was->drops;
+		double rate = seconds > 0 ? d / seconds : 0;
+		/* One sample cannot show a queue that filled and emptied again:
+		 * a full queue now, or a backlog the SYN queue cannot exceed,
+		 * is what the sample says. */
+		enum drop_remedy r = findings_drop_remedy(l->backlog, lim->somaxconn_after,
+							  l->queued >= l->backlog);
+		who[0] = '\0';
+		owners_phrase(now, l, &wb);
+		add(out, i, FINDING_DROPPING, d,
+		    xasprintf("dropped %u connections in %.1f s (%.1f/s); accept queue %u of backlog %u, "
+			      "%u half-open; owned by %s: %s%s", d, seconds, rate, l->queued,
+			      l->backlog, l->syn_recv, who, findings_drop_remedy_text(r),
+			      owners_note(now, l)));
+		out->v[out->n - 1].rate = rate;
+		added++;
+	}
+	free(ix);
+	if (added)
+		qsort(out->v, out->n, sizeof(*out->v), finding_order);
+	return added;
 }

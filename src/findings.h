@@ -1,7 +1,8 @@
 /* findings: what is wrong with each listener under given limits — clamped
  * (kept the old somaxconn), below-min (under the profile's requirement),
  * queue-full (accept queue over its backlog now, the kernel's full; at
- * it, one slot left, at info level) — each with a
+ * it, one slot left, at info level), dropping (its drop count rose
+ * between two samples) — each with a
  * message naming the owning processes and what to do; and the SYN-queue
  * limit the kernel applies to a listener. Pure: data in, data out, no I/O.
  * The limits are plain values so this module does not depend on profiles. */
@@ -19,6 +20,7 @@ enum finding_kind {
 	FINDING_CLAMPED,
 	FINDING_BELOW_MIN,
 	FINDING_QUEUE_FULL,
+	FINDING_DROPPING,       /* its drop count rose between two samples */
 };
 
 struct finding_port {
@@ -48,6 +50,7 @@ struct finding {
 	int64_t limit;          /* clamped: the new somaxconn; below-min: the
 				 * requirement; queue-full: the backlog */
 	char *message;          /* what is wrong; what to do, naming the owners */
+	double rate;            /* dropping: drops per second over the interval (else 0) */
 };
 
 /* In listener order (v[i].listener ascending), kinds in enum order. */
@@ -61,6 +64,30 @@ struct findings {
 size_t findings_build(const struct listener_set *set, const struct finding_limits *lim,
 		      struct findings *out);
 void findings_free(struct findings *f);
+
+/* What to change about a listener that drops connections, from what its
+ * queues showed: the accept queue filled while the backlog is already
+ * large (LARGE_BACKLOG or more) says the program accepts too slowly, and a
+ * larger queue would only delay the drops; a small backlog is raised in the
+ * program, or by somaxconn and a relisten when somaxconn is what cut it;
+ * drops while the accept queue never filled are the SYN queue's. */
+#define FINDINGS_LARGE_BACKLOG 4096
+enum drop_remedy {
+	DROP_REMEDY_RAISE_BACKLOG,      /* the program's listen() backlog */
+	DROP_REMEDY_RAISE_SOMAXCONN,    /* somaxconn caps it: raise it, then relisten */
+	DROP_REMEDY_ADD_WORKERS,        /* the program accepts too slowly */
+	DROP_REMEDY_SYN_QUEUE,          /* SYN queue: SYN cookies, or a larger backlog */
+};
+enum drop_remedy findings_drop_remedy(uint32_t backlog, int64_t somaxconn, bool accept_queue_filled);
+/* One sentence saying what to do, for the remedy. */
+const char *findings_drop_remedy_text(enum drop_remedy r);
+
+/* Appends a `dropping` finding (warning level) for each listener of now
+ * whose drop count rose since before, the same socket (inode) a sample
+ * taken seconds earlier; ignored ports never. Keeps out in listener order,
+ * kinds in enum order. Returns the number added. */
+size_t findings_dropping(const struct listener_set *before, const struct listener_set *now,
+			 double seconds, const struct finding_limits *lim, struct findings *out);
 
 /* The backlog port must reach: its own requirement, else min_backlog, else
  * 0 (none); -1 when the port is ignored. */

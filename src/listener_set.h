@@ -47,6 +47,12 @@ struct listener {
 	uint32_t ifindex;
 	uint32_t backlog;                /* idiag_wqueue: sk_max_ack_backlog */
 	uint32_t queued;                 /* idiag_rqueue: accept queue length now */
+	/* SK_MEMINFO_DROPS: every connection the kernel dropped at this socket
+	 * since it started listening (tcp_listendrop(): accept queue full, SYN
+	 * queue full, no memory); gone with the socket. */
+	uint32_t drops;
+	bool drops_known;                /* the kernel sent INET_DIAG_SKMEMINFO */
+	uint32_t syn_recv;               /* half-open requests (TCP_NEW_SYN_RECV) for it now */
 	uint32_t uid;
 	uint32_t inode;
 	uint32_t owner_off;              /* first index into listener_set.links */
@@ -57,6 +63,8 @@ struct listener_set {
 	struct listener *v;              /* sorted by port, family, address */
 	size_t n, cap;
 	bool truncated;                  /* more than LISTENERS_MAX listeners */
+	bool syn_recv_truncated;         /* more than LISTENERS_MAX half-open requests counted */
+	uint64_t dumped_ns;              /* CLOCK_MONOTONIC when the dump ended: rates between samples */
 	/* Set by listeners_attribute(). owners_complete is false when some
 	 * process could not be inspected (permissions, a bound reached). */
 	bool attributed;

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -39,9 +40,9 @@ void (*listeners_dump_socket_hook)(int fd);
 #endif
 
 /* The attributes the kernel sends after an inet_diag_msg without being asked
- * (and those an idiag_ext would add), with the type each must have. None is
- * used today; each is still checked, so a message whose attributes do not
- * add up is refused as a whole rather than read half-way. */
+ * (and those an idiag_ext adds), with the type each must have. Each is
+ * checked, so a message whose attributes do not add up is refused as a
+ * whole rather than read half-way; only INET_DIAG_SKMEMINFO is read. */
 static const enum mnl_attr_data_type diag_attr_types[INET_DIAG_MAX + 1] = {
 	[INET_DIAG_SHUTDOWN] = MNL_TYPE_U8,
 	[INET_DIAG_TOS] = MNL_TYPE_U8,
@@ -51,22 +52,49 @@ static const enum mnl_attr_data_type diag_attr_types[INET_DIAG_MAX + 1] = {
 	[INET_DIAG_CLASS_ID] = MNL_TYPE_U32,
 	[INET_DIAG_CGROUP_ID] = MNL_TYPE_U64,
 	[INET_DIAG_CONG] = MNL_TYPE_NUL_STRING,
+	[INET_DIAG_SKMEMINFO] = MNL_TYPE_BINARY,
+};
+
+/* TCP_NEW_SYN_RECV, the state of a request socket (include/net/tcp_states.h),
+ * is not in the user-space headers. The kernel reports such a socket with
+ * idiag_state TCP_SYN_RECV (inet_req_diag_fill). */
+#define QT_TCP_NEW_SYN_RECV 12
+
+/* The local end of one half-open request, to be counted against its
+ * listener once the listeners are sorted. */
+struct request_key {
+	uint8_t family;
+	uint16_t port;
+	uint8_t raw[16];
+	uint32_t ifindex;
 };
 
 struct dump {
 	struct listener_set *set;
+	struct request_key *reqs;       /* half-open requests seen, any order */
+	size_t nreqs, capreqs;
 	uint32_t cache_index;           /* if_indextoname() of the last index seen */
 	char cache_name[IF_NAMESIZE];
 };
 
+/* data: the message's SKMEMINFO attribute, when it has one. */
 static int dump_attr_check(const struct nlattr *a, void *data)
 {
+	const struct nlattr **meminfo = data;
 	uint16_t type = mnl_attr_get_type(a);
 
-	(void)data;
 	if (type < ARRAY_SIZE(diag_attr_types) && diag_attr_types[type] != MNL_TYPE_UNSPEC &&
 	    mnl_attr_validate(a, diag_attr_types[type]) < 0)
 		return MNL_CB_ERROR;    /* errno: EINVAL or ERANGE */
+	if (type == INET_DIAG_SKMEMINFO) {
+		/* An array of u32 that grows at its end: older kernels send
+		 * fewer members, and one without the drops counter says so. */
+		if (mnl_attr_get_payload_len(a) < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+			errno = ERANGE;
+			return MNL_CB_ERROR;
+		}
+		*meminfo = a;
+	}
 	return MNL_CB_OK;
 }
 
@@ -89,14 +117,40 @@ static void set_ifname(struct listener *l, struct dump *dp)
 	memcpy(l->ifname, dp->cache_name, IF_NAMESIZE);
 }
 
-/* Adds one listener from a sock_diag message. */
-static void dump_add(struct dump *dp, const struct inet_diag_msg *m)
+/* Keeps the local end of a half-open request for counting. */
+static void dump_add_request(struct dump *dp, const struct inet_diag_msg *m)
+{
+	struct request_key *k;
+
+	if (dp->nreqs == dp->capreqs) {
+		if (dp->capreqs >= LISTENERS_MAX) {
+			dp->set->syn_recv_truncated = true;
+			return;
+		}
+		dp->capreqs = dp->capreqs ? dp->capreqs * 2 : 64;
+		dp->reqs = xreallocarray(dp->reqs, dp->capreqs, sizeof(*dp->reqs));
+	}
+	k = &dp->reqs[dp->nreqs++];
+	memset(k, 0, sizeof(*k));
+	k->family = m->idiag_family;
+	k->port = ntohs(m->id.idiag_sport);
+	memcpy(k->raw, m->id.idiag_src, k->family == AF_INET ? 4 : 16);
+	k->ifindex = m->id.idiag_if;
+}
+
+/* Adds one listener (or half-open request) from a sock_diag message. */
+static void dump_add(struct dump *dp, const struct inet_diag_msg *m, const struct nlattr *meminfo)
 {
 	struct listener_set *set = dp->set;
 	struct listener *l;
 
-	if (m->idiag_state != TCP_LISTEN ||
-	    (m->idiag_family != AF_INET && m->idiag_family != AF_INET6))
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		return;
+	if (m->idiag_state == TCP_SYN_RECV) {
+		dump_add_request(dp, m);
+		return;
+	}
+	if (m->idiag_state != TCP_LISTEN)
 		return;
 	if (set->n == set->cap) {
 		if (set->cap >= LISTENERS_MAX) {
@@ -121,12 +175,21 @@ static void dump_add(struct dump *dp, const struct inet_diag_msg *m)
 	l->queued = m->idiag_rqueue;
 	l->uid = m->idiag_uid;
 	l->inode = m->idiag_inode;
+	if (meminfo) {
+		const uint32_t *mem = mnl_attr_get_payload(meminfo);
+		uint32_t drops;
+
+		memcpy(&drops, &mem[SK_MEMINFO_DROPS], sizeof(drops));
+		l->drops = drops;
+		l->drops_known = true;
+	}
 }
 
 /* mnl_cb_run's callback for each message of the dump. */
 static int dump_msg(const struct nlmsghdr *h, void *data)
 {
 	struct dump *dp = data;
+	const struct nlattr *meminfo = NULL;
 
 	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return MNL_CB_OK;
@@ -134,12 +197,12 @@ static int dump_msg(const struct nlmsghdr *h, void *data)
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
-	if (mnl_attr_parse(h, sizeof(struct inet_diag_msg), dump_attr_check, NULL) < 0)
+	if (mnl_attr_parse(h, sizeof(struct inet_diag_msg), dump_attr_check, &meminfo) < 0)
 		return MNL_CB_ERROR;
 	/* Past the bound the dump is still drained to its end, so the next
 	 * request on this socket starts clean. */
 	if (!dp->set->truncated)
-		dump_add(dp, mnl_nlmsg_get_payload(h));
+		dump_add(dp, mnl_nlmsg_get_payload(h), meminfo);
 	return MNL_CB_OK;
 }
 
@@ -161,11 +224,10 @@ static int dump_done(const struct nlmsghdr *h, void *data)
 }
 
 static int dump_family(struct mnl_socket *nl, uint8_t family, uint32_t seq, char *buf,
-		       struct listener_set *set)
+		       struct dump *dp)
 {
 	/* libmnl takes the array as non-const; it only reads it. */
 	static mnl_cb_t ctl[] = { [NLMSG_DONE] = dump_done };
-	struct dump dp = { .set = set };
 	struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
 	struct inet_diag_req_v2 *req;
 	uint32_t portid = mnl_socket_get_portid(nl);
@@ -177,9 +239,14 @@ static int dump_family(struct mnl_socket *nl, uint8_t family, uint32_t seq, char
 	req = mnl_nlmsg_put_extra_header(h, sizeof(*req));
 	req->sdiag_family = family;
 	req->sdiag_protocol = IPPROTO_TCP;
-	/* The kernel walks only the listening hash for this state set: the
-	 * established connections of a busy host are never copied to us. */
-	req->idiag_states = 1u << TCP_LISTEN;
+	/* The kernel filters on the state: it walks the listening hash for
+	 * the listeners, and the established hash for the half-open requests
+	 * (they live there), copying only those; the established connections
+	 * of a busy host never reach us. One request does both walks, so the
+	 * SYN queues cost one more hash walk, not one more round trip. The
+	 * memory counters (sk_drops) come with each listener's message. */
+	req->idiag_states = 1u << TCP_LISTEN | 1u << QT_TCP_NEW_SYN_RECV;
+	req->idiag_ext = 1u << (INET_DIAG_SKMEMINFO - 1);
 	if (mnl_socket_sendto(nl, h, h->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -192,7 +259,7 @@ static int dump_family(struct mnl_socket *nl, uint8_t family, uint32_t seq, char
 		if (len == 0)
 			return -EIO;
 		errno = 0;
-		r = mnl_cb_run2(buf, (size_t)len, seq, portid, dump_msg, &dp, ctl, ARRAY_SIZE(ctl));
+		r = mnl_cb_run2(buf, (size_t)len, seq, portid, dump_msg, dp, ctl, ARRAY_SIZE(ctl));
 		if (r == MNL_CB_STOP)
 			return 0;
 		if (r < 0)
@@ -245,9 +312,75 @@ static int listener_cmp(const void *a, const void *b)
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
+static bool raw_unspecified(const uint8_t *raw, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (raw[i])
+			return false;
+	return true;
+}
+
+/* How well listener l would receive request k: 4 its own address, 3 its
+ * family's wildcard, 2 an IPv6 listener's v4-mapped address, 1 an IPv6
+ * wildcard taking IPv4 (a v4 request to a dual-stack listener is an AF_INET
+ * socket); 0 not at all. A listener bound to a device takes only requests
+ * that arrived on it. */
+static int request_match(const struct listener *l, const struct request_key *k)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (l->ifindex && l->ifindex != k->ifindex)
+		return 0;
+	if (l->family == k->family) {
+		size_t len = l->family == AF_INET ? 4 : 16;
+
+		if (memcmp(l->raw, k->raw, len) == 0)
+			return 4;
+		return raw_unspecified(l->raw, len) ? 3 : 0;
+	}
+	if (l->family != AF_INET6 || k->family != AF_INET)
+		return 0;
+	if (memcmp(l->raw, v4mapped, 12) == 0 && memcmp(l->raw + 12, k->raw, 4) == 0)
+		return 2;
+	return raw_unspecified(l->raw, 16) ? 1 : 0;
+}
+
+/* Counts each half-open request against the listener that receives it: the
+ * best match among the (sorted) listeners of its port. With SO_REUSEPORT
+ * several listeners share an address and port, and the kernel does not say
+ * which one a request belongs to (a request's diag message has no inode):
+ * they are counted against the first. */
+static void count_requests(struct listener_set *set, const struct request_key *reqs, size_t n)
+{
+	for (size_t r = 0; r < n; r++) {
+		size_t lo = 0, hi = set->n, best = SIZE_MAX;
+		int best_score = 0;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (set->v[mid].port < reqs[r].port)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t i = lo; i < set->n && set->v[i].port == reqs[r].port; i++) {
+			int score = request_match(&set->v[i], &reqs[r]);
+
+			if (score > best_score) {
+				best_score = score;
+				best = i;
+			}
+		}
+		if (best != SIZE_MAX)
+			set->v[best].syn_recv++;
+	}
+}
+
 int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	struct dump dp = { .set = out };
 	struct mnl_socket *nl;
 	char *buf = NULL;
 	int r;
@@ -261,7 +394,7 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
 	}
 	buf = xmalloc(DUMP_BUF_SIZE);
 	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-		r = dump_family(nl, families[i], (uint32_t)i + 1, buf, out);
+		r = dump_family(nl, families[i], (uint32_t)i + 1, buf, &dp);
 		/* A kernel without IPv6 (ipv6.disable=1) has no inet6 handler:
 		 * no IPv6 listeners, not an error. */
 		if (r < 0 && families[i] == AF_INET6 && (r == -ENOENT || r == -EAFNOSUPPORT)) {
@@ -278,9 +411,17 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
 	if (out->truncated)
 		diags_warn(d, "listeners: more than %u listeners, only the first %u are shown",
 			   LISTENERS_MAX, LISTENERS_MAX);
+	if (out->syn_recv_truncated)
+		diags_warn(d, "listeners: more than %u half-open requests, only the first %u are counted",
+			   LISTENERS_MAX, LISTENERS_MAX);
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), listener_cmp);
+	count_requests(out, dp.reqs, dp.nreqs);
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	out->dumped_ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 out:
+	free(dp.reqs);
 	free(buf);
 	mnl_socket_close(nl);
 	return r;

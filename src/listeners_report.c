@@ -71,6 +71,16 @@ static void format_syn(const struct listener *l, const struct queue_limits *k,
 		snprintf(buf, size, "%lld", (long long)s.new_peers);
 }
 
+/* The Drops cell: the socket's cumulative drops, "!" after a count that is
+ * not 0 (the mark survives without colour), "?" when the kernel did not say. */
+static void format_drops(const struct listener *l, char *buf, size_t size)
+{
+	if (!l->drops_known)
+		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, l->drops ? "%u!" : "%u", l->drops);
+}
+
 /* The findings of listener i: fs is in listener order, *cursor walks it. */
 static size_t findings_of(const struct findings *fs, size_t i, size_t *cursor)
 {
@@ -117,9 +127,10 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 			   const struct queue_limits *k, const struct findings *fs)
 {
 	static const char *const head[] = { "Local Address:Port", "Backlog", "Queued",
-					    "SYN limit", "Owner(s)", "Findings" };
-	int w[6];
-	char ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], own[CELL_MAX], syn[32], kinds[64];
+					    "SYN limit", "Owner(s)", "Findings", "Half-open", "Drops" };
+	int w[8];
+	char ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], own[CELL_MAX], syn[32], kinds[64], drops[16];
+	bool any_drops = false;
 	size_t cursor = 0;
 	const char *yellow = output_color(ctx->color, OUT_YELLOW), *reset = output_color(ctx->color, OUT_RESET);
 
@@ -142,9 +153,13 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 		format_owners(set, l, own, sizeof(own));
 		if ((n = (int)strlen(own)) > w[4])
 			w[4] = n;
+		format_drops(l, drops, sizeof(drops));
+		if ((n = (int)strlen(drops)) > w[7])
+			w[7] = n;
+		any_drops |= l->drops > 0;
 	}
-	fprintf(f, "%-*s  %*s  %*s  %*s  %-*s  %s\n", w[0], head[0], w[1], head[1], w[2], head[2],
-		w[3], head[3], w[4], head[4], head[5]);
+	fprintf(f, "%-*s  %*s  %*s  %*s  %*s  %*s  %-*s  %s\n", w[0], head[0], w[1], head[1], w[2],
+		head[2], w[3], head[3], w[6], head[6], w[7], head[7], w[4], head[4], head[5]);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct listener *l = &set->v[i];
 		size_t nf = findings_of(fs, i, &cursor);
@@ -153,8 +168,11 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 		format_owners(set, l, own, sizeof(own));
 		format_syn(l, k, syn, sizeof(syn));
 		format_kinds(fs, cursor, nf, kinds, sizeof(kinds));
-		fprintf(f, "%-*s  %*u  %*u  %*s  %-*s  %s%s%s\n", w[0], ep, w[1], l->backlog, w[2],
-			l->queued, w[3], syn, w[4], own, nf ? yellow : "", kinds, nf ? reset : "");
+		format_drops(l, drops, sizeof(drops));
+		fprintf(f, "%-*s  %*u  %*u  %*s  %*u  %s%*s%s  %-*s  %s%s%s\n", w[0], ep, w[1],
+			l->backlog, w[2], l->queued, w[3], syn, w[6], l->syn_recv,
+			l->drops ? yellow : "", w[7], drops, l->drops ? reset : "", w[4], own,
+			nf ? yellow : "", kinds, nf ? reset : "");
 	}
 	if (fs && fs->n) {
 		fputc('\n', f);
@@ -172,6 +190,9 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 	const char *legend = syn_legend(k);
 	if (legend && set->n)
 		fprintf(f, "\n%s\n", legend);
+	if (any_drops)
+		fprintf(f, "Drops: connections the kernel dropped at the socket since it started listening"
+			" (!: some); a count, not a rate: `check --interval` tells whether it is dropping now\n");
 	if (set->attributed && !set->owners_complete)
 		fprintf(f, "%s", set->viewer_root
 			? "note: some processes could not be inspected (another PID namespace or a security policy hides them)\n"
@@ -220,6 +241,12 @@ void listeners_render_json(struct jw *w, const struct listener_set *set,
 		jw_kstring(w, "interface", l->ifname[0] ? l->ifname : NULL);
 		jw_kint(w, "backlog", l->backlog);
 		jw_kint(w, "queued", l->queued);
+		jw_kint(w, "syn_recv", l->syn_recv);
+		jw_key(w, "drops");
+		if (l->drops_known)
+			jw_int(w, l->drops);
+		else
+			jw_null(w);
 		jw_key(w, "syn_queue_limit");
 		if (syn_known) {
 			struct syn_queue_limit s = findings_syn_queue_limit(
@@ -261,6 +288,10 @@ void listeners_render_json(struct jw *w, const struct listener_set *set,
 			 * makes `check` exit 1 (QT_LEVEL_DRIFT). */
 			jw_kstring(w, "level", x->level >= QT_LEVEL_DRIFT ? "warning" : "info");
 			jw_kint(w, "limit", x->limit);
+			if (x->kind == FINDING_DROPPING) {
+				jw_key(w, "drops_per_second");
+				jw_double(w, x->rate);
+			}
 			jw_kstring(w, "message", x->message);
 			jw_object_end(w);
 		}

@@ -36,6 +36,12 @@ enum {
 	/* Takes other processes' sockets (pidfd_getfd, not a --dry-run),
 	 * which needs ptrace access that Landlock denies: not confined. */
 	TAKES_SOCKETS = 1 << 2,
+	/* Reads other processes' fds after it has started (watch: owners of
+	 * listeners that appear later), which Landlock denies: not confined. */
+	WATCHES_OWNERS = 1 << 3,
+	/* --json: the command writes its own documents, one per line (JSON
+	 * Lines), the last with the messages; main opens none for the run. */
+	JSON_LINES = 1 << 4,
 };
 
 #define FORMAT(o) (1u << (o))
@@ -49,8 +55,9 @@ enum {
  * take before it enters a namespace, takes the lock or drops capabilities. */
 struct option_desc {
 	const char *name;
-	int has_arg;            /* no_argument or optional_argument (--name=VALUE) */
-	const char *values;     /* the accepted arguments, "a|b"; NULL: none */
+	int has_arg;            /* no_argument, optional_argument (--name=VALUE) or required_argument */
+	const char *values;     /* the accepted arguments, "a|b"; NULL: any (the command judges) */
+	const char *metavar;    /* required_argument: what the usage line calls the value */
 };
 
 static const struct option_desc option_descs[CMD_OPT_COUNT] = {
@@ -61,6 +68,8 @@ static const struct option_desc option_descs[CMD_OPT_COUNT] = {
 	[CMD_OPT_RELISTEN] = { "relisten", optional_argument, "clamped|all" },
 	[CMD_OPT_ALL] = { "all", no_argument, NULL },
 	[CMD_OPT_NO_OWNERS] = { "no-owners", no_argument, NULL },
+	[CMD_OPT_INTERVAL] = { "interval", required_argument, NULL, "SECONDS" },
+	[CMD_OPT_COUNT_N] = { "count", required_argument, NULL, "N" },
 };
 
 #define OPTIONS(...) ((const enum cmd_option[]){ __VA_ARGS__, CMD_OPT_COUNT })
@@ -82,13 +91,17 @@ static const struct command commands[] = {
 	{ "show", cmd_show, 0, CAPS_READ, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 0, "",
 	  OPTIONS(CMD_OPT_BOOT) },
 	{ "check", cmd_check, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 1, 1,
-	  "PROFILE", NO_OPTIONS },
+	  "PROFILE", OPTIONS(CMD_OPT_INTERVAL) },
 	{ "apply", cmd_apply, NEEDS_LOCK | WRITES_SETTINGS, CAPS_OWNERS | CAPS_WRITE_NET, FORMATS_DOC, 1, 1, "PROFILE",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_PERSIST, CMD_OPT_ALLOW_GLOBAL, CMD_OPT_RELISTEN) },
 	{ "relisten", cmd_relisten, TAKES_SOCKETS, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL) },
 	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
-	  "[PROFILE]", OPTIONS(CMD_OPT_NO_OWNERS) },
+	  "[PROFILE]", OPTIONS(CMD_OPT_NO_OWNERS, CMD_OPT_INTERVAL) },
+	/* Unconfined: it names the owners of listeners that appear while it
+	 * runs, which needs the ptrace access Landlock denies. */
+	{ "watch", cmd_watch, WATCHES_OWNERS | JSON_LINES, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
+	  OPTIONS(CMD_OPT_INTERVAL, CMD_OPT_COUNT_N) },
 	{ "rollback", cmd_rollback, NEEDS_LOCK | WRITES_SETTINGS, CAPS_WRITE_NET, FORMATS_DOC, 0, 0, "",
 	  OPTIONS(CMD_OPT_ALLOW_GLOBAL) },
 	{ "validate", cmd_validate, 0, CAPS_READ, FORMATS_DOC, 1, -1, "PROFILE...", NO_OPTIONS },
@@ -110,7 +123,9 @@ static void print_usage_line(FILE *f, const struct command *cmd)
 	for (const enum cmd_option *p = cmd->options; *p != CMD_OPT_COUNT; p++) {
 		const struct option_desc *o = &option_descs[*p];
 
-		if (o->values)
+		if (o->metavar)
+			fprintf(f, " [--%s %s]", o->name, o->metavar);
+		else if (o->values)
 			fprintf(f, " [--%s[=%s]]", o->name, o->values);
 		else
 			fprintf(f, " [--%s]", o->name);
@@ -249,7 +264,8 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 			if (c >= O_CMD && c < O_CMD + CMD_OPT_COUNT) {
 				const struct option_desc *d = &option_descs[c - O_CMD];
 
-				if (optarg && !(d->values && value_allowed(d->values, optarg))) {
+				if (optarg && d->has_arg != required_argument &&
+				    !(d->values && value_allowed(d->values, optarg))) {
 					char expected[128] = "";
 
 					/* "clamped|all" reads "clamped or all". */
@@ -382,6 +398,12 @@ static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct c
 	size_t n = 0;
 	int r;
 
+	if (cmd->flags & WATCHES_OWNERS) {
+		if (ctx->verbosity > 0)
+			fputs("qtune: not confined by Landlock: naming the owners of listeners that "
+			      "appear later needs the ptrace access Landlock denies\n", stderr);
+		return 0;
+	}
 	if (!args->given[CMD_OPT_DRY_RUN] &&
 	    ((cmd->flags & TAKES_SOCKETS) || args->given[CMD_OPT_RELISTEN])) {
 		if (ctx->verbosity > 0)
@@ -537,7 +559,8 @@ int main(int argc, char **argv)
 	ctx.color = output_use_color(ctx.output == QT_OUT_TEXT, ctx.out, getenv("NO_COLOR"));
 
 	r = prepare_context(&ctx, &opts);
-	document_open(&ctx, &w, cmd);
+	if (r < 0 || !(cmd->flags & JSON_LINES))
+		document_open(&ctx, &w, cmd);
 	if (r < 0)
 		return finish(&ctx, QT_LEVEL_ERROR);
 	if ((cmd->flags & NEEDS_LOCK) && !args.given[CMD_OPT_DRY_RUN] &&

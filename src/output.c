@@ -97,6 +97,15 @@ void jw_uint(struct jw *w, uint64_t v)
 	fprintf(w->f, "%llu", (unsigned long long)v);
 }
 
+void jw_double(struct jw *w, double v)
+{
+	jw_sep(w);
+	/* JSON has no NaN or infinity; a rate is finite and not negative. */
+	if (!(v >= 0 && v < 1e15))
+		v = 0;
+	fprintf(w->f, "%.3f", v);
+}
+
 void jw_bool(struct jw *w, bool v)
 {
 	jw_sep(w);

@@ -33,6 +33,7 @@ void jw_key(struct jw *w, const char *key);
 void jw_string(struct jw *w, const char *s);   /* NULL writes null */
 void jw_int(struct jw *w, int64_t v);
 void jw_uint(struct jw *w, uint64_t v);
+void jw_double(struct jw *w, double v);   /* a finite rate >= 0, 3 decimals */
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* Key and value in one call, for the common case. */

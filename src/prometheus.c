@@ -41,6 +41,10 @@ static const struct prom_family
 		     "connections waiting in a TCP listener's accept queue now (ss Recv-Q)" },
 	F_SYN = { "qtune_listener_syn_queue_limit", "gauge",
 		  "SYN requests from new peers a TCP listener's SYN queue holds before cookies or drops" },
+	F_SYN_RECV = { "qtune_listener_syn_recv", "gauge",
+		       "half-open connections (SYN received, handshake not done) in a TCP listener's SYN queue now" },
+	F_DROPS = { "qtune_listener_drops_total", "counter",
+		    "connections the kernel dropped at a TCP listener since it started listening (accept or SYN queue full)" },
 	F_FINDING = { "qtune_listener_finding", "gauge",
 		      "1 for each finding about a TCP listener (clamped, below-min, queue-full)" },
 	F_TIME = { "qtune_last_run_timestamp_seconds", "gauge",
@@ -273,6 +277,18 @@ static void emit_listeners(struct prom_out *o, const struct audit *a)
 	for (size_t i = 0; i < set->n; i++) {
 		listener_labels(&set->v[i], ix[i], &ll);
 		sample_int(o, &F_QUEUED, ll.v, ll.n, set->v[i].queued);
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		listener_labels(&set->v[i], ix[i], &ll);
+		sample_int(o, &F_SYN_RECV, ll.v, ll.n, set->v[i].syn_recv);
+	}
+	/* A counter that resets when the socket is closed: Prometheus's rate()
+	 * takes the reset as one, and the socket label tells sockets apart. */
+	for (size_t i = 0; i < set->n; i++) {
+		if (!set->v[i].drops_known)
+			continue;
+		listener_labels(&set->v[i], ix[i], &ll);
+		sample_int(o, &F_DROPS, ll.v, ll.n, set->v[i].drops);
 	}
 	for (size_t i = 0; syn_known && i < set->n; i++) {
 		struct syn_queue_limit s = findings_syn_queue_limit(set->v[i].backlog,

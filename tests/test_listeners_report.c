@@ -33,6 +33,11 @@ static void build(void)
 	fake_owner(&set, web, 124, "nginx", "nginx.service");
 	fake_owner(&set, v6, 77, "app", "");
 	set.v[2].uid = 105;
+	/* Drops: none, some (marked), and a kernel that did not say. */
+	set.v[0].drops_known = true;
+	set.v[1].drops_known = true;
+	set.v[1].drops = 18;
+	set.v[1].syn_recv = 3;
 	fake_attribute(&set, false);
 	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 4096 };
 	findings_build(&set, &lim, &fs);
@@ -58,10 +63,10 @@ Test(listeners_report, text_table)
 	build();
 	render_text(&kernel);
 	cr_assert_str_eq(text,
-		"Local Address:Port  Backlog  Queued  SYN limit  Owner(s)                               Findings\n"
-		"0.0.0.0:80              128       0        129  nginx[123],nginx[124] (nginx.service)  clamped\n"
-		"[::1]:8080             4096    4097       4097  app[77]                                queue-full\n"
-		"127.0.0.1:5432          244       0        245  owner unknown (needs root)             -\n"
+		"Local Address:Port  Backlog  Queued  SYN limit  Half-open  Drops  Owner(s)                               Findings\n"
+		"0.0.0.0:80              128       0        129          0      0  nginx[123],nginx[124] (nginx.service)  clamped\n"
+		"[::1]:8080             4096    4097       4097          3    18!  app[77]                                queue-full\n"
+		"127.0.0.1:5432          244       0        245          0      ?  owner unknown (needs root)             -\n"
 		"\n"
 		"0.0.0.0:80: clamped: backlog 128 is the somaxconn in force before (128): it keeps it, "
 		"not 4096, until its process calls listen() again; restart nginx.service "
@@ -73,6 +78,8 @@ Test(listeners_report, text_table)
 		"\n"
 		"SYN limit: SYN requests queued, then SYN cookies (tcp_syncookies=1: backlog + 1; "
 		"Linux 2025+, older kernels one less)\n"
+		"Drops: connections the kernel dropped at the socket since it started listening (!: some); "
+		"a count, not a rate: `check --interval` tells whether it is dropping now\n"
 		"note: some processes could not be inspected; run as root to see every owner\n",
 		"got:\n%s", text);
 }
@@ -114,14 +121,14 @@ Test(listeners_report, json_members)
 			       "\"tcp_syncookies\":1,"), "%s", text);
 	cr_assert(strstr(text, "\"owners_complete\":false,\"listeners\":[{\"family\":\"ipv4\","
 			       "\"address\":\"0.0.0.0\",\"port\":80,\"interface\":null,\"backlog\":128,"
-			       "\"queued\":0,\"syn_queue_limit\":129,\"syn_cookies\":true,\"uid\":0,"
+			       "\"queued\":0,\"syn_recv\":0,\"drops\":0,\"syn_queue_limit\":129,\"syn_cookies\":true,\"uid\":0,"
 			       "\"inode\":1000,\"owners_looked_up\":true,\"owners_known\":true,\"owners\":[{\"pid\":123,"
 			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\",\"user_unit_uid\":null},{\"pid\":124,"
 			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\",\"user_unit_uid\":null}],\"findings\":[{"
 			       "\"kind\":\"clamped\",\"level\":\"warning\",\"limit\":4096,\"message\":"),
 		  "%s", text);
 	cr_assert(strstr(text, "\"address\":\"127.0.0.1\",\"port\":5432,\"interface\":null,"
-			       "\"backlog\":244,\"queued\":0,\"syn_queue_limit\":245,\"syn_cookies\":true,"
+			       "\"backlog\":244,\"queued\":0,\"syn_recv\":0,\"drops\":null,\"syn_queue_limit\":245,\"syn_cookies\":true,"
 			       "\"uid\":105,\"inode\":1002,\"owners_looked_up\":true,\"owners_known\":false,\"owners\":[],"
 			       "\"findings\":[]}"), "%s", text);
 	cr_assert(strstr(text, "{\"pid\":77,\"comm\":\"app\",\"unit\":null,\"user_unit_uid\":null}"), "%s", text);
