@@ -73,6 +73,28 @@ static void doc(struct docs *d, const char *schema, int want_rc, const char *con
 	free(err);
 }
 
+/* A JSON Lines run (watch): each line is a document of its own. */
+static void doc_lines(struct docs *d, const char *schema, int want_rc, const char *const argv[])
+{
+	char *out = NULL, *err = NULL, rel[64];
+	int rc = sandbox_qtune_rooted(&out, &err, argv);
+	unsigned lines = 0;
+
+	cr_assert_eq(rc, want_rc, "%s: exit %d, stderr: %s", argv[1], rc, err);
+	for (char *sv, *line = strtok_r(out, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv)) {
+		snprintf(rel, sizeof(rel), "docs/%02u-%s.json", d->n++, schema);
+		sandbox_write(rel, line, 0644);
+		snprintf(d->all + strlen(d->all), sizeof(d->all) - strlen(d->all), "%s", line);
+		d->len += (size_t)snprintf(d->args + d->len, sizeof(d->args) - d->len, " %s '%s'",
+					   schema, sandbox_path(rel));
+		lines++;
+	}
+	cr_assert(lines > 0 && d->len < sizeof(d->args));
+	snprintf(d->used + strlen(d->used), sizeof(d->used) - strlen(d->used), " %s ", schema);
+	free(out);
+	free(err);
+}
+
 /* sandbox_path() returns rotating buffers: a copy that stays. */
 static const char *xstrdup_path(const char *rel)
 {
@@ -177,6 +199,7 @@ Test(e2e_json_schema, every_command_output_matches_its_schema, .timeout = 120)
 	doc(&d, "apply", 0, (const char *[]){ "--json", "apply", "--dry-run", "--persist", web_path, NULL });
 	doc(&d, "apply", 0, (const char *[]){ "--json", "apply", web_path, NULL });
 	doc(&d, "relisten", 0, (const char *[]){ "--json", "relisten", "--dry-run", NULL });
+	doc_lines(&d, "watch", 0, (const char *[]){ "--json", "watch", "--count", "2", web_path, NULL });
 	doc(&d, "rollback", 0, (const char *[]){ "--json", "rollback", NULL });
 	/* somaxconn 128 again: the listener is clamped, and raised live. */
 	doc(&d, "apply", 0, (const char *[]){ "--json", "apply", "--persist", "--relisten", web_path, NULL });
@@ -240,6 +263,8 @@ Test(e2e_json_schema, every_failing_command_prints_one_valid_document, .timeout 
 		{ "relisten", { "--json", "relisten", "--persist", NULL } },
 		{ "rollback", { "--json", "rollback", "--dry-run", NULL } },
 		{ "profiles", { "--json", "profiles", "extra", NULL } },
+		{ "watch", { "--json", "watch", "--count", "0", NULL } },
+		{ "watch", { "--json", "watch", bad, NULL } },
 	};
 
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {

@@ -235,3 +235,62 @@ Test(findings, syn_queue_limit_matches_measured_figures)
 	cr_assert_eq(findings_syn_queue_limit(100, -4, 0).new_peers, 0);
 	cr_assert_eq(findings_syn_queue_limit(100, 7, 0).new_peers, 7);   /* 7 - 1 + 1 */
 }
+
+/* dropping: only the listener whose count rose, matched by inode, with the
+ * rate over the interval; findings stay in listener order. */
+Test(findings, dropping_between_two_samples)
+{
+	struct listener_set before = { 0 };
+	size_t busy = fake_listener(&set, "127.0.0.1", 80, 128, 129);
+	size_t idle = fake_listener(&set, "127.0.0.1", 81, 128, 0);
+	size_t fresh = fake_listener(&set, "127.0.0.1", 82, 128, 0);
+	size_t skip = fake_listener(&set, "127.0.0.1", 22, 16, 0);
+	fake_attribute(&set, true);
+	for (size_t i = 0; i < set.n; i++)
+		set.v[i].drops_known = true;
+	before.n = 3;
+	before.v = calloc(3, sizeof(*before.v));
+	before.v[0] = set.v[busy];
+	before.v[1] = set.v[idle];
+	before.v[2] = set.v[skip];
+	before.v[0].drops = 100;
+	before.v[1].drops = 7;
+	before.v[2].drops = 0;
+	set.v[busy].drops = 130;
+	set.v[idle].drops = 7;
+	set.v[fresh].drops = 50;       /* not in the first sample: no rate */
+	set.v[skip].drops = 9;         /* ignored port */
+	const uint16_t ignore[] = { 22 };
+	struct finding_limits lim = { .somaxconn_before = 4096, .somaxconn_after = 4096,
+				      .ignore = ignore, .nignore = 1 };
+
+	findings_build(&set, &lim, &fs);
+	cr_assert_eq(findings_dropping(&before, &set, 2.0, &lim, &fs), 1);
+	cr_assert_str_eq(kinds_of(busy), "queue-full,dropping");
+	cr_assert_str_eq(kinds_of(idle), "");
+	cr_assert_str_eq(kinds_of(fresh), "");
+	cr_assert_str_eq(kinds_of(skip), "");
+	const struct finding *f = find(busy, FINDING_DROPPING);
+	cr_assert_eq(f->level, QT_LEVEL_DRIFT);
+	cr_assert_eq(f->limit, 30);
+	cr_assert_float_eq(f->rate, 15.0, 1e-9);
+	cr_assert(strstr(f->message, "dropped 30 connections in 2.0 s (15.0/s)"), "%s", f->message);
+	cr_assert(strstr(f->message, "raise the backlog the program passes to listen()"), "%s", f->message);
+	listener_set_free(&before);
+}
+
+/* What to change: a large backlog that fills is a slow program, a backlog
+ * at somaxconn wants somaxconn and a relisten, drops without a full accept
+ * queue are the SYN queue's. */
+Test(findings, drop_remedy_follows_the_queues)
+{
+	cr_assert_eq(findings_drop_remedy(128, 4096, true), DROP_REMEDY_RAISE_BACKLOG);
+	cr_assert_eq(findings_drop_remedy(4096, 4096, true), DROP_REMEDY_ADD_WORKERS);
+	cr_assert_eq(findings_drop_remedy(65535, 65535, true), DROP_REMEDY_ADD_WORKERS);
+	cr_assert_eq(findings_drop_remedy(1024, 1024, true), DROP_REMEDY_RAISE_SOMAXCONN);
+	cr_assert_eq(findings_drop_remedy(128, 0, true), DROP_REMEDY_RAISE_BACKLOG);
+	cr_assert_eq(findings_drop_remedy(128, 4096, false), DROP_REMEDY_SYN_QUEUE);
+	cr_assert(strstr(findings_drop_remedy_text(DROP_REMEDY_ADD_WORKERS), "accepts too slowly"));
+	cr_assert(strstr(findings_drop_remedy_text(DROP_REMEDY_RAISE_SOMAXCONN), "relisten"));
+	cr_assert_str_eq(finding_kind_name(FINDING_DROPPING), "dropping");
+}
