@@ -136,6 +136,21 @@ int audit_resample(struct qt_ctx *ctx, struct audit *a)
 	findings_build(&a->set, &a->limits, &a->findings);
 	findings_dropping(&before, &a->set, seconds, &a->limits, &a->findings);
 	a->set.dumped_ns = now.dumped_ns;
+	/* A listener flagged only now (dropping, or its queue filled) gets
+	 * its owners looked up for the advice; the others keep theirs. */
+	bool *want = xcalloc(a->set.n + 1, sizeof(*want)), any = false;
+	for (size_t k = 0; k < a->findings.n; k++) {
+		size_t i = a->findings.v[k].listener;
+		if (!a->set.v[i].owners_looked_up)
+			any |= want[i] = true;
+	}
+	if (any) {
+		audit_attribute(ctx, &a->set, want);
+		findings_free(&a->findings);
+		findings_build(&a->set, &a->limits, &a->findings);
+		findings_dropping(&before, &a->set, seconds, &a->limits, &a->findings);
+	}
+	free(want);
 	listener_set_free(&before);
 	listener_set_free(&now);
 	return 0;

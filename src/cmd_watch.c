@@ -6,12 +6,14 @@
  * dependency, no terminfo lookups) and the terminal is restored on SIGINT
  * and SIGTERM; elsewhere one block per sample; with --json one document
  * per line. Owners are looked up once per listener: on the first sample,
- * then only for listeners that appear later. */
+ * then only for listeners that appear later, by the owner walker main
+ * forked before Landlock (audit_prescan), so watch runs confined. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cmd_common.h"
 #include "commands.h"
 #include "listeners.h"
@@ -79,7 +81,7 @@ static void attribute_new(struct qt_ctx *ctx, struct watch_state *w)
 		fresh.v[fresh.n++] = w->rows[i].l;
 	}
 	fresh.cap = fresh.n;
-	if (fresh.n && listeners_attribute(ctx, &fresh, &ctx->diags) == 0)
+	if (fresh.n && audit_attribute(ctx, &fresh, NULL) == 0)
 		for (size_t k = 0; k < fresh.n; k++)
 			watch_set_owners(w, row[k], &fresh, k);
 	listener_set_free(&fresh);
@@ -130,6 +132,12 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 	    (args->argc > 1 && cmd_load_profile(ctx, args->argv[1], QT_LEVEL_WARN, &p) < 0)) {
 		worst = QT_LEVEL_ERROR;
 		goto summary;
+	}
+	/* main's dump before confining: watch takes its own samples. */
+	if (ctx->owners_scan) {
+		listener_set_free(ctx->owners_scan);
+		free(ctx->owners_scan);
+		ctx->owners_scan = NULL;
 	}
 	sysctl_read_limits(ctx->procsys_fd, &k, &ctx->diags);
 	w.somaxconn = k.have_somaxconn ? k.somaxconn : 0;

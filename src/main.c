@@ -36,12 +36,9 @@ enum {
 	/* Takes other processes' sockets (pidfd_getfd, not a --dry-run),
 	 * which needs ptrace access that Landlock denies: not confined. */
 	TAKES_SOCKETS = 1 << 2,
-	/* Reads other processes' fds after it has started (watch: owners of
-	 * listeners that appear later), which Landlock denies: not confined. */
-	WATCHES_OWNERS = 1 << 3,
 	/* --json: the command writes its own documents, one per line (JSON
 	 * Lines), the last with the messages; main opens none for the run. */
-	JSON_LINES = 1 << 4,
+	JSON_LINES = 1 << 3,
 };
 
 #define FORMAT(o) (1u << (o))
@@ -98,9 +95,7 @@ static const struct command commands[] = {
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL) },
 	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
 	  "[PROFILE]", OPTIONS(CMD_OPT_NO_OWNERS, CMD_OPT_INTERVAL) },
-	/* Unconfined: it names the owners of listeners that appear while it
-	 * runs, which needs the ptrace access Landlock denies. */
-	{ "watch", cmd_watch, WATCHES_OWNERS | JSON_LINES, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
+	{ "watch", cmd_watch, JSON_LINES, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
 	  OPTIONS(CMD_OPT_INTERVAL, CMD_OPT_COUNT_N) },
 	{ "rollback", cmd_rollback, NEEDS_LOCK | WRITES_SETTINGS, CAPS_WRITE_NET, FORMATS_DOC, 0, 0, "",
 	  OPTIONS(CMD_OPT_ALLOW_GLOBAL) },
@@ -398,12 +393,6 @@ static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct c
 	size_t n = 0;
 	int r;
 
-	if (cmd->flags & WATCHES_OWNERS) {
-		if (ctx->verbosity > 0)
-			fputs("qtune: not confined by Landlock: naming the owners of listeners that "
-			      "appear later needs the ptrace access Landlock denies\n", stderr);
-		return 0;
-	}
 	if (!args->given[CMD_OPT_DRY_RUN] &&
 	    ((cmd->flags & TAKES_SOCKETS) || args->given[CMD_OPT_RELISTEN])) {
 		if (ctx->verbosity > 0)

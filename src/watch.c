@@ -78,7 +78,7 @@ void watch_set_owners(struct watch_state *w, size_t i, const struct listener_set
 	const struct listener *l = &set->v[li];
 
 	r->owners_looked_up = true;
-	r->owners_known = set->attributed && l->owners_known;
+	r->owners_known = l->owners_looked_up && l->owners_known;
 	r->nowners = l->nowners;
 	if (l->nowners)
 		r->owner = *listener_owner_at(set, l, 0);
