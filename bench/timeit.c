@@ -4,9 +4,10 @@
  * resident memory (ru_maxrss from wait4) and the ratio of the first
  * command's median to each other's.
  *
- *   timeit RUNS COMMAND [ARG...] [::: COMMAND [ARG...]]...
+ *   timeit RUNS [expect=N] COMMAND [ARG...] [::: [expect=N] COMMAND [ARG...]]...
  *
- * Exits 1 when any run of any command did not exit 0. */
+ * Exits 1 when any run of any command did not exit 0 (or the N its
+ * expect=N asks for: `qtune check` exits 1 on drift). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct cmd {
 	double ms[MAX_RUNS];
 	long maxrss_kib;
 	int failures;
+	int expect;             /* the exit status of a good run */
 };
 
 static double now_ms(void)
@@ -66,7 +68,7 @@ static double run(struct cmd *c)
 		exit(2);
 	}
 	t = now_ms() - t0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != c->expect)
 		c->failures++;
 	if (ru.ru_maxrss > c->maxrss_kib)
 		c->maxrss_kib = ru.ru_maxrss;
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
 		struct cmd *c = &cmds[ncmds++];
 		size_t len = 0;
 
+		if (strncmp(argv[i], "expect=", 7) == 0)
+			c->expect = atoi(argv[i++] + 7);
 		c->argv = &argv[i];
 		while (i < argc && strcmp(argv[i], ":::") != 0) {
 			int n = snprintf(c->name + len, sizeof(c->name) - len, "%s%s",
