@@ -527,3 +527,44 @@ Test(listeners, the_walker_answers_as_the_walk_does)
 		cr_assert(set.v[i].owners_looked_up && set.v[i].nowners == 1);
 	listeners_walker_stop(w);
 }
+
+/* The parallel walk merges in /proc's order: the owners, their order and
+ * every listener's links are those of a walk by one thread. */
+Test(listeners, a_parallel_walk_finds_what_one_thread_finds)
+{
+	struct listener_set one = { 0 };
+	pid_t kids[4];
+
+	for (int i = 0; i < 6; i++)
+		sandbox_listen("127.0.0.1", 0, 10, NULL);
+	for (size_t k = 0; k < ARRAY_SIZE(kids); k++)
+		kids[k] = spawn_holder(false, 0);
+	sandbox_listen("::1", 0, 10, NULL);        /* ours alone */
+	ctx.owner_jobs = 1;
+	cr_assert_eq(listeners_dump(&ctx, &one, &diags), 0);
+	cr_assert_eq(listeners_attribute(&ctx, &one, &diags), 0);
+	ctx.owner_jobs = 4;
+	dump();
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	cr_assert_eq(set.n, one.n);
+	cr_assert_eq(set.nowners, one.nowners);
+	cr_assert_eq(set.nowners, 1 + ARRAY_SIZE(kids));
+	cr_assert_eq(set.fd_tables_read, one.fd_tables_read);
+	for (size_t o = 0; o < set.nowners; o++) {
+		cr_assert_eq(set.owners[o].pid, one.owners[o].pid, "owner %zu", o);
+		cr_assert_str_eq(set.owners[o].comm, one.owners[o].comm);
+	}
+	cr_assert_eq(set.nlinks, one.nlinks);
+	cr_assert_arr_eq(set.links, one.links, set.nlinks * sizeof(*set.links));
+	cr_assert_arr_eq(set.link_fds, one.link_fds, set.nlinks * sizeof(*set.link_fds));
+	for (size_t i = 0; i < set.n; i++) {
+		cr_assert_eq(set.v[i].owner_off, one.v[i].owner_off);
+		cr_assert_eq(set.v[i].nowners, one.v[i].nowners);
+		cr_assert_eq(set.v[i].owners_known, one.v[i].owners_known);
+	}
+	listener_set_free(&one);
+	for (size_t k = 0; k < ARRAY_SIZE(kids); k++) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+}
