@@ -47,7 +47,6 @@ struct qt_ctx {
 	/* The child that walks /proc for owners once the command knows which
 	 * listeners need them (forked before Landlock; NULL: walk in-process). */
 	struct owner_walker *owners_walker;
-	unsigned owner_jobs;    /* --jobs: threads of the owner walk; 0: one per CPU (capped) */
 };
 
 #endif

@@ -10,8 +10,6 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,10 +450,6 @@ struct scan {
 	char *dents;                  /* getdents buffer for fd directories */
 	uint64_t netdev_ino;          /* inode of our /proc/PID/net/dev, 0 unknown */
 	bool bound_hit;
-	/* A thread's part of a parallel walk: the position in /proc's order
-	 * of the process being scanned, and of each owner found. */
-	uint32_t cur_pos;
-	uint32_t *owner_pos;
 };
 
 static int ino_ix_cmp(const void *a, const void *b)
@@ -540,10 +534,6 @@ static uint32_t owner_new(struct scan *s, pid_t pid)
 	}
 	memset(&set->owners[set->nowners], 0, sizeof(set->owners[0]));
 	set->owners[set->nowners].pid = pid;
-	if (s->owner_pos) {
-		s->owner_pos = xreallocarray(s->owner_pos, s->capowners, sizeof(*s->owner_pos));
-		s->owner_pos[set->nowners] = s->cur_pos;
-	}
 	return (uint32_t)set->nowners++;
 }
 
@@ -619,15 +609,16 @@ out:
 	return r;
 }
 
-static void scan_pid(struct scan *s, int procdir, pid_t pid)
+static void scan_pid(struct scan *s, int procdir, const char *name)
 {
 	struct listener_set *set = s->set;
 	uint32_t owner = UINT32_MAX;
-	char name[16];
 	uint64_t ns;
+	int64_t pid;
 	int piddir, r;
 
-	snprintf(name, sizeof(name), "%d", (int)pid);
+	if (util_parse_i64(name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
+		return;
 	piddir = openat(procdir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (piddir < 0)
 		return;       /* exited meanwhile */
@@ -658,7 +649,7 @@ static void scan_pid(struct scan *s, int procdir, pid_t pid)
 		set->pids_other_netns++;
 		goto out;
 	}
-	r = scan_fds(s, piddir, pid, &owner);
+	r = scan_fds(s, piddir, (pid_t)pid, &owner);
 	if (r < 0 && !gone(r)) {
 		set->pids_denied++;
 		set->owners_complete = false;
@@ -667,167 +658,6 @@ static void scan_pid(struct scan *s, int procdir, pid_t pid)
 		owner_describe(piddir, &set->owners[owner]);
 out:
 	close(piddir);
-}
-
-/* ------------------------------------------------------- parallel walk */
-
-/* The fd tables of many processes are read by several threads, each with
- * a scan of its own (buffers, owners, pairs) that shares only the inode
- * index; the threads take the processes one at a time from a shared
- * counter, and their findings are merged in /proc's order, so the result
- * is the one a single thread gets. */
-#define WALK_JOBS_MAX 8
-#define WALK_PIDS_PER_JOB 32    /* fewer processes than this per thread: not worth a thread */
-
-struct walk_job {
-	struct scan s;
-	struct listener_set shadow;   /* its owners and counters */
-	int procdir;
-	const pid_t *pids;
-	size_t npids;
-	_Atomic size_t *next;
-};
-
-static void *walk_thread(void *arg)
-{
-	struct walk_job *j = arg;
-
-	for (size_t i; (i = (*j->next)++) < j->npids;) {
-		j->s.cur_pos = (uint32_t)i;
-		scan_pid(&j->s, j->procdir, j->pids[i]);
-	}
-	return NULL;
-}
-
-struct pos_ref {
-	uint32_t pos, job, ix;       /* owner ix of job, found at pos; or pair ix */
-};
-
-static int pos_ref_cmp(const void *a, const void *b)
-{
-	const struct pos_ref *x = a, *y = b;
-
-	if (x->pos != y->pos)
-		return x->pos < y->pos ? -1 : 1;
-	if (x->job != y->job)
-		return x->job < y->job ? -1 : 1;
-	return x->ix < y->ix ? -1 : x->ix > y->ix;
-}
-
-/* How many threads: jobs when given, else one per CPU this process may
- * run on, capped, and never more than the processes justify. */
-static unsigned walk_jobs(unsigned jobs, size_t npids)
-{
-	cpu_set_t cpus;
-
-	if (jobs == 0)
-		jobs = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? (unsigned)CPU_COUNT(&cpus) : 1;
-	if (jobs > WALK_JOBS_MAX)
-		jobs = WALK_JOBS_MAX;
-	if (jobs > npids / WALK_PIDS_PER_JOB)
-		jobs = (unsigned)(npids / WALK_PIDS_PER_JOB);
-	return jobs ? jobs : 1;
-}
-
-static void walk_merge(struct scan *s, struct walk_job *jobs, unsigned n)
-{
-	struct listener_set *set = s->set;
-	struct pos_ref *refs;
-	uint32_t **global = xcalloc(n, sizeof(*global));
-	size_t nowners = 0, npairs = 0, k = 0;
-
-	for (unsigned t = 0; t < n; t++) {
-		nowners += jobs[t].shadow.nowners;
-		npairs += jobs[t].s.npairs;
-		set->pids_scanned += jobs[t].shadow.pids_scanned;
-		set->pids_other_netns += jobs[t].shadow.pids_other_netns;
-		set->pids_denied += jobs[t].shadow.pids_denied;
-		set->fd_tables_read += jobs[t].shadow.fd_tables_read;
-		set->owners_complete &= jobs[t].shadow.owners_complete;
-		s->bound_hit |= jobs[t].s.bound_hit;
-	}
-	/* Owners in /proc's order. */
-	refs = xreallocarray(NULL, nowners + npairs + 1, sizeof(*refs));
-	for (unsigned t = 0; t < n; t++)
-		for (size_t o = 0; o < jobs[t].shadow.nowners; o++)
-			refs[k++] = (struct pos_ref){ jobs[t].s.owner_pos[o], t, (uint32_t)o };
-	qsort(refs, k, sizeof(*refs), pos_ref_cmp);
-	set->owners = xreallocarray(NULL, nowners + 1, sizeof(*set->owners));
-	for (unsigned t = 0; t < n; t++)
-		global[t] = xreallocarray(NULL, jobs[t].shadow.nowners + 1, sizeof(**global));
-	for (size_t o = 0; o < k; o++) {
-		set->owners[o] = jobs[refs[o].job].shadow.owners[refs[o].ix];
-		global[refs[o].job][refs[o].ix] = (uint32_t)o;
-	}
-	set->nowners = nowners;
-	s->capowners = nowners;
-	/* Pairs in the order of their owners, each owner's in fd order. */
-	k = 0;
-	for (unsigned t = 0; t < n; t++)
-		for (size_t p = 0; p < jobs[t].s.npairs; p++)
-			refs[k++] = (struct pos_ref){ jobs[t].s.owner_pos[jobs[t].s.pairs[p].owner], t,
-						      (uint32_t)p };
-	qsort(refs, k, sizeof(*refs), pos_ref_cmp);
-	s->pairs = xreallocarray(NULL, npairs + 1, sizeof(*s->pairs));
-	for (size_t p = 0; p < k; p++) {
-		struct link_pair lp = jobs[refs[p].job].s.pairs[refs[p].ix];
-
-		lp.owner = global[refs[p].job][lp.owner];
-		s->pairs[p] = lp;
-	}
-	s->npairs = s->cappairs = npairs;
-	for (unsigned t = 0; t < n; t++)
-		free(global[t]);
-	free(global);
-	free(refs);
-}
-
-/* Scans pids (in /proc's order) into s, with up to jobs threads. */
-static void walk(struct scan *s, int procdir, const pid_t *pids, size_t npids, unsigned jobs)
-{
-	struct walk_job *j;
-	pthread_t th[WALK_JOBS_MAX];
-	_Atomic size_t next = 0;
-	unsigned n = walk_jobs(jobs, npids), started = 0;
-
-	if (n <= 1) {
-		s->dents = xmalloc(DENTS_BUF_SIZE);
-		for (size_t i = 0; i < npids; i++)
-			scan_pid(s, procdir, pids[i]);
-		return;
-	}
-	j = xcalloc(n, sizeof(*j));
-	for (unsigned t = 0; t < n; t++) {
-		j[t].shadow = (struct listener_set){ .v = s->set->v, .n = s->set->n, .owners_complete = true };
-		j[t].s = (struct scan){ .set = &j[t].shadow, .netns = s->netns, .index = s->index,
-					.nindex = s->nindex, .netdev_ino = s->netdev_ino };
-		j[t].s.last_owner = xreallocarray(NULL, s->set->n, sizeof(*j[t].s.last_owner));
-		memset(j[t].s.last_owner, 0xff, s->set->n * sizeof(*j[t].s.last_owner));
-		j[t].s.owner_pos = xmalloc(sizeof(*j[t].s.owner_pos));
-		j[t].s.dents = xmalloc(DENTS_BUF_SIZE);
-		j[t].procdir = procdir;
-		j[t].pids = pids;
-		j[t].npids = npids;
-		j[t].next = &next;
-	}
-	/* Thread 0 is this one; a thread that cannot start leaves its
-	 * share to the others (the counter hands out every process). */
-	for (unsigned t = 1; t < n; t++)
-		if (pthread_create(&th[t], NULL, walk_thread, &j[t]) == 0)
-			started |= 1u << t;
-	walk_thread(&j[0]);
-	for (unsigned t = 1; t < n; t++)
-		if (started & (1u << t))
-			pthread_join(th[t], NULL);
-	walk_merge(s, j, n);
-	for (unsigned t = 0; t < n; t++) {
-		free(j[t].shadow.owners);
-		free(j[t].s.last_owner);
-		free(j[t].s.owner_pos);
-		free(j[t].s.dents);
-		free(j[t].s.pairs);
-	}
-	free(j);
 }
 
 /* Turns the (listener, owner) pairs into per-listener runs of links. */
@@ -889,9 +719,7 @@ static void attribute_all(const struct qt_ctx *ctx, struct listener_set *set, st
 {
 	struct scan s = { .set = set, .netns = ctx->netns_inode };
 	char *dents = NULL;
-	pid_t *pids = NULL;
-	size_t npids = 0, cappids = 0;
-	int64_t pid;
+	unsigned pids = 0;
 	int procdir = -1;
 	uid_t me = geteuid();
 
@@ -919,6 +747,7 @@ static void attribute_all(const struct qt_ctx *ctx, struct listener_set *set, st
 	qsort(s.index, s.nindex, sizeof(*s.index), ino_ix_cmp);
 	s.last_owner = xreallocarray(NULL, set->n, sizeof(*s.last_owner));
 	memset(s.last_owner, 0xff, set->n * sizeof(*s.last_owner));
+	s.dents = xmalloc(DENTS_BUF_SIZE);
 	dents = xmalloc(DENTS_BUF_SIZE);
 	for (;;) {
 		ssize_t n = getdents64(procdir, dents, DENTS_BUF_SIZE);
@@ -937,22 +766,14 @@ static void attribute_all(const struct qt_ctx *ctx, struct listener_set *set, st
 			off += e->d_reclen;
 			if (e->d_name[0] < '1' || e->d_name[0] > '9')
 				continue;
-			if (npids >= LISTENERS_SCAN_MAX_PIDS) {
+			if (++pids > LISTENERS_SCAN_MAX_PIDS) {
 				s.bound_hit = true;
-				goto listed;
+				goto scanned;
 			}
-			if (util_parse_i64(e->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
-				continue;
-			if (npids == cappids) {
-				cappids = cappids ? cappids * 2 : 1024;
-				pids = xreallocarray(pids, cappids, sizeof(*pids));
-			}
-			pids[npids++] = (pid_t)pid;
+			scan_pid(&s, procdir, e->d_name);
 		}
 	}
-listed:
-	walk(&s, procdir, pids, npids, ctx->owner_jobs);
-	free(pids);
+scanned:
 	if (s.bound_hit) {
 		diags_warn(d, "listeners: stopped scanning at %u processes or %u fds per process; "
 			   "owners may be incomplete", LISTENERS_SCAN_MAX_PIDS, LISTENERS_SCAN_MAX_FDS);
