@@ -660,6 +660,59 @@ out:
 	close(piddir);
 }
 
+/* A socket is held in another network namespace when its process moved
+ * there after creating it (setns, unshare) or received it over a unix
+ * socket: ss -p names that process, and so do we. Only when the walk of
+ * this namespace left listeners without an owner, the processes of every
+ * other namespace are looked at, for those listeners only. Socket inodes
+ * are one number space for the whole host, so they match across
+ * namespaces. What cannot be read here changes no completeness: the walk
+ * of this namespace already said what it saw. */
+static void other_netns_owners(struct scan *s, int procdir)
+{
+	struct listener_set *set = s->set;
+	bool *owned = xcalloc(set->n, sizeof(*owned));
+	unsigned pids = 0;
+	struct dirent *e;
+	DIR *dir;
+	int dfd;
+
+	s->nindex = 0;
+	for (size_t k = 0; k < s->npairs; k++)
+		owned[s->pairs[k].listener] = true;
+	for (size_t i = 0; i < set->n; i++)
+		if (!owned[i])
+			s->index[s->nindex++] = (struct ino_ix){ set->v[i].inode, (uint32_t)i };
+	free(owned);
+	if (s->nindex == 0 || s->bound_hit || (dfd = openat(procdir, ".", O_RDONLY | O_DIRECTORY |
+							     O_CLOEXEC)) < 0)
+		return;
+	qsort(s->index, s->nindex, sizeof(*s->index), ino_ix_cmp);
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(dir)) && ++pids <= LISTENERS_SCAN_MAX_PIDS) {
+		uint32_t owner = UINT32_MAX;
+		uint64_t ns;
+		int64_t pid;
+		int piddir;
+
+		if (util_parse_i64(e->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX ||
+		    (piddir = openat(procdir, e->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+				     O_CLOEXEC)) < 0)
+			continue;
+		/* This namespace's processes were walked; a process whose
+		 * namespace we may not read has fds we may not read either. */
+		if (netns_of(piddir, "ns/net", &ns) == 0 && ns != s->netns &&
+		    scan_fds(s, piddir, (pid_t)pid, &owner) >= 0 && owner != UINT32_MAX)
+			owner_describe(piddir, &set->owners[owner]);
+		close(piddir);
+	}
+	closedir(dir);
+}
+
 /* Turns the (listener, owner) pairs into per-listener runs of links. */
 static void links_build(struct scan *s)
 {
@@ -779,6 +832,7 @@ scanned:
 			   "owners may be incomplete", LISTENERS_SCAN_MAX_PIDS, LISTENERS_SCAN_MAX_FDS);
 		set->owners_complete = false;
 	}
+	other_netns_owners(&s, procdir);
 	links_build(&s);
 done:
 	/* With /proc mounted hidepid=, other users' processes are not even

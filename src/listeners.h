@@ -2,8 +2,9 @@
  * namespace, as the kernel reports it over NETLINK_SOCK_DIAG (the state
  * filter is applied by the kernel), and the processes that own each one,
  * found once per run by scanning /proc/PID/fd of the processes in the same
- * namespace. Plain data out (listener_set.h); nothing here decides what is
- * wrong (findings). */
+ * namespace (and, for a listener none of them holds, of the processes of
+ * the other namespaces). Plain data out (listener_set.h); nothing here
+ * decides what is wrong (findings). */
 #ifndef QTUNE_LISTENERS_H
 #define QTUNE_LISTENERS_H
 
@@ -31,8 +32,10 @@
 int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d);
 
 /* Finds the owners of every listener of set: /proc/PID/fd of every process
- * whose /proc/PID/ns/net is ctx->netns_inode, beneath ctx->proc_fd. Never
- * fails for lack of privilege: what it cannot see it marks unknown. */
+ * whose /proc/PID/ns/net is ctx->netns_inode, beneath ctx->proc_fd; then,
+ * for the listeners still without one, of the processes of other
+ * namespaces (a socket kept across setns or passed over a unix socket).
+ * Never fails for lack of privilege: what it cannot see it marks unknown. */
 int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d);
 
 /* A child that walks /proc for a confined parent (listeners_walker_start

@@ -527,3 +527,98 @@ Test(listeners, the_walker_answers_as_the_walk_does)
 		cr_assert(set.v[i].owners_looked_up && set.v[i].nowners == 1);
 	listeners_walker_stop(w);
 }
+
+/* Issue 15, defect 7: a listener of this namespace held only by a process
+ * of another one (it made the socket here and then unshared, as a process
+ * that setns()s does; or it was handed the fd over a unix socket). ss -p
+ * names that process; so must the owner walk, and qtune listeners. */
+static pid_t hold_in_another_netns(int lfd, bool pass_over_unix, int *hangup)
+{
+	int ready[2], sp[2], done[2];
+	char b = 0;
+	pid_t pid;
+
+	cr_assert_eq(pipe(ready), 0);
+	cr_assert_eq(pipe(done), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &b, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+
+		/* Only its own ends: the test's hang-up must reach it. */
+		close(ready[0]);
+		close(done[1]);
+		close(sp[0]);
+		if (pass_over_unix)
+			close(lfd);     /* it will come back over sp */
+		if (unshare(CLONE_NEWNET) != 0)
+			_exit(1);
+		if (pass_over_unix && recvmsg(sp[1], &m, 0) != 1)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		(void)!read(done[0], &b, 1);  /* until the test hangs up */
+		_exit(0);
+	}
+	if (pass_over_unix) {
+		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { &b, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &lfd, sizeof(int));
+		cr_assert_eq(sendmsg(sp[0], &m, 0), 1);
+	}
+	close(lfd);     /* from now on only the child holds it */
+	cr_assert_eq(read(ready[0], &b, 1), 1, "the child is in its own namespace, holding the socket");
+	close(ready[0]);
+	close(ready[1]);
+	close(sp[0]);
+	close(sp[1]);
+	close(done[0]);
+	*hangup = done[1];
+	return pid;
+}
+
+static void owner_found_across_namespaces(bool pass_over_unix)
+{
+	char *out, pid_json[48];
+	uint16_t port;
+	int hangup, lfd = sandbox_listen("127.0.0.1", 0, 10, &port);
+
+	child = hold_in_another_netns(lfd, pass_over_unix, &hangup);
+	dump();
+	const struct listener *l = find(AF_INET, port);
+	cr_assert_not_null(l);
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	cr_assert_eq(l->nowners, 1, "its holder in the other namespace is its owner");
+	cr_assert(l->owners_known);
+	cr_assert_eq(listener_owner_at(&set, l, 0)->pid, child);
+
+	/* The command says so too (its walker does the same walk). */
+	cr_assert_eq(sandbox_qtune(&out, NULL, (const char *[]){ "--json", "listeners", NULL }), 0);
+	snprintf(pid_json, sizeof(pid_json), "\"pid\":%d", (int)child);
+	cr_assert(strstr(out, pid_json), "owner pid %d named: %s", (int)child, out);
+	free(out);
+	close(hangup);
+	waitpid(child, NULL, 0);
+	child = -1;
+}
+
+Test(listeners, a_socket_kept_across_unshare_is_owned_from_the_other_namespace)
+{
+	owner_found_across_namespaces(false);
+}
+
+Test(listeners, a_socket_passed_over_a_unix_socket_is_owned_from_the_other_namespace)
+{
+	owner_found_across_namespaces(true);
+}
