@@ -7,6 +7,7 @@
 #ifndef QTUNE_AUDIT_H
 #define QTUNE_AUDIT_H
 
+#include "audit_result.h"
 #include "ctx.h"
 #include "findings.h"
 #include "queue_limits.h"
@@ -14,13 +15,6 @@
 #include "output.h"
 #include "profile.h"
 
-struct audit {
-	struct listener_set set;
-	struct queue_limits kernel;
-	struct findings findings;
-	struct finding_port *ports;    /* storage behind limits.ports */
-	struct finding_limits limits;
-};
 
 /* The profile's listener requirements as plain limits (p may be NULL).
  * ports receives storage the caller frees. */

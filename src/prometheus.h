@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "audit.h"
+#include "audit_result.h"
 #include "boot.h"
 #include "ctx.h"
-#include "netstat.h"
+#include "netstat_counters.h"
 #include "plan.h"
 #include "profile.h"
 

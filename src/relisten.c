@@ -27,17 +27,6 @@
 
 #define ADVICE_MAX 512
 
-const char *relisten_status_name(enum relisten_status status)
-{
-	switch (status) {
-	case RELISTEN_RAISED: return "raised";
-	case RELISTEN_WOULD_RAISE: return "would-raise";
-	case RELISTEN_ALREADY_FINE: return "already-fine";
-	case RELISTEN_FAILED: return "failed";
-	}
-	return "?";
-}
-
 /* ------------------------------------------------------------------ plan */
 
 static int target_by_inode(const void *a, const void *b)
@@ -518,16 +507,4 @@ int relisten_execute(const struct qt_ctx *ctx, const struct listener_set *set,
 		}
 	}
 	return 0;
-}
-
-void relisten_results_free(struct relisten_results *r)
-{
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->v[i].reason);
-		free(r->v[i].advice);
-	}
-	free(r->v);
-	memset(r, 0, sizeof(*r));
 }

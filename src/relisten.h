@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "findings.h"
 #include "listeners.h"
+#include "relisten_result.h"
 
 enum relisten_mode {
 	RELISTEN_CLAMPED,       /* listeners with a clamped finding (the default) */
@@ -52,38 +53,6 @@ int relisten_plan(const struct listener_set *set, const struct findings *f,
 		  enum relisten_mode mode, int64_t somaxconn_now,
 		  struct relisten_target **out, size_t *n);
 
-enum relisten_status {
-	RELISTEN_RAISED,        /* listen() called; sock_diag shows backlog_now */
-	RELISTEN_WOULD_RAISE,   /* dry run: would call listen() */
-	RELISTEN_ALREADY_FINE,  /* its backlog already reaches the target: untouched */
-	RELISTEN_FAILED,        /* not raised (dry run: would not be): reason, advice */
-};
-
-struct relisten_result {
-	size_t listener;        /* index into the set given to relisten_execute */
-	uint64_t inode;
-	enum relisten_status status;
-	bool clamped, below_min;
-	int64_t old_backlog;    /* before (as the socket itself said, when taken) */
-	int64_t new_backlog;    /* asked for */
-	int64_t backlog_now;    /* read back over sock_diag afterwards; -1 unknown */
-	pid_t pid;              /* the owner whose descriptor was (or would be) used; 0 none */
-	char comm[LISTENERS_COMM_MAX];
-	int err;                /* failed: -errno of the cause */
-	char *reason;           /* failed: why, for people; else NULL */
-	char *advice;           /* failed: what to do instead (restart ...); else NULL */
-};
-
-struct relisten_results {
-	struct relisten_result *v;      /* in target order */
-	size_t n;
-	size_t nraised, nwould, nfine, nfailed;
-	bool dry_run;
-	bool confirmed;                 /* the sock_diag read-back happened */
-	bool cap_sys_ptrace;            /* qtune held CAP_SYS_PTRACE (effective) */
-	int ptrace_scope;               /* kernel.yama.ptrace_scope; -1 without Yama */
-};
-
 /* For each target: tries its owners in turn (pid and fd number from
  * listeners_attribute), pidfd_open(pid), pidfd_getfd(fd), and uses the
  * duplicate only when fstat() gives the target's inode and it is a
@@ -101,10 +70,5 @@ struct relisten_results {
 int relisten_execute(const struct qt_ctx *ctx, const struct listener_set *set,
 		     const struct relisten_target *t, size_t n, bool dry_run,
 		     struct relisten_results *out, struct qt_diags *d);
-
-void relisten_results_free(struct relisten_results *r);
-
-/* "raised", "would-raise", "already-fine", "failed". */
-const char *relisten_status_name(enum relisten_status status);
 
 #endif
