@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "listeners_report.h"
+#include "state.h"
 #include "sysctl.h"
 #include "util.h"
 
@@ -57,6 +58,51 @@ static bool *owners_wanted(const struct audit *a, enum audit_owners whom, bool *
 	return want;
 }
 
+/* The record, quietly: whoever acts on it (rollback, apply) says what is
+ * wrong with it; a listener audit without one knows less, no more. */
+static struct state *load_record(const struct qt_ctx *ctx)
+{
+	struct qt_diags quiet = { 0 };
+	struct state *st = NULL;
+	char *old = NULL;
+	size_t len;
+
+	if (state_load(ctx, &st, &old, &len, &quiet) < 0)
+		st = NULL;
+	free(old);
+	diags_free(&quiet);
+	return st;
+}
+
+void audit_record_clamped(const struct qt_ctx *ctx, int64_t before, int64_t after,
+			  struct state *st)
+{
+	const struct listener_set *set = ctx->owners_scan;
+	struct state *prev;
+	struct clamp_record rec;
+
+	st->lists_sockets = set && ctx->owners_scan_result == 0;
+	if (!st->lists_sockets)
+		return;
+	prev = load_record(ctx);
+	state_clamp_record(prev, &rec);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct listener *l = &set->v[i];
+		const struct clamp_socket *kept = findings_recorded(&rec, set, l);
+		struct clamp_socket c;
+
+		if (before >= 0 && after > before && (int64_t)l->backlog == before) {
+			findings_clamp_socket(set, l, &c);
+			c.when = st->when;
+			c.profile = NULL;       /* this apply's */
+			state_add_socket(st, &c);
+		} else if (kept && (after < 0 || kept->backlog < after)) {
+			state_add_socket(st, kept);
+		}
+	}
+	state_free(prev);
+}
+
 int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
 	      int64_t somaxconn_after, struct audit *a)
 {
@@ -82,6 +128,9 @@ int audit_run_owners(struct qt_ctx *ctx, const struct profile *p, int64_t somaxc
 		return r;
 	sysctl_read_limits(ctx->procsys_fd, &a->kernel, &ctx->diags);
 	audit_limits_from_profile(p, &a->limits, &a->ports);
+	a->record = load_record(ctx);
+	state_clamp_record(a->record, &a->clamps);
+	a->limits.record = &a->clamps;
 	a->limits.somaxconn_after = somaxconn_after >= 0 ? somaxconn_after
 				    : a->kernel.have_somaxconn ? a->kernel.somaxconn : 0;
 	a->limits.somaxconn_before = somaxconn_before >= 0 ? somaxconn_before
@@ -182,4 +231,6 @@ void audit_free(struct audit *a)
 	listener_set_free(&a->set);
 	free(a->ports);
 	a->ports = NULL;
+	state_free(a->record);
+	a->record = NULL;
 }

@@ -7,7 +7,6 @@
 #ifndef QTUNE_AUDIT_H
 #define QTUNE_AUDIT_H
 
-#include "audit_result.h"
 #include "ctx.h"
 #include "findings.h"
 #include "queue_limits.h"
@@ -15,6 +14,19 @@
 #include "output.h"
 #include "profile.h"
 
+/* The record (state.h, a system header): only pointed to here, so that the
+ * renderers that read an audit do not reach it. */
+struct state;
+
+struct audit {
+	struct listener_set set;
+	struct queue_limits kernel;
+	struct findings findings;
+	struct finding_port *ports;    /* storage behind limits.ports */
+	struct finding_limits limits;
+	struct state *record;          /* this namespace's record (NULL: none), */
+	struct clamp_record clamps;    /* and its clamped sockets, behind limits.record */
+};
 
 /* The profile's listener requirements as plain limits (p may be NULL).
  * ports receives storage the caller frees. */
@@ -38,10 +50,12 @@ enum audit_owners {
 	AUDIT_OWNERS_NONE,
 };
 
-/* Dumps (or takes ctx->owners_scan), attributes and judges. somaxconn_before is the value in force
- * when the listeners called listen(), somaxconn_after the one in force now
- * (or, for a dry run, the one an apply would set); < 0 means the running
- * value. 0 or -errno (dump failed: an error). */
+/* Dumps (or takes ctx->owners_scan), attributes and judges, with the
+ * clamped sockets this namespace's record names. somaxconn_before is,
+ * for an apply, the value it replaces (listeners at it are clamped by
+ * it), somaxconn_after the one in force now (or, for a dry run, the one
+ * the apply would set); < 0 means the running value. 0 or -errno (dump
+ * failed: an error). */
 int audit_run(struct qt_ctx *ctx, const struct profile *p, int64_t somaxconn_before,
 	      int64_t somaxconn_after, struct audit *a);
 
@@ -59,6 +73,13 @@ int audit_attribute(struct qt_ctx *ctx, struct listener_set *set, const bool *wa
  * sample, and a listener that appeared meanwhile is not shown), and judges
  * again, `dropping` included. 0 or -errno (dump failed). */
 int audit_resample(struct qt_ctx *ctx, struct audit *a);
+
+/* Before an apply records st: the sockets of ctx->owners_scan at the
+ * somaxconn it replaces (before, raised to after), and those the previous
+ * record named that are still the same sockets, still cut (kept with the
+ * apply that found them). st->lists_sockets says the scan worked. */
+void audit_record_clamped(const struct qt_ctx *ctx, int64_t before, int64_t after,
+			  struct state *st);
 
 /* QT_LEVEL_DRIFT when any finding was made, else QT_LEVEL_OK. */
 enum qt_level audit_level(const struct audit *a);

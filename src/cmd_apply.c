@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -180,8 +181,13 @@ static enum qt_level record_and_write(struct qt_ctx *ctx, const struct profile *
 	sigset_t held;
 	int r;
 
+	int64_t before, after;
+
 	st->profile = xstrdup(p->path);
 	st->checksum = xstrdup(p->checksum);
+	st->when = (int64_t)time(NULL);
+	plan_somaxconn(plan, &before, &after);
+	audit_record_clamped(ctx, before, after, st);
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->items[i].change)
 			state_add_key(st, plan->items[i].key, plan->items[i].current,
@@ -278,8 +284,10 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *args)
 
 		plan_somaxconn(plan, &before, &after);
 		audited = audit_run(ctx, p, before, o.dry_run ? after : -1, &audit) == 0;
-		if (audited && o.relisten)
-			cmd_relisten_run(ctx, p, &audit, o.relisten_mode, o.dry_run, &run);
+		if (audited && o.relisten) {
+			cmd_relisten_run(ctx, p, &audit, o.relisten_mode, 0, o.dry_run, &run);
+			cmd_relisten_forget(ctx, &run, false);      /* apply holds the lock */
+		}
 		/* The values are in place: a listener audit that fails must not
 		 * turn the run into "nothing was changed". */
 		for (size_t i = mark; i < ctx->diags.n; i++)

@@ -53,7 +53,7 @@ enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *args)
 	if (cmd_build_plan(ctx, p, &plan) < 0 ||
 	    sysctld_load(ctx, &boot, &ctx->diags) < 0 || !boot->complete ||
 	    boot_audit(boot, p, &items) < 0 ||
-	    audit_run(ctx, p, state_replaced_value(ctx, "net/core/somaxconn"), -1, &a) < 0 ||
+	    audit_run(ctx, p, -1, -1, &a) < 0 ||
 	    (interval && cmd_sleep((double)interval, NULL) >= 0 && audit_resample(ctx, &a) < 0)) {
 		worst = QT_LEVEL_ERROR;
 		goto out;

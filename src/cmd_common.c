@@ -231,14 +231,14 @@ int cmd_persist_put(struct qt_ctx *ctx, const char *name, const char *content, s
 }
 
 int cmd_relisten_run(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
-		     enum relisten_mode mode, bool dry_run, struct relisten_run *run)
+		     enum relisten_mode mode, int64_t backlog, bool dry_run, struct relisten_run *run)
 {
 	struct relisten_target *t = NULL;
 	size_t n = 0;
 	int r;
 
 	memset(run, 0, sizeof(*run));
-	relisten_plan(&a->set, &a->findings, mode, a->limits.somaxconn_after, &t, &n);
+	relisten_plan(&a->set, &a->findings, mode, a->limits.somaxconn_after, backlog, &t, &n);
 	r = relisten_execute(ctx, &a->set, t, n, dry_run, &run->results, &ctx->diags);
 	free(t);
 	if (r < 0)
@@ -255,6 +255,21 @@ int cmd_relisten_run(struct qt_ctx *ctx, const struct profile *p, struct audit *
 		r = audit_run(ctx, p, before, -1, a);
 	}
 	return r;
+}
+
+void cmd_relisten_forget(struct qt_ctx *ctx, const struct relisten_run *run, bool take_lock)
+{
+	uint64_t *raised;
+	size_t nr = 0;
+
+	if (!run->ran || run->results.dry_run || !run->results.nraised)
+		return;
+	raised = xcalloc(run->results.nraised, sizeof(*raised));
+	for (size_t i = 0; i < run->results.n; i++)
+		if (run->results.v[i].status == RELISTEN_RAISED && nr < run->results.nraised)
+			raised[nr++] = run->results.v[i].inode;
+	state_forget_sockets(ctx, raised, nr, take_lock, &ctx->diags);
+	free(raised);
 }
 
 static const struct listener_set *results_set(const struct relisten_run *run,

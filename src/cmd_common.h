@@ -56,8 +56,12 @@ struct relisten_run {
 	bool moved;
 };
 
+/* backlog > 0: the explicit target (--backlog N), capped at somaxconn. */
 int cmd_relisten_run(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
-		     enum relisten_mode mode, bool dry_run, struct relisten_run *run);
+		     enum relisten_mode mode, int64_t backlog, bool dry_run, struct relisten_run *run);
+/* Raised sockets are no longer clamped by the recorded apply: the record
+ * forgets them. take_lock: the command does not hold the lock already. */
+void cmd_relisten_forget(struct qt_ctx *ctx, const struct relisten_run *run, bool take_lock);
 void cmd_render_relisten_text(const struct qt_ctx *ctx, const struct relisten_run *run,
 			       const struct audit *a);
 void cmd_render_relisten_json(struct jw *w, const struct relisten_run *run,

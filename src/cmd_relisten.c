@@ -1,12 +1,15 @@
-/* relisten: raise the backlogs of listeners still clamped at the somaxconn
- * the last apply replaced (or, with --all, below a PROFILE's requirement)
- * without restarting their services: listen() again on a duplicate of the
- * socket taken with pidfd_getfd (relisten.c). */
+/* relisten: raise the backlogs of the sockets the last apply recorded at
+ * the somaxconn it replaced (with --all, maybe-clamped ones and those
+ * below a PROFILE's requirement too; --backlog N: to N) without
+ * restarting their services: listen() again on a duplicate of the socket
+ * taken with pidfd_getfd (relisten.c). */
+#include <limits.h>
+
 #include "audit.h"
 #include "cmd_common.h"
 #include "commands.h"
 #include "output.h"
-#include "state.h"
+#include "util.h"
 
 enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *args)
 {
@@ -15,23 +18,23 @@ enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *args)
 	struct relisten_run run = { 0 };
 	struct audit a = { 0 };
 	enum qt_level worst = QT_LEVEL_OK;
-	int64_t before = state_replaced_value(ctx, "net/core/somaxconn");
+	const char *bv = args->value[CMD_OPT_BACKLOG];
+	int64_t backlog = 0;
 
+	if (bv && (util_parse_i64(bv, &backlog) < 0 || backlog < 1 || backlog > INT_MAX)) {
+		diags_error(&ctx->diags, "--backlog %s: expected a backlog from 1 to %d", bv, INT_MAX);
+		return QT_LEVEL_ERROR;
+	}
 	if (args->argc > 1 &&
 	    cmd_load_profile(ctx, args->argv[1], dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
 		return QT_LEVEL_ERROR;
-	if (all && !p) {
-		diags_error(&ctx->diags, "relisten --all needs a PROFILE: the requirements come from it");
+	if (audit_run(ctx, p, -1, -1, &a) < 0 ||
+	    cmd_relisten_run(ctx, p, &a, all ? RELISTEN_ALL : RELISTEN_CLAMPED, backlog, dry_run,
+			     &run) < 0) {
 		worst = QT_LEVEL_ERROR;
 		goto out;
 	}
-	if (before < 0 && !p && ctx->verbosity >= 0)
-		diags_warn(&ctx->diags, "no recorded apply in this namespace raised somaxconn: nothing is known to be clamped");
-	if (audit_run(ctx, p, before, -1, &a) < 0 ||
-	    cmd_relisten_run(ctx, p, &a, all ? RELISTEN_ALL : RELISTEN_CLAMPED, dry_run, &run) < 0) {
-		worst = QT_LEVEL_ERROR;
-		goto out;
-	}
+	cmd_relisten_forget(ctx, &run, true);
 	if (ctx->output == QT_OUT_JSON) {
 		struct jw *w = ctx->json;
 

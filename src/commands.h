@@ -21,10 +21,11 @@ enum cmd_option {
 	CMD_OPT_ALLOW_GLOBAL,   /* apply, rollback: host-wide keys from a non-initial netns */
 	CMD_OPT_BOOT,           /* show: the values the next boot applies */
 	CMD_OPT_RELISTEN,       /* apply: raise clamped listeners (=all: below-min too) */
-	CMD_OPT_ALL,            /* relisten: below-min listeners too */
+	CMD_OPT_ALL,            /* relisten: maybe-clamped and below-min listeners too */
 	CMD_OPT_NO_OWNERS,      /* listeners: do not look up the owning processes */
 	CMD_OPT_INTERVAL,       /* check, listeners, watch: seconds between two samples */
 	CMD_OPT_COUNT_N,        /* watch: stop after N samples */
+	CMD_OPT_BACKLOG,        /* relisten: the target backlog N (capped at somaxconn) */
 	CMD_OPT_COUNT
 };
 

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "programs.h"
 #include "util.h"
 
 #define ADVICE_MAX 512
@@ -38,80 +40,180 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* "nginx.service (pid 123 nginx, pid 124 nginx)", "redis-server (pid 77)",
- * owners grouped by unit in the order they were found. */
+/* The topmost owners of l: those whose parent holds no share of the
+ * socket (a master, not its workers). Returns how many indexes (k) went
+ * into roots. */
+static size_t owner_roots(const struct listener_set *set, const struct listener *l,
+			  size_t *roots, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < l->nowners && n < max; k++) {
+		const struct listener_owner *o = listener_owner_at(set, l, k);
+		bool parent_holds = false;
+
+		for (size_t j = 0; j < l->nowners && o->ppid > 0; j++)
+			if (j != k && listener_owner_at(set, l, j)->pid == o->ppid)
+				parent_holds = true;
+		if (!parent_holds)
+			roots[n++] = k;
+	}
+	return n;
+}
+
+#define ROOTS_NAMED 3
+
+/* "nginx.service (master pid 123 nginx, 2 workers)", "redis-server (pid
+ * 77)", "sshd (pid 300, a user unit of uid 1000)", "app.service (pid 5
+ * app, pid 6 app)": the topmost owners, those of one unit together; roots
+ * past three and workers are counted ("and 64 more"). */
 static void owners_phrase(const struct listener_set *set, const struct listener *l,
 			  struct sbuf *b)
 {
+	size_t roots[LISTENERS_MAX_OWNERS], nroots, named = 0;
 	bool done[LISTENERS_MAX_OWNERS] = { false };
-	bool first_group = true;
+	uint32_t total = l->owners_total > l->nowners ? l->owners_total : l->nowners;
+	uint32_t workers;
 
 	if (!l->owners_known || l->nowners == 0) {
 		sb_add(b, "the process owning it");
 		return;
 	}
-	for (size_t k = 0; k < l->nowners; k++) {
-		const struct listener_owner *o = listener_owner_at(set, l, k);
+	nroots = owner_roots(set, l, roots, ARRAY_SIZE(roots));
+	if (nroots == 0)        /* a cycle of parents cannot happen; be safe */
+		roots[nroots++] = 0;
+	workers = total > nroots ? total - (uint32_t)nroots : 0;
+	for (size_t r = 0; r < nroots && named < ROOTS_NAMED; r++) {
+		const struct listener_owner *o = listener_owner_at(set, l, roots[r]);
+		const char *master = nroots == 1 && workers ? "master " : "";
 
-		if (done[k])
+		if (done[r])
 			continue;
-		sb_add(b, "%s", first_group ? "" : " and ");
-		first_group = false;
+		sb_add(b, "%s", r ? " and " : "");
 		if (!o->unit[0]) {
 			/* A user's unit is named by that user: never advised by name. */
-			sb_add(b, "%s (pid %d", o->comm[0] ? o->comm : "?", (int)o->pid);
+			named++;
+			sb_add(b, "%s (%spid %d", o->comm[0] ? o->comm : "?", master, (int)o->pid);
 			if (o->user_unit)
 				sb_add(b, ", a user unit of uid %u", (unsigned)o->user_uid);
-			sb_add(b, ")");
-			continue;
+		} else {
+			sb_add(b, "%s (%s", o->unit, master);
+			for (size_t q = r, k = 0; q < nroots && named < ROOTS_NAMED; q++) {
+				const struct listener_owner *p = listener_owner_at(set, l, roots[q]);
+				if (done[q] || strcmp(p->unit, o->unit) != 0)
+					continue;
+				done[q] = true;
+				named++;
+				sb_add(b, "%spid %d %s", k++ ? ", " : "", (int)p->pid, p->comm);
+			}
 		}
-		sb_add(b, "%s (", o->unit);
-		for (size_t j = k; j < l->nowners; j++) {
-			const struct listener_owner *p = listener_owner_at(set, l, j);
-			if (done[j] || strcmp(p->unit, o->unit) != 0)
-				continue;
-			done[j] = true;
-			sb_add(b, "%spid %d %s", j == k ? "" : ", ", (int)p->pid, p->comm);
-		}
+		if (nroots == 1 && workers)
+			sb_add(b, ", %u worker%s", (unsigned)workers, workers == 1 ? "" : "s");
 		sb_add(b, ")");
 	}
-	if (l->owners_truncated)
-		sb_add(b, " and more");
+	if (nroots > 1 && total > named)
+		sb_add(b, " and %u more", (unsigned)(total - named));
 }
 
-/* Why the owner is not named, when it is not. */
-static const char *owners_note(const struct listener_set *set, const struct listener *l)
+/* Why the owner is not named, when it is not: one reason, the true one. */
+static const char *owners_unknown_reason(const struct listener_set *set, const struct listener *l)
 {
 	if (!l->owners_known)
-		return set->viewer_root ? "; owner unknown (its process could not be inspected)"
-					: "; owner unknown (needs root)";
+		return set->viewer_root
+		       ? "its owner is unknown: its process could not be inspected (qtune needs "
+			 "CAP_SYS_PTRACE over it; a security module or a user namespace can deny that)"
+		       : "its owner is unknown: run qtune as root to name it";
 	if (l->nowners == 0)
-		return "; no process of this network namespace holds it";
-	return "";
+		return "no process of this network namespace holds it";
+	return NULL;
+}
+
+/* "; REASON" when the owner is not named, else "" (a static buffer of
+ * this module's own texts). */
+static const char *owners_note(const struct listener_set *set, const struct listener *l)
+{
+	static char note[320];
+	const char *why = owners_unknown_reason(set, l);
+
+	if (!why)
+		return "";
+	snprintf(note, sizeof(note), "; %s", why);
+	return note;
 }
 
 void findings_restart_advice(const struct listener_set *set, const struct listener *l,
 			     char *buf, size_t size)
 {
 	struct sbuf b = { buf, size, 0 };
+	const char *unknown = owners_unknown_reason(set, l);
 
 	if (!size)
 		return;
 	buf[0] = '\0';
+	if (unknown) {
+		sb_add(&b, "%s", unknown);
+		return;
+	}
 	sb_add(&b, "restart ");
 	owners_phrase(set, l, &b);
-	sb_add(&b, "%s", owners_note(set, l));
+}
+
+static const struct listener_owner *top_owner(const struct listener_set *set,
+					      const struct listener *l)
+{
+	size_t root;
+
+	if (!l->owners_known || l->nowners == 0)
+		return NULL;
+	if (owner_roots(set, l, &root, 1) == 0)
+		root = 0;
+	return listener_owner_at(set, l, root);
+}
+
+static const struct program *program_of(const struct listener_set *set, const struct listener *l)
+{
+	const struct listener_owner *o = top_owner(set, l);
+
+	return o ? programs_identify(o->exe, o->comm, (int)o->pid) : NULL;
+}
+
+void findings_program_setting(const struct listener_set *set, const struct listener *l,
+			      int64_t n, char *buf, size_t size)
+{
+	programs_setting(program_of(set, l), n, buf, size);
 }
 
 const char *finding_kind_name(enum finding_kind kind)
 {
 	switch (kind) {
 	case FINDING_CLAMPED: return "clamped";
+	case FINDING_MAYBE_CLAMPED: return "maybe-clamped";
 	case FINDING_BELOW_MIN: return "below-min";
 	case FINDING_QUEUE_FULL: return "queue-full";
 	case FINDING_DROPPING: return "dropping";
 	}
 	return "?";
+}
+
+const char *advice_action_name(enum advice_action action)
+{
+	switch (action) {
+	case ADVICE_RELISTEN: return "relisten";
+	case ADVICE_RELISTEN_ALL: return "relisten-all";
+	case ADVICE_SOMAXCONN: return "somaxconn";
+	case ADVICE_PROGRAM: return "program";
+	case ADVICE_ACCEPT: return "accept";
+	case ADVICE_OWNER_UNKNOWN: return "owner-unknown";
+	}
+	return "?";
+}
+
+const struct finding_advice *findings_advice_of(const struct findings *f, size_t i)
+{
+	for (size_t k = 0; f && k < f->nadvice; k++)
+		if (f->advice[k].listener == i)
+			return &f->advice[k];
+	return NULL;
 }
 
 static const struct finding_port *port_entry(const struct finding_limits *lim, uint16_t port)
@@ -134,17 +236,247 @@ int64_t findings_port_requirement(const struct finding_limits *lim, uint16_t por
 	return lim->has_min_backlog ? lim->min_backlog : 0;
 }
 
+void findings_clamp_socket(const struct listener_set *set, const struct listener *l,
+			   struct clamp_socket *out)
+{
+	const struct listener_owner *o = top_owner(set, l);
+
+	memset(out, 0, sizeof(*out));
+	out->inode = l->inode;
+	out->family = l->family;
+	memcpy(out->raw, l->raw, sizeof(out->raw));
+	out->port = l->port;
+	out->start_time = o ? o->start_time : 0;
+	out->backlog = l->backlog;
+}
+
+/* The same socket: inode, address and port, and (when both are known) an
+ * owner started when the recorded one was: a restarted service has a new
+ * socket, and its inode number may be the old one's again. */
+static bool same_socket(const struct clamp_socket *c, const struct listener_set *set,
+			const struct listener *l)
+{
+	bool started_then = c->start_time == 0 || !l->owners_known || l->nowners == 0;
+
+	if (c->inode != l->inode || c->port != l->port || c->family != l->family ||
+	    memcmp(c->raw, l->raw, sizeof(c->raw)) != 0)
+		return false;
+	for (size_t k = 0; !started_then && k < l->nowners; k++)
+		started_then = listener_owner_at(set, l, k)->start_time == c->start_time;
+	return started_then;
+}
+
+const struct clamp_socket *findings_recorded(const struct clamp_record *rec,
+					     const struct listener_set *set,
+					     const struct listener *l)
+{
+	for (size_t i = 0; rec && rec->lists_sockets && i < rec->n; i++)
+		if (same_socket(&rec->v[i], set, l))
+			return rec->v[i].backlog == (int64_t)l->backlog ? &rec->v[i] : NULL;
+	return NULL;
+}
+
 static void add(struct findings *out, size_t listener, enum finding_kind kind,
-		int64_t limit, char *message)
+		enum qt_level level, int64_t limit, char *message)
 {
 	if (out->n == out->cap) {
 		out->cap = out->cap ? out->cap * 2 : 16;
 		out->v = xreallocarray(out->v, out->cap, sizeof(*out->v));
 	}
 	out->v[out->n++] = (struct finding){
-		.listener = listener, .kind = kind, .level = QT_LEVEL_DRIFT,
+		.listener = listener, .kind = kind, .level = level,
 		.limit = limit, .message = message,
 	};
+}
+
+static void add_advice(struct findings *out, size_t listener, enum advice_action action,
+		       int64_t target, char *text)
+{
+	out->advice = xreallocarray(out->advice, out->nadvice + 1, sizeof(*out->advice));
+	out->advice[out->nadvice++] = (struct finding_advice){
+		.listener = listener, .action = action, .target = target, .text = text,
+	};
+}
+
+/* "web at 2026-12-01 09:05 UTC": which apply a finding comes from. */
+static void apply_phrase(const struct clamp_socket *c, char *buf, size_t size)
+{
+	char when[32] = "";
+	time_t t = (time_t)c->when;
+	struct tm tm;
+
+	if (c->when > 0 && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), " at %Y-%m-%d %H:%M UTC", &tm);
+	snprintf(buf, size, "the apply of %s%s", c->profile && c->profile[0] ? c->profile : "?",
+		 when);
+}
+
+/* What a listener is judged on, worked out once. */
+struct verdict {
+	const struct clamp_socket *recorded;
+	bool predicted;         /* an apply now raises somaxconn from its backlog */
+	bool maybe;
+	bool below, full, last_slot;
+	int64_t req, now;
+};
+
+/* A kernel default somaxconn (or the value an older record says it
+ * replaced) below today's, with nothing recorded about this socket. */
+static bool maybe_clamped(const struct finding_limits *lim, const struct listener *l)
+{
+	const struct clamp_record *rec = lim->record;
+	int64_t b = l->backlog;
+
+	if (lim->somaxconn_after <= b)
+		return false;
+	/* A record that names its sockets and made today's somaxconn knows
+	 * which sockets it cut: any other is not clamped by it. */
+	if (rec && rec->present && rec->lists_sockets && rec->somaxconn_new == lim->somaxconn_after &&
+	    rec->somaxconn_old >= 0)
+		return false;
+	if (rec && rec->present && !rec->lists_sockets && rec->somaxconn_old == b)
+		return true;
+	return b == FINDINGS_OLD_DEFAULT_SOMAXCONN || b == FINDINGS_DEFAULT_SOMAXCONN;
+}
+
+static void judge(const struct listener_set *set, const struct finding_limits *lim,
+		  const struct listener *l, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->req = findings_port_requirement(lim, l->port);
+	v->now = lim->somaxconn_after;
+	if (v->now > (int64_t)l->backlog)
+		v->recorded = findings_recorded(lim->record, set, l);
+	v->predicted = !v->recorded && lim->somaxconn_after > lim->somaxconn_before &&
+		       (int64_t)l->backlog == lim->somaxconn_before;
+	v->maybe = !v->recorded && !v->predicted && maybe_clamped(lim, l);
+	v->below = v->req > 0 && (int64_t)l->backlog < v->req;
+	/* sk_acceptq_is_full() is queued > backlog: the queue admits
+	 * backlog + 1. Only then are SYNs and completing ACKs dropped
+	 * (ListenOverflows); at queued == backlog one slot is left,
+	 * worth telling (info) but not drift. */
+	v->full = l->queued > l->backlog;
+	v->last_slot = l->queued > 0 && l->queued == l->backlog;
+}
+
+static void messages(const struct listener_set *set, const struct finding_limits *lim,
+		     size_t i, const struct verdict *v, struct findings *out)
+{
+	const struct listener *l = &set->v[i];
+	char from[256], who[ADVICE_MAX];
+	struct sbuf wb = { who, sizeof(who), 0 };
+
+	who[0] = '\0';
+	owners_phrase(set, l, &wb);
+	if (v->recorded) {
+		apply_phrase(v->recorded, from, sizeof(from));
+		add(out, i, FINDING_CLAMPED, QT_LEVEL_DRIFT, v->now,
+		    xasprintf("backlog %u is the somaxconn %s replaced: this socket was cut to it when "
+			      "it listened and keeps it, not %lld, until listen() is called on it again",
+			      l->backlog, from, (long long)v->now));
+	} else if (v->predicted) {
+		add(out, i, FINDING_CLAMPED, QT_LEVEL_DRIFT, v->now,
+		    xasprintf("backlog %u is the somaxconn in force before (%lld): it keeps it, not "
+			      "%lld, until listen() is called on it again",
+			      l->backlog, (long long)lim->somaxconn_before, (long long)v->now));
+	} else if (v->maybe) {
+		add(out, i, FINDING_MAYBE_CLAMPED, QT_LEVEL_OK, v->now,
+		    xasprintf("backlog %u is %s and below net.core.somaxconn %lld: it may have been "
+			      "cut to that ceiling when it listened (no recorded apply says so)",
+			      l->backlog,
+			      l->backlog == FINDINGS_OLD_DEFAULT_SOMAXCONN
+			      ? "the kernel's default somaxconn before Linux 5.4"
+			      : l->backlog == FINDINGS_DEFAULT_SOMAXCONN
+			      ? "the kernel's default somaxconn since Linux 5.4"
+			      : "the somaxconn the recorded apply replaced",
+			      (long long)v->now));
+	}
+	if (v->below) {
+		const char *src = port_entry(lim, l->port) ? "listeners.ports" : "listeners.min_backlog";
+		bool cut = v->recorded || v->predicted || v->maybe;
+
+		/* The true cause: a ceiling cuts only a backlog equal to it. */
+		if (cut)
+			add(out, i, FINDING_BELOW_MIN, QT_LEVEL_DRIFT, v->req,
+			    xasprintf("backlog %u is below %lld (%s): the ceiling in force when it "
+				      "listened cut it (%s)", l->backlog, (long long)v->req, src,
+				      v->maybe ? "maybe-clamped" : "clamped"));
+		else if (v->now > 0 && (int64_t)l->backlog == v->now)
+			add(out, i, FINDING_BELOW_MIN, QT_LEVEL_DRIFT, v->req,
+			    xasprintf("backlog %u is below %lld (%s): net.core.somaxconn %lld caps it, "
+				      "and is itself below the requirement", l->backlog,
+				      (long long)v->req, src, (long long)v->now));
+		else
+			add(out, i, FINDING_BELOW_MIN, QT_LEVEL_DRIFT, v->req,
+			    xasprintf("backlog %u is below %lld (%s): it is the program's own backlog "
+				      "(somaxconn %lld did not cut it)", l->backlog, (long long)v->req,
+				      src, (long long)v->now));
+	}
+	if (v->full)
+		add(out, i, FINDING_QUEUE_FULL, QT_LEVEL_DRIFT, l->backlog,
+		    xasprintf("accept queue holds %u connections, more than its backlog %u: it is "
+			      "full (it admits backlog + 1), and new SYNs and completing ACKs are "
+			      "dropped while it stays so (ListenOverflows) (%s)",
+			      l->queued, l->backlog, who));
+	if (v->last_slot)
+		add(out, i, FINDING_QUEUE_FULL, QT_LEVEL_OK, l->backlog,
+		    xasprintf("accept queue holds %u connections, as many as its backlog %u: one "
+			      "slot left (it admits backlog + 1), nothing dropped yet (%s)",
+			      l->queued, l->backlog, who));
+}
+
+/* The one best action for listener i. */
+static void advise(const struct listener_set *set, size_t i, const struct verdict *v,
+		   struct findings *out)
+{
+	const struct listener *l = &set->v[i];
+	const char *unknown = owners_unknown_reason(set, l);
+	char restart[ADVICE_MAX], setting[256], who[ADVICE_MAX];
+	struct sbuf wb = { who, sizeof(who), 0 };
+	bool cut = v->recorded || v->predicted || v->maybe;
+
+	if (unknown) {
+		add_advice(out, i, ADVICE_OWNER_UNKNOWN, 0, xstrdup(unknown));
+		return;
+	}
+	owners_phrase(set, l, &wb);
+	findings_restart_advice(set, l, restart, sizeof(restart));
+	if (cut && l->inode) {
+		/* Live, no restart: the relisten that reaches the ceiling. */
+		int64_t target = v->now;
+		bool all = v->maybe;
+
+		findings_program_setting(set, l, v->req > 0 ? v->req : target, setting, sizeof(setting));
+		add_advice(out, i, all ? ADVICE_RELISTEN_ALL : ADVICE_RELISTEN, target,
+			   xasprintf("run `qtune relisten%s` to raise it live to %lld, no restart (%s%s"
+				     "; its own setting: %s)", all ? " --all" : "", (long long)target,
+				     who, all ? ", if it asked for more than its backlog" : "", setting));
+		return;
+	}
+	if (v->below && v->now > 0 && v->req > v->now && (int64_t)l->backlog == v->now) {
+		add_advice(out, i, ADVICE_SOMAXCONN, v->req,
+			   xasprintf("raise net.core.somaxconn to at least %lld (the profile asks a "
+				     "backlog above its own somaxconn), apply, then run `qtune relisten "
+				     "--all PROFILE` (%s)", (long long)v->req, who));
+		return;
+	}
+	if (v->below) {
+		findings_program_setting(set, l, v->req, setting, sizeof(setting));
+		if (v->now > 0 && v->req > v->now)
+			add_advice(out, i, ADVICE_PROGRAM, v->req,
+				   xasprintf("set %s and raise net.core.somaxconn to at least %lld (it is "
+					     "%lld), then %s", setting, (long long)v->req,
+					     (long long)v->now, restart));
+		else
+			add_advice(out, i, ADVICE_PROGRAM, v->req,
+				   xasprintf("set %s, then %s", setting, restart));
+		return;
+	}
+	findings_program_setting(set, l, v->now > 0 ? v->now : 2 * (int64_t)l->backlog, setting,
+				 sizeof(setting));
+	add_advice(out, i, ADVICE_ACCEPT, 0,
+		   xasprintf("check that %s accepts fast enough, or give it a larger backlog (%s)",
+			     who, setting));
 }
 
 size_t findings_build(const struct listener_set *set, const struct finding_limits *lim,
@@ -153,61 +485,14 @@ size_t findings_build(const struct listener_set *set, const struct finding_limit
 	size_t before = out->n;
 
 	for (size_t i = 0; i < set->n; i++) {
-		const struct listener *l = &set->v[i];
-		int64_t req = findings_port_requirement(lim, l->port);
-		char advice[ADVICE_MAX], who[ADVICE_MAX];
-		struct sbuf wb = { who, sizeof(who), 0 };
-		bool clamped = lim->somaxconn_after > lim->somaxconn_before &&
-			       (int64_t)l->backlog == lim->somaxconn_before;
-		bool below = req > 0 && (int64_t)l->backlog < req;
-		/* sk_acceptq_is_full() is queued > backlog: the queue admits
-		 * backlog + 1. Only then are SYNs and completing ACKs dropped
-		 * (ListenOverflows); at queued == backlog one slot is left,
-		 * worth telling (info) but not drift. */
-		bool full = l->queued > l->backlog;
-		bool last_slot = l->queued > 0 && l->queued == l->backlog;
+		struct verdict v;
 
-		if (req < 0 || !(clamped || below || full || last_slot))
+		judge(set, lim, &set->v[i], &v);
+		if (v.req < 0 || !(v.recorded || v.predicted || v.maybe || v.below || v.full ||
+				   v.last_slot))
 			continue;
-		findings_restart_advice(set, l, advice, sizeof(advice));
-		who[0] = '\0';
-		owners_phrase(set, l, &wb);
-		if (clamped)
-			add(out, i, FINDING_CLAMPED, lim->somaxconn_after,
-			    xasprintf("backlog %u is the somaxconn in force before (%lld): it keeps "
-				      "it, not %lld, until its process calls listen() again; %s",
-				      l->backlog, (long long)lim->somaxconn_before,
-				      (long long)lim->somaxconn_after, advice));
-		if (below) {
-			const char *src = port_entry(lim, l->port)
-					  ? "listeners.ports" : "listeners.min_backlog";
-			if (lim->somaxconn_after > 0 && req > lim->somaxconn_after)
-				add(out, i, FINDING_BELOW_MIN, req,
-				    xasprintf("backlog %u is below %lld (%s) and net.core.somaxconn "
-					      "%lld caps it: raise somaxconn, then %s",
-					      l->backlog, (long long)req, src,
-					      (long long)lim->somaxconn_after, advice));
-			else
-				add(out, i, FINDING_BELOW_MIN, req,
-				    xasprintf("backlog %u is below %lld (%s): configure a listen() "
-					      "backlog of at least %lld in the program, then %s",
-					      l->backlog, (long long)req, src, (long long)req, advice));
-		}
-		if (full)
-			add(out, i, FINDING_QUEUE_FULL, l->backlog,
-			    xasprintf("accept queue holds %u connections, more than its backlog %u: "
-				      "it is full (it admits backlog + 1), and new SYNs and completing "
-				      "ACKs are dropped while it stays so (ListenOverflows); check that %s "
-				      "accepts fast enough, or give it a larger backlog%s",
-				      l->queued, l->backlog, who, owners_note(set, l)));
-		if (last_slot) {
-			add(out, i, FINDING_QUEUE_FULL, l->backlog,
-			    xasprintf("accept queue holds %u connections, as many as its backlog %u: "
-				      "one slot left (it admits backlog + 1), nothing dropped yet; check "
-				      "that %s accepts fast enough%s",
-				      l->queued, l->backlog, who, owners_note(set, l)));
-			out->v[out->n - 1].level = QT_LEVEL_OK;
-		}
+		messages(set, lim, i, &v, out);
+		advise(set, i, &v, out);
 	}
 	return out->n - before;
 }
@@ -219,6 +504,9 @@ void findings_free(struct findings *f)
 	for (size_t i = 0; i < f->n; i++)
 		free(f->v[i].message);
 	free(f->v);
+	for (size_t i = 0; i < f->nadvice; i++)
+		free(f->advice[i].text);
+	free(f->advice);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -326,7 +614,7 @@ size_t findings_dropping(const struct listener_set *before, const struct listene
 							  l->queued >= l->backlog);
 		who[0] = '\0';
 		owners_phrase(now, l, &wb);
-		add(out, i, FINDING_DROPPING, d,
+		add(out, i, FINDING_DROPPING, QT_LEVEL_DRIFT, d,
 		    xasprintf("dropped %u connections in %.1f s (%.1f/s); accept queue %u of backlog %u, "
 			      "%u half-open; owned by %s: %s%s", d, seconds, rate, l->queued,
 			      l->backlog, l->syn_recv, who, findings_drop_remedy_text(r),

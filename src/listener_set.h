@@ -29,6 +29,9 @@ struct listener_owner {
 	char unit[LISTENERS_UNIT_MAX];   /* a system unit, "nginx.service"; "" when none */
 	bool user_unit;                  /* beneath user@UID.service: a user's own unit */
 	uint32_t user_uid;               /* that UID (unit is "" then: see unit.h) */
+	pid_t ppid;                      /* its parent (/proc/PID/stat); 0 unknown */
+	uint64_t start_time;             /* clock ticks after boot (/proc/PID/stat); 0 unknown */
+	char exe[LISTENERS_COMM_MAX];    /* basename of /proc/PID/exe; "" unreadable */
 };
 
 struct listener {
@@ -57,6 +60,7 @@ struct listener {
 	uint32_t inode;
 	uint32_t owner_off;              /* first index into listener_set.links */
 	uint16_t nowners;
+	uint32_t owners_total;           /* owners found, kept or not (>= nowners) */
 };
 
 struct listener_set {

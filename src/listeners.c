@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <limits.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -504,10 +505,35 @@ static uint64_t netdev_reference(int proc_fd, uint64_t netns)
 	return st.st_ino;
 }
 
+/* ppid and start time from /proc/PID/stat: the fields after the comm,
+ * which ends at the last ')'. The process tree groups owners (a master and
+ * its workers); the start time tells a restarted owner from the old one. */
+static void owner_stat(int piddir, struct listener_owner *o)
+{
+	char *text = NULL, *p, *save = NULL;
+	int64_t v;
+
+	if (util_read_file_at(piddir, "stat", O_NOFOLLOW, 4096, &text, NULL) < 0)
+		return;
+	p = strrchr(text, ')');
+	/* Fields 3.. : state ppid ... starttime is field 22. */
+	for (int field = 3; p && (p = strtok_r(field == 3 ? p + 1 : NULL, " ", &save)); field++) {
+		if (field == 4 && util_parse_i64(p, &v) == 0 && v > 0 && v <= INT32_MAX)
+			o->ppid = (pid_t)v;
+		if (field == 22) {
+			if (util_parse_i64(p, &v) == 0 && v > 0)
+				o->start_time = (uint64_t)v;
+			break;
+		}
+	}
+	free(text);
+}
+
 static void owner_describe(int piddir, struct listener_owner *o)
 {
-	char *text = NULL;
+	char *text = NULL, exe[PATH_MAX];
 	size_t len = 0;
+	ssize_t n;
 
 	o->comm[0] = '\0';
 	o->unit[0] = '\0';
@@ -521,6 +547,17 @@ static void owner_describe(int piddir, struct listener_owner *o)
 	if (util_read_file_at(piddir, "cgroup", O_NOFOLLOW, LISTENERS_CGROUP_MAX, &text, NULL) == 0) {
 		o->user_unit = unit_from_cgroup(text, o->unit, sizeof(o->unit), &o->user_uid) == UNIT_USER;
 		free(text);
+	}
+	owner_stat(piddir, o);
+	/* The program, for advice that names its own setting. */
+	n = readlinkat(piddir, "exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		const char *base;
+
+		exe[n] = '\0';
+		base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		util_escape(o->exe, sizeof(o->exe), base, strlen(base));
 	}
 }
 
@@ -723,6 +760,7 @@ static void links_build(struct scan *s)
 		set->v[i].nowners = 0;
 	for (size_t k = 0; k < s->npairs; k++) {
 		struct listener *l = &set->v[s->pairs[k].listener];
+		l->owners_total++;
 		if (l->nowners < LISTENERS_MAX_OWNERS)
 			l->nowners++;
 		else
@@ -759,6 +797,7 @@ static void attribution_reset(struct listener_set *set)
 	set->fd_tables_read = 0;
 	for (size_t i = 0; i < set->n; i++) {
 		set->v[i].nowners = 0;
+		set->v[i].owners_total = 0;
 		set->v[i].owner_off = 0;
 		set->v[i].owners_truncated = false;
 		set->v[i].owners_known = false;

@@ -43,10 +43,9 @@ static void format_owners(const struct listener_set *set, const struct listener 
 				 (int)o->pid);
 		len += n > 0 ? (size_t)n : 0;
 	}
-	if (len < size && (l->nowners > OWNERS_SHOWN || l->owners_truncated)) {
-		int n = snprintf(buf + len, size - len, ",+%u%s",
-				 l->nowners > OWNERS_SHOWN ? l->nowners - OWNERS_SHOWN : 0,
-				 l->owners_truncated ? "+" : "");
+	uint32_t total = l->owners_total > l->nowners ? l->owners_total : l->nowners;
+	if (len < size && total > OWNERS_SHOWN) {
+		int n = snprintf(buf + len, size - len, " and %u more", total - OWNERS_SHOWN);
 		len += n > 0 ? (size_t)n : 0;
 	}
 	const struct listener_owner *first = listener_owner_at(set, l, 0);
@@ -104,6 +103,44 @@ static void format_kinds(const struct findings *fs, size_t from, size_t n, char 
 		int w = snprintf(buf + len, size - len, "%s%s", j ? "," : "",
 				 finding_kind_name(fs->v[from + j].kind));
 		len += w > 0 ? (size_t)w : 0;
+	}
+}
+
+#define ADVICE_ENDPOINTS 6       /* endpoints named on one advice line */
+
+/* One line per distinct advice: listeners with the same owner and the
+ * same action share one ("127.0.0.1:80, [::]:80: run `qtune relisten`
+ * ..."), in the order of their first listener. */
+static void render_advice(FILE *f, const struct listener_set *set, const struct findings *fs)
+{
+	char ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 16];
+
+	if (!fs->nadvice)
+		return;
+	fprintf(f, "\nadvice:\n");
+	for (size_t a = 0; a < fs->nadvice; a++) {
+		const struct finding_advice *x = &fs->advice[a];
+		size_t shown = 0, more = 0;
+		bool seen = false;
+
+		for (size_t b = 0; b < a && !seen; b++)
+			seen = strcmp(fs->advice[b].text, x->text) == 0;
+		if (seen || x->listener >= set->n)
+			continue;
+		fputs("  ", f);
+		for (size_t b = a; b < fs->nadvice; b++) {
+			if (strcmp(fs->advice[b].text, x->text) != 0 || fs->advice[b].listener >= set->n)
+				continue;
+			if (shown == ADVICE_ENDPOINTS) {
+				more++;
+				continue;
+			}
+			listeners_format_endpoint(&set->v[fs->advice[b].listener], ep, sizeof(ep));
+			fprintf(f, "%s%s", shown++ ? ", " : "", ep);
+		}
+		if (more)
+			fprintf(f, " and %zu more", more);
+		fprintf(f, ": %s\n", x->text);
 	}
 }
 
@@ -178,12 +215,14 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 		fputc('\n', f);
 		for (size_t j = 0; j < fs->n; j++) {
 			const struct finding *x = &fs->v[j];
+			const char *c = x->level >= QT_LEVEL_DRIFT ? yellow : "";
 			if (x->listener >= set->n)
 				continue;
 			listeners_format_endpoint(&set->v[x->listener], ep, sizeof(ep));
-			fprintf(f, "%s: %s%s%s: %s\n", ep, yellow, finding_kind_name(x->kind), reset,
+			fprintf(f, "%s: %s%s%s: %s\n", ep, c, finding_kind_name(x->kind), c[0] ? reset : "",
 				x->message);
 		}
+		render_advice(f, set, fs);
 	}
 	if (ctx->verbosity < 0)
 		return;
@@ -195,7 +234,7 @@ void listeners_render_text(const struct qt_ctx *ctx, FILE *f, const struct liste
 			" (!: some); a count, not a rate: `check --interval` tells whether it is dropping now\n");
 	if (set->attributed && !set->owners_complete)
 		fprintf(f, "%s", set->viewer_root
-			? "note: some processes could not be inspected (another PID namespace or a security policy hides them)\n"
+			? "note: some processes could not be inspected (qtune needs CAP_SYS_PTRACE over them; a security module or a user namespace can deny that)\n"
 			: "note: some processes could not be inspected; run as root to see every owner\n");
 	if (ctx->verbosity > 0 && set->attributed) {
 		size_t looked = 0;
@@ -262,13 +301,20 @@ void listeners_render_json(struct jw *w, const struct listener_set *set,
 		jw_kint(w, "inode", l->inode);
 		jw_kbool(w, "owners_looked_up", set->attributed && l->owners_looked_up);
 		jw_kbool(w, "owners_known", set->attributed && l->owners_known);
+		/* Every owner found, and whether "owners" lists fewer. */
+		jw_kint(w, "owners_total", set->attributed ? (l->owners_total > l->nowners
+							   ? l->owners_total : l->nowners) : 0);
+		jw_kbool(w, "owners_truncated", set->attributed && l->owners_total > l->nowners);
 		jw_key(w, "owners");
 		jw_array_begin(w);
 		for (size_t o = 0; set->attributed && o < l->nowners; o++) {
 			const struct listener_owner *p = listener_owner_at(set, l, o);
 			jw_object_begin(w);
 			jw_kint(w, "pid", p->pid);
+			jw_key(w, "ppid");
+			if (p->ppid > 0) jw_int(w, p->ppid); else jw_null(w);
 			jw_kstring(w, "comm", p->comm);
+			jw_kstring(w, "exe", p->exe[0] ? p->exe : NULL);
 			jw_kstring(w, "unit", p->unit[0] ? p->unit : NULL);
 			jw_key(w, "user_unit_uid");
 			if (p->user_unit)
@@ -296,6 +342,18 @@ void listeners_render_json(struct jw *w, const struct listener_set *set,
 			jw_object_end(w);
 		}
 		jw_array_end(w);
+		const struct finding_advice *adv = findings_advice_of(fs, i);
+		jw_key(w, "advice");
+		if (adv) {
+			jw_object_begin(w);
+			jw_kstring(w, "action", advice_action_name(adv->action));
+			jw_key(w, "backlog");
+			if (adv->target > 0) jw_int(w, adv->target); else jw_null(w);
+			jw_kstring(w, "text", adv->text);
+			jw_object_end(w);
+		} else {
+			jw_null(w);
+		}
 		jw_object_end(w);
 	}
 	jw_array_end(w);

@@ -1,8 +1,8 @@
 /* listeners_report: the one rendering of listeners and their findings,
  * shared by `listeners`, `check` and `apply`: a text table aligned like
  * `ss -ltnp` (address, backlog, queued, SYN limit, owners, findings) with
- * the findings' messages below it, and JSON members for a document the
- * caller has opened. Writes only; the data comes from listeners/findings. */
+ * the findings' messages below it and one advice line per distinct action
+ * and owner, and JSON members for a document the caller has opened. Writes only; the data comes from listeners/findings. */
 #ifndef QTUNE_LISTENERS_REPORT_H
 #define QTUNE_LISTENERS_REPORT_H
 

@@ -67,6 +67,7 @@ static const struct option_desc option_descs[CMD_OPT_COUNT] = {
 	[CMD_OPT_NO_OWNERS] = { "no-owners", no_argument, NULL },
 	[CMD_OPT_INTERVAL] = { "interval", required_argument, NULL, "SECONDS" },
 	[CMD_OPT_COUNT_N] = { "count", required_argument, NULL, "N" },
+	[CMD_OPT_BACKLOG] = { "backlog", required_argument, NULL, "N" },
 };
 
 #define OPTIONS(...) ((const enum cmd_option[]){ __VA_ARGS__, CMD_OPT_COUNT })
@@ -92,7 +93,7 @@ static const struct command commands[] = {
 	{ "apply", cmd_apply, NEEDS_LOCK | WRITES_SETTINGS, CAPS_OWNERS | CAPS_WRITE_NET, FORMATS_DOC, 1, 1, "PROFILE",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_PERSIST, CMD_OPT_ALLOW_GLOBAL, CMD_OPT_RELISTEN) },
 	{ "relisten", cmd_relisten, TAKES_SOCKETS, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
-	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL) },
+	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL, CMD_OPT_BACKLOG) },
 	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
 	  "[PROFILE]", OPTIONS(CMD_OPT_NO_OWNERS, CMD_OPT_INTERVAL) },
 	{ "watch", cmd_watch, JSON_LINES, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",

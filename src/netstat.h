@@ -10,7 +10,13 @@
 #include <stdint.h>
 
 #include "ctx.h"
-#include "netstat_counters.h"
+
+struct netstat_counter {
+	const char *name;       /* TcpExt field name */
+	const char *meaning;
+	bool present;
+	uint64_t value;
+};
 
 /* Fills the first n counters (at most netstat_count; each gets its name and
  * meaning, in qtune's fixed order) from the text of the file: the values of
@@ -23,6 +29,8 @@ int netstat_parse(const char *text, struct netstat_counter *counters, size_t n);
  * hold netstat_count entries. */
 int netstat_read(const struct qt_ctx *ctx, struct netstat_counter *counters);
 
-extern const size_t netstat_count;     /* == NETSTAT_COUNTERS */
+/* How many counters qtune reads: callers size their arrays with it. */
+#define NETSTAT_COUNTERS 9
+extern const size_t netstat_count;
 
 #endif

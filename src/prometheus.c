@@ -7,7 +7,6 @@
 
 #include "findings.h"
 #include "keys.h"
-#include "output.h"
 #include "util.h"
 
 struct prom_family {
@@ -205,7 +204,7 @@ static void emit_counters(struct prom_out *o, const struct netstat_counter *c)
 	static const struct prom_family counter = { NULL, "counter", NULL };
 	char snake[64], name[PROM_NAME_MAX], help[256];
 
-	for (size_t i = 0; c && i < NETSTAT_COUNTERS; i++) {
+	for (size_t i = 0; c && i < netstat_count; i++) {
 		struct prom_family fam = counter;
 		char value[32];
 

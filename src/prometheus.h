@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "audit_result.h"
+#include "audit.h"
 #include "boot.h"
 #include "ctx.h"
-#include "netstat_counters.h"
+#include "netstat.h"
 #include "plan.h"
 #include "profile.h"
 

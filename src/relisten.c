@@ -27,6 +27,37 @@
 
 #define ADVICE_MAX 512
 
+const char *relisten_status_name(enum relisten_status status)
+{
+	switch (status) {
+	case RELISTEN_RAISED: return "raised";
+	case RELISTEN_WOULD_RAISE: return "would-raise";
+	case RELISTEN_ALREADY_FINE: return "already-fine";
+	case RELISTEN_FAILED: return "failed";
+	}
+	return "?";
+}
+
+const char *relisten_choice_text(enum relisten_choice choice)
+{
+	switch (choice) {
+	case RELISTEN_TO_CEILING: return "the ceiling: the program's own request is unknown";
+	case RELISTEN_TO_REQUIREMENT: return "the profile's requirement";
+	case RELISTEN_TO_EXPLICIT: return "the --backlog asked for";
+	}
+	return "?";
+}
+
+const char *relisten_choice_name(enum relisten_choice choice)
+{
+	switch (choice) {
+	case RELISTEN_TO_CEILING: return "ceiling";
+	case RELISTEN_TO_REQUIREMENT: return "requirement";
+	case RELISTEN_TO_EXPLICIT: return "explicit";
+	}
+	return "?";
+}
+
 /* ------------------------------------------------------------------ plan */
 
 static int target_by_inode(const void *a, const void *b)
@@ -59,6 +90,7 @@ static size_t merge_same_inode(struct relisten_target *v, size_t n)
 
 		if (prev && v[i].inode != 0 && prev->inode == v[i].inode) {
 			prev->clamped |= v[i].clamped;
+			prev->maybe_clamped |= v[i].maybe_clamped;
 			prev->below_min |= v[i].below_min;
 			if (v[i].old_backlog > prev->old_backlog)
 				prev->old_backlog = v[i].old_backlog;
@@ -73,7 +105,7 @@ static size_t merge_same_inode(struct relisten_target *v, size_t n)
 }
 
 int relisten_plan(const struct listener_set *set, const struct findings *f,
-		  enum relisten_mode mode, int64_t somaxconn_now,
+		  enum relisten_mode mode, int64_t somaxconn_now, int64_t backlog,
 		  struct relisten_target **out, size_t *n)
 {
 	struct relisten_target *v = NULL;
@@ -89,13 +121,22 @@ int relisten_plan(const struct listener_set *set, const struct findings *f,
 	for (size_t j = 0; j < f->n; j++) {
 		const struct finding *x = &f->v[j];
 		bool clamped = x->kind == FINDING_CLAMPED;
+		bool maybe = mode == RELISTEN_ALL && x->kind == FINDING_MAYBE_CLAMPED;
 		bool below = mode == RELISTEN_ALL && x->kind == FINDING_BELOW_MIN;
+		enum relisten_choice choice = below ? RELISTEN_TO_REQUIREMENT : RELISTEN_TO_CEILING;
 		int64_t want = x->limit;
+		bool capped = false;
 
-		if ((!clamped && !below) || x->listener >= set->n)
+		if ((!clamped && !maybe && !below) || x->listener >= set->n)
 			continue;
-		if (somaxconn_now > 0 && want > somaxconn_now)
+		if (backlog > 0) {
+			want = backlog;
+			choice = RELISTEN_TO_EXPLICIT;
+		}
+		if (somaxconn_now > 0 && want > somaxconn_now) {
 			want = somaxconn_now;
+			capped = true;
+		}
 		if (slot[x->listener] == SIZE_MAX) {
 			const struct listener *l = &set->v[x->listener];
 
@@ -103,17 +144,25 @@ int relisten_plan(const struct listener_set *set, const struct findings *f,
 			if (!v)
 				v = xcalloc(set->n, sizeof(*v));
 			slot[x->listener] = nv;
-			v[nv++] = (struct relisten_target){
+			v[nv] = (struct relisten_target){
 				.listener = x->listener, .inode = l->inode,
 				.old_backlog = l->backlog, .new_backlog = l->backlog,
+				.choice = choice,
 			};
+			findings_program_setting(set, l, somaxconn_now > 0 ? somaxconn_now : want,
+						 v[nv].setting, sizeof(v[nv].setting));
+			nv++;
 		}
 		struct relisten_target *t = &v[slot[x->listener]];
 		t->clamped |= clamped;
+		t->maybe_clamped |= maybe;
 		t->below_min |= below;
 		/* Starting from the current backlog, this only ever raises it. */
-		if (want > t->new_backlog)
+		if (want > t->new_backlog) {
 			t->new_backlog = want;
+			t->choice = choice;
+			t->capped = capped;
+		}
 	}
 	free(slot);
 	if (nv == 0) {
@@ -298,13 +347,17 @@ static void fail(struct relisten_result *r, const struct listener_set *set,
 {
 	char advice[ADVICE_MAX];
 
-	findings_restart_advice(set, l, advice, sizeof(advice));
 	r->status = RELISTEN_FAILED;
 	r->err = e;
 	free(r->reason);
 	free(r->advice);
 	r->reason = reason;
-	r->advice = xstrdup(advice);
+	r->advice = NULL;
+	/* An unknown owner is the reason itself: nothing more to say. */
+	if (l->owners_known && l->nowners > 0) {
+		findings_restart_advice(set, l, advice, sizeof(advice));
+		r->advice = xstrdup(advice);
+	}
 }
 
 static void name_owner(struct relisten_result *r, const struct listener_owner *o)
@@ -369,15 +422,13 @@ static char *untouchable(const struct env *env, const struct listener_set *set,
 		return xstrdup("the kernel gives no inode for it, so it cannot be identified; "
 			       "left alone");
 	}
-	if (!l->owners_known) {
-		*err = -EACCES;
-		return xasprintf("its owner is unknown: the processes holding it could not be "
-				 "inspected (needs root%s)",
-				 env->cap_sys_ptrace ? "" : " with CAP_SYS_PTRACE");
-	}
-	if (l->nowners == 0) {
-		*err = -ESRCH;
-		return xstrdup("no process of this network namespace holds it");
+	if (!l->owners_known || l->nowners == 0) {
+		char why[ADVICE_MAX];
+
+		/* The one wording of this cause, the findings' own. */
+		*err = l->owners_known ? -ESRCH : -EACCES;
+		findings_restart_advice(set, l, why, sizeof(why));
+		return xstrdup(why);
 	}
 	if (env->ptrace_scope >= 3) {
 		*err = -EPERM;
@@ -473,10 +524,12 @@ int relisten_execute(const struct qt_ctx *ctx, const struct listener_set *set,
 		l = &set->v[t[i].listener];
 		*r = (struct relisten_result){
 			.listener = t[i].listener, .inode = t[i].inode,
-			.clamped = t[i].clamped, .below_min = t[i].below_min,
+			.clamped = t[i].clamped, .maybe_clamped = t[i].maybe_clamped,
+			.below_min = t[i].below_min, .choice = t[i].choice, .capped = t[i].capped,
 			.old_backlog = t[i].old_backlog, .new_backlog = t[i].new_backlog,
 			.backlog_now = -1,
 		};
+		memcpy(r->setting, t[i].setting, sizeof(r->setting));
 		if (r->new_backlog <= r->old_backlog) {
 			r->status = RELISTEN_ALREADY_FINE;
 			continue;
@@ -507,4 +560,16 @@ int relisten_execute(const struct qt_ctx *ctx, const struct listener_set *set,
 		}
 	}
 	return 0;
+}
+
+void relisten_results_free(struct relisten_results *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].reason);
+		free(r->v[i].advice);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
 }

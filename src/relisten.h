@@ -20,12 +20,23 @@
 #include "diag.h"
 #include "findings.h"
 #include "listeners.h"
-#include "relisten_result.h"
 
 enum relisten_mode {
 	RELISTEN_CLAMPED,       /* listeners with a clamped finding (the default) */
-	RELISTEN_ALL,           /* and those with a below-min finding */
+	RELISTEN_ALL,           /* and those maybe-clamped or below-min */
 };
+
+/* Why a target is what it is: the kernel keeps only the cut backlog, not
+ * what the program asked for, so a target is a choice and is shown as one. */
+enum relisten_choice {
+	RELISTEN_TO_CEILING,    /* somaxconn: what listen(fd, -1) gives */
+	RELISTEN_TO_REQUIREMENT,/* the profile's requirement (below-min) */
+	RELISTEN_TO_EXPLICIT,   /* --backlog N */
+};
+
+/* "the ceiling: the program's own request is unknown", ... */
+const char *relisten_choice_text(enum relisten_choice choice);
+const char *relisten_choice_name(enum relisten_choice choice);
 
 /* One socket to raise. Every socket appears once, however many processes
  * share it (fork) and whatever SO_REUSEPORT group it is in (each socket of a
@@ -35,23 +46,64 @@ struct relisten_target {
 	uint64_t inode;         /* the socket; 0: the kernel gave none, left alone */
 	int64_t old_backlog;    /* its backlog in the set */
 	int64_t new_backlog;    /* what listen() gets; == old_backlog: nothing to do */
-	bool clamped, below_min;        /* which findings asked for it */
+	bool clamped, maybe_clamped, below_min;    /* which findings asked for it */
+	enum relisten_choice choice;
+	bool capped;            /* the choice was above somaxconn_now: cut to it */
+	char setting[256];      /* where the program sets its own backlog (findings) */
 };
 
 /* Turns the findings of set into targets, in listener order:
- *  - clamped: the new somaxconn (the finding's limit), as a restart calling
- *    listen(fd, SOMAXCONN) would — the program asked for at least the old
- *    somaxconn, how much more nobody can tell;
+ *  - clamped (and, mode RELISTEN_ALL, maybe-clamped): the new somaxconn
+ *    (the finding's limit), as a restart calling listen(fd, -1) would —
+ *    the program asked for at least the old somaxconn, how much more
+ *    nobody can tell;
  *  - below-min (mode RELISTEN_ALL): its port's requirement, else
  *    min_backlog (the finding's limit);
- *  - both: the larger; then never above somaxconn_now (the value in force
- *    when listen() is called; <= 0 when unknown: the kernel clamps anyway)
- *    and never below the current backlog.
+ *  - both: the larger;
+ *  - backlog > 0 (--backlog N): N instead, for every listener flagged;
+ *  then never above somaxconn_now (the value in force when listen() is
+ *  called; <= 0 when unknown: the kernel clamps anyway) and never below
+ *  the current backlog.
  * f must have been built from set (findings_build). Pure. *out is
  * malloc'd (NULL when *n is 0); returns 0. */
 int relisten_plan(const struct listener_set *set, const struct findings *f,
-		  enum relisten_mode mode, int64_t somaxconn_now,
+		  enum relisten_mode mode, int64_t somaxconn_now, int64_t backlog,
 		  struct relisten_target **out, size_t *n);
+
+enum relisten_status {
+	RELISTEN_RAISED,        /* listen() called; sock_diag shows backlog_now */
+	RELISTEN_WOULD_RAISE,   /* dry run: would call listen() */
+	RELISTEN_ALREADY_FINE,  /* its backlog already reaches the target: untouched */
+	RELISTEN_FAILED,        /* not raised (dry run: would not be): reason, advice */
+};
+
+struct relisten_result {
+	size_t listener;        /* index into the set given to relisten_execute */
+	uint64_t inode;
+	enum relisten_status status;
+	bool clamped, maybe_clamped, below_min;
+	enum relisten_choice choice;
+	bool capped;
+	char setting[256];      /* the program's own setting, "" unknown */
+	int64_t old_backlog;    /* before (as the socket itself said, when taken) */
+	int64_t new_backlog;    /* asked for */
+	int64_t backlog_now;    /* read back over sock_diag afterwards; -1 unknown */
+	pid_t pid;              /* the owner whose descriptor was (or would be) used; 0 none */
+	char comm[LISTENERS_COMM_MAX];
+	int err;                /* failed: -errno of the cause */
+	char *reason;           /* failed: why, for people; else NULL */
+	char *advice;           /* failed: what to do instead (restart ...); else NULL */
+};
+
+struct relisten_results {
+	struct relisten_result *v;      /* in target order */
+	size_t n;
+	size_t nraised, nwould, nfine, nfailed;
+	bool dry_run;
+	bool confirmed;                 /* the sock_diag read-back happened */
+	bool cap_sys_ptrace;            /* qtune held CAP_SYS_PTRACE (effective) */
+	int ptrace_scope;               /* kernel.yama.ptrace_scope; -1 without Yama */
+};
 
 /* For each target: tries its owners in turn (pid and fd number from
  * listeners_attribute), pidfd_open(pid), pidfd_getfd(fd), and uses the
@@ -70,5 +122,10 @@ int relisten_plan(const struct listener_set *set, const struct findings *f,
 int relisten_execute(const struct qt_ctx *ctx, const struct listener_set *set,
 		     const struct relisten_target *t, size_t n, bool dry_run,
 		     struct relisten_results *out, struct qt_diags *d);
+
+void relisten_results_free(struct relisten_results *r);
+
+/* "raised", "would-raise", "already-fine", "failed". */
+const char *relisten_status_name(enum relisten_status status);
 
 #endif

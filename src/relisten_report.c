@@ -12,22 +12,37 @@
 /* A reason and an advice (each at most 512 bytes, relisten.c) and the rest. */
 #define RELISTEN_LINE_MAX (2 * 512 + 256)
 
+/* ", the ceiling: the program's own request is unknown (capped at
+ * somaxconn)": the target is a choice, and said to be one. */
+static void choice_phrase(const struct relisten_result *r, char *buf, size_t size)
+{
+	snprintf(buf, size, ", %s%s", relisten_choice_text(r->choice),
+		 r->capped && r->choice != RELISTEN_TO_CEILING ? " (capped at somaxconn)" : "");
+}
+
 static void describe(const struct relisten_results *rs, const struct relisten_result *r,
 		     char *buf, size_t size)
 {
-	char who[LISTENERS_COMM_MAX + 32] = "";
+	char who[LISTENERS_COMM_MAX + 320] = "", why[128];
+	int n = 0;
 
 	if (r->pid > 0)
-		snprintf(who, sizeof(who), " (pid %d %s)", (int)r->pid, r->comm[0] ? r->comm : "?");
+		n = snprintf(who, sizeof(who), " (pid %d %s", (int)r->pid, r->comm[0] ? r->comm : "?");
+	if (r->setting[0] && n >= 0 && (size_t)n < sizeof(who))
+		n += snprintf(who + n, sizeof(who) - (size_t)n, "%sits own setting: %s",
+			      n ? "; " : " (", r->setting);
+	if (n > 0 && (size_t)n < sizeof(who) - 1)
+		strcat(who, ")");
+	choice_phrase(r, why, sizeof(why));
 	switch (r->status) {
 	case RELISTEN_RAISED:
-		snprintf(buf, size, "raised %lld -> %lld%s%s", (long long)r->old_backlog,
-			 (long long)(r->backlog_now >= 0 ? r->backlog_now : r->new_backlog), who,
+		snprintf(buf, size, "raised %lld -> %lld%s%s%s", (long long)r->old_backlog,
+			 (long long)(r->backlog_now >= 0 ? r->backlog_now : r->new_backlog), why, who,
 			 r->backlog_now >= 0 ? "" : ", not read back");
 		break;
 	case RELISTEN_WOULD_RAISE:
-		snprintf(buf, size, "would raise %lld -> %lld%s", (long long)r->old_backlog,
-			 (long long)r->new_backlog, who);
+		snprintf(buf, size, "would raise %lld -> %lld%s%s", (long long)r->old_backlog,
+			 (long long)r->new_backlog, why, who);
 		break;
 	case RELISTEN_ALREADY_FINE:
 		snprintf(buf, size, "already fine: backlog %lld reaches %lld",
@@ -35,10 +50,10 @@ static void describe(const struct relisten_results *rs, const struct relisten_re
 			 (long long)r->new_backlog);
 		break;
 	case RELISTEN_FAILED:
-		snprintf(buf, size, "%s (%lld, wanted %lld): %s; %s",
+		snprintf(buf, size, "%s (%lld, wanted %lld): %s%s%s",
 			 rs->dry_run ? "would not be raised" : "not raised",
 			 (long long)r->old_backlog, (long long)r->new_backlog,
-			 r->reason ? r->reason : "?", r->advice ? r->advice : "");
+			 r->reason ? r->reason : "?", r->advice ? "; " : "", r->advice ? r->advice : "");
 		break;
 	}
 }
@@ -115,6 +130,8 @@ void relisten_render_json(struct jw *w, const struct listener_set *set,
 		jw_array_begin(w);
 		if (x->clamped)
 			jw_string(w, finding_kind_name(FINDING_CLAMPED));
+		if (x->maybe_clamped)
+			jw_string(w, finding_kind_name(FINDING_MAYBE_CLAMPED));
 		if (x->below_min)
 			jw_string(w, finding_kind_name(FINDING_BELOW_MIN));
 		jw_array_end(w);
@@ -127,6 +144,10 @@ void relisten_render_json(struct jw *w, const struct listener_set *set,
 		jw_kstring(w, "comm", x->pid > 0 ? x->comm : NULL);
 		jw_kstring(w, "reason", x->reason);
 		jw_kstring(w, "advice", x->advice);
+		/* The target is a choice: which one, and whether somaxconn cut it. */
+		jw_kstring(w, "target_choice", relisten_choice_name(x->choice));
+		jw_kbool(w, "target_capped", x->capped);
+		jw_kstring(w, "program_setting", x->setting[0] ? x->setting : NULL);
 		jw_object_end(w);
 	}
 	jw_array_end(w);

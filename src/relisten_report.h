@@ -10,7 +10,7 @@
 #include "ctx.h"
 #include "listener_set.h"
 #include "output.h"
-#include "relisten_result.h"
+#include "relisten.h"
 
 /* One line per listener ("127.0.0.1:80  raised 128 -> 4096 (pid 12 nginx)",
  * "...  not raised: REASON; ADVICE") and a summary; with -q only the

@@ -1,12 +1,14 @@
 /* state: the record of the last apply, and the lock. */
 #include "state.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,7 +17,10 @@
 #include "trust.h"
 #include "util.h"
 
-#define STATE_MAGIC "qtune-state 2"
+/* Version 3 adds the apply's time and the sockets at the ceiling it
+ * replaced; a version 2 record (no such lines) still loads. */
+#define STATE_MAGIC "qtune-state 3"
+#define STATE_MAGIC_V2 "qtune-state 2"
 #define STATE_MAGIC_V1 "qtune-state 1"  /* old file beside the record, in persist.old */
 
 /* One record per network namespace: an apply in a container's namespace
@@ -174,6 +179,32 @@ void state_add_key(struct state *s, const char *key, const char *old, const char
 	s->n++;
 }
 
+void state_add_socket(struct state *s, const struct clamp_socket *c)
+{
+	s->sockets = xreallocarray(s->sockets, s->nsockets + 1, sizeof(*s->sockets));
+	s->sockets[s->nsockets] = *c;
+	s->sockets[s->nsockets].profile = xstrdup(c->profile ? c->profile
+						    : s->profile ? s->profile : "");
+	s->nsockets++;
+}
+
+void state_clamp_record(const struct state *s, struct clamp_record *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->somaxconn_old = out->somaxconn_new = -1;
+	if (!s)
+		return;
+	out->present = true;
+	out->lists_sockets = s->lists_sockets;
+	out->v = s->sockets;
+	out->n = s->nsockets;
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->keys[i].key, "net/core/somaxconn") == 0 &&
+		    (util_parse_i64(s->keys[i].old, &out->somaxconn_old) < 0 ||
+		     util_parse_i64(s->keys[i].new, &out->somaxconn_new) < 0))
+			out->somaxconn_old = out->somaxconn_new = -1;
+}
+
 /* Fields are tab-separated; values went through util_normalize_ws and the
  * profile path is refused when it holds a tab or newline, so neither can
  * appear inside a field. */
@@ -218,6 +249,25 @@ static int state_render(const struct qt_ctx *ctx, const struct state *s, const c
 			r = -EINVAL;
 		else
 			fprintf(m, "key\t%s\t%s\t%s\n", s->keys[i].key, s->keys[i].old, s->keys[i].new);
+	}
+	if (s->when > 0)
+		fprintf(m, "time\t%lld\n", (long long)s->when);
+	if (s->lists_sockets)
+		fprintf(m, "sockets\tlisted\n");
+	for (size_t i = 0; i < s->nsockets && r == 0; i++) {
+		const struct clamp_socket *c = &s->sockets[i];
+		char hex[2 * sizeof(c->raw) + 1];
+
+		if (!field_ok(c->profile)) {
+			r = -EINVAL;
+			break;
+		}
+		for (size_t k = 0; k < sizeof(c->raw); k++)
+			snprintf(hex + 2 * k, 3, "%02x", c->raw[k]);
+		fprintf(m, "socket\t%llu\t%u\t%s\t%u\t%llu\t%lld\t%lld\t%s\n",
+			(unsigned long long)c->inode, (unsigned)c->family, hex, (unsigned)c->port,
+			(unsigned long long)c->start_time, (long long)c->backlog, (long long)c->when,
+			c->profile);
 	}
 	if (s->persist_file && s->persist_had_old) {
 		fprintf(m, "old-file\t%zu\n", old_persist_len);
@@ -343,9 +393,43 @@ out:
 	return r;
 }
 
+/* "socket\tINODE\tFAMILY\tADDRESS\tPORT\tSTART\tBACKLOG\tWHEN\tPROFILE",
+ * every number strict, the address 32 hex digits. */
+static int parse_socket(struct state *s, char *const *f)
+{
+	struct clamp_socket c = { 0 };
+	int64_t v[6];
+
+	for (int k = 0; k < 6; k++) {
+		static const int at[6] = { 1, 2, 4, 5, 6, 7 };
+		if (util_parse_i64(f[at[k]], &v[k]) < 0 || v[k] < 0)
+			return -EBADMSG;
+	}
+	if (v[0] > UINT32_MAX || (v[1] != AF_INET && v[1] != AF_INET6) || v[2] > 65535 ||
+	    strlen(f[3]) != 2 * sizeof(c.raw))
+		return -EBADMSG;
+	for (size_t k = 0; k < sizeof(c.raw); k++) {
+		unsigned byte;
+		char two[3] = { f[3][2 * k], f[3][2 * k + 1], '\0' };
+		if (!isxdigit((unsigned char)two[0]) || !isxdigit((unsigned char)two[1]) ||
+		    sscanf(two, "%2x", &byte) != 1)
+			return -EBADMSG;
+		c.raw[k] = (uint8_t)byte;
+	}
+	c.inode = (uint64_t)v[0];
+	c.family = (uint8_t)v[1];
+	c.port = (uint16_t)v[2];
+	c.start_time = (uint64_t)v[3];
+	c.backlog = v[4];
+	c.when = v[5];
+	c.profile = f[8];
+	state_add_socket(s, &c);
+	return 0;
+}
+
 static int parse_line(struct state *s, char *line)
 {
-	char *f[5] = { 0 };
+	char *f[10] = { 0 };
 	size_t n = 0;
 
 	for (char *p = line; p && n < ARRAY_SIZE(f); n++) {
@@ -365,6 +449,13 @@ static int parse_line(struct state *s, char *line)
 	} else if (n == 3 && strcmp(f[0], "persist") == 0 && !s->persist_file) {
 		s->persist_file = xstrdup(f[1]);
 		s->persist_had_old = strcmp(f[2], "1") == 0;
+	} else if (n == 2 && strcmp(f[0], "time") == 0 && s->when == 0) {
+		if (util_parse_i64(f[1], &s->when) < 0 || s->when <= 0)
+			return -EBADMSG;
+	} else if (n == 2 && strcmp(f[0], "sockets") == 0 && strcmp(f[1], "listed") == 0) {
+		s->lists_sockets = true;
+	} else if (n == 9 && strcmp(f[0], "socket") == 0) {
+		return parse_socket(s, f);
 	} else if (n == 4 && strcmp(f[0], "key") == 0) {
 		char path[KEY_PATH_MAX];
 		/* The record is ours, but it is still text on disk: every key
@@ -415,7 +506,7 @@ static int state_parse(char *buf, size_t len, struct state *s, bool *v1, char **
 		if (first) {
 			/* A record from before the old file moved inside it. */
 			*v1 = strcmp(line, STATE_MAGIC_V1) == 0;
-			if (!*v1 && strcmp(line, STATE_MAGIC) != 0)
+			if (!*v1 && strcmp(line, STATE_MAGIC) != 0 && strcmp(line, STATE_MAGIC_V2) != 0)
 				return -EBADMSG;
 			first = false;
 		} else if (strcmp(line, "end") == 0) {
@@ -511,6 +602,46 @@ int64_t state_replaced_value(const struct qt_ctx *ctx, const char *key)
 	return v;
 }
 
+int state_forget_sockets(const struct qt_ctx *ctx, const uint64_t *inodes, size_t n,
+			 bool take_lock, struct qt_diags *d)
+{
+	struct qt_diags quiet = { 0 };
+	struct state *st = NULL;
+	char *old = NULL;
+	size_t len = 0, w = 0;
+	int lockfd = -1, r;
+
+	if (n == 0)
+		return 0;
+	/* flock() is per open file: a second lock of our own would wait forever. */
+	r = take_lock ? state_lock(ctx, &lockfd, d) : 0;
+	if (r < 0)
+		return r;
+	/* No record, or one of an apply still running: nothing to forget. */
+	if (state_load(ctx, &st, &old, &len, &quiet) < 0 || st->in_progress)
+		goto out;
+	for (size_t i = 0; i < st->nsockets; i++) {
+		bool raised = false;
+
+		for (size_t k = 0; k < n && !raised; k++)
+			raised = inodes[k] == st->sockets[i].inode;
+		if (raised)
+			free((char *)st->sockets[i].profile);
+		else
+			st->sockets[w++] = st->sockets[i];
+	}
+	if (w != st->nsockets) {
+		st->nsockets = w;
+		r = state_save(ctx, st, old, len, d);
+	}
+out:
+	state_unlock(lockfd);
+	diags_free(&quiet);
+	state_free(st);
+	free(old);
+	return r;
+}
+
 int state_clear(const struct qt_ctx *ctx, struct qt_diags *d)
 {
 	/* Putting back "nothing" removes both files. */
@@ -529,6 +660,9 @@ void state_free(struct state *s)
 		free(s->keys[i].new);
 	}
 	free(s->keys);
+	for (size_t i = 0; i < s->nsockets; i++)
+		free((char *)s->sockets[i].profile);    /* owned by the record */
+	free(s->sockets);
 	free(s->profile);
 	free(s->checksum);
 	free(s->netns_owner);

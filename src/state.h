@@ -1,6 +1,8 @@
 /* state: what an apply is about to change, recorded in the state directory
  * (ROOT/var/lib/qtune, one record per network namespace) before anything
- * changes, so that `rollback` can put it back; and the lock
+ * changes, so that `rollback` can put it back, with the listeners it found
+ * at the somaxconn it replaced (clamped while each very socket lives; a
+ * relisten removes the ones it raised); and the lock
  * (/run/qtune.lock, on the real /run whatever the root: it guards the
  * namespace's values) that serialises apply and rollback. The record,
  * old sysctl.d file included, is one file replaced atomically: it is the
@@ -13,6 +15,7 @@
 #include <stdint.h>
 
 #include "ctx.h"
+#include "findings.h"
 
 #define STATE_DIR "/var/lib/qtune"
 #define STATE_FILE "state"
@@ -40,6 +43,14 @@ struct state {
 	char *netns_owner;      /* whose record (loaded only): "initial", or "cookie:N boot:ID" */
 	bool in_progress;       /* written before the first write, cleared once all is done */
 	bool persist_had_old;   /* an older file existed; its bytes are in the record */
+	int64_t when;           /* the apply, seconds since the epoch; 0: unknown (older records) */
+	/* The listeners at the somaxconn an apply replaced: clamped while
+	 * each very socket exists (findings.h). lists_sockets: this record
+	 * looked for them (records before version 3 did not). The profile
+	 * strings of the entries are owned by the record. */
+	bool lists_sockets;
+	struct clamp_socket *sockets;
+	size_t nsockets;
 };
 
 /* Takes the exclusive lock, waiting for a concurrent apply or rollback
@@ -52,6 +63,17 @@ void state_unlock(int lockfd);
 int state_dir_open(const struct qt_ctx *ctx, bool create, int *dirfd, struct qt_diags *d);
 
 void state_add_key(struct state *s, const char *key, const char *old, const char *new_value);
+/* Adds a clamped socket (its profile copied; NULL: the record's own). */
+void state_add_socket(struct state *s, const struct clamp_socket *c);
+/* The record's view for findings: what it did to somaxconn and the
+ * sockets it names (pointing into s, which must outlive it). */
+void state_clamp_record(const struct state *s, struct clamp_record *out);
+/* After a relisten: the sockets of inodes are no longer clamped by the
+ * record of this namespace, which is rewritten without them (taking the
+ * lock when take_lock; apply holds it already). 0 when there is nothing
+ * to change, or -errno. */
+int state_forget_sockets(const struct qt_ctx *ctx, const uint64_t *inodes, size_t n,
+			 bool take_lock, struct qt_diags *d);
 /* old_persist: bytes of the sysctl.d file the apply replaces (NULL: none),
  * kept inside the record. On any failure the previous record is in place
  * (put back when the new one landed but the directory would not sync).

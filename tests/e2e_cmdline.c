@@ -108,6 +108,6 @@ Test(e2e_cmdline, option_values_and_global_options_in_either_position)
 	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 128);
 	/* The usage line comes from the row. */
 	cr_assert_eq(sandbox_qtune_rooted(NULL, &err, (const char *[]){ "relisten", "a", "b", NULL }), 2);
-	cr_assert_str_eq(err, "qtune: usage: qtune relisten [--dry-run] [--all] [PROFILE]\n");
+	cr_assert_str_eq(err, "qtune: usage: qtune relisten [--dry-run] [--all] [--backlog N] [PROFILE]\n");
 	free(err);
 }

@@ -259,7 +259,7 @@ Test(e2e_json_schema, every_failing_command_prints_one_valid_document, .timeout 
 		{ "show", { "--json", "--netns", "/nonexistent", "show", NULL } },
 		{ "show-boot", { "--json", "show", "--boot", NULL } },
 		{ "listeners", { "--json", "listeners", bad, NULL } },
-		{ "relisten", { "--json", "relisten", "--all", NULL } },
+		{ "relisten", { "--json", "relisten", "--backlog", "0", NULL } },
 		{ "relisten", { "--json", "relisten", "--persist", NULL } },
 		{ "rollback", { "--json", "rollback", "--dry-run", NULL } },
 		{ "profiles", { "--json", "profiles", "extra", NULL } },

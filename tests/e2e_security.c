@@ -152,7 +152,8 @@ Test(e2e_security, a_unit_made_up_in_a_delegated_cgroup_is_not_a_system_unit)
 	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "--json", "listeners", NULL });
 	cr_assert_eq(rc, 0, "stderr: %s", err);
 	cr_assert_not(strstr(out, "sshd.service"), "%s", out);
-	cr_assert(strstr(out, "\"comm\":\"sshd\",\"unit\":null,\"user_unit_uid\":1000"), "%s", out);
+	cr_assert(strstr(out, "\"comm\":\"sshd\","), "%s", out);
+	cr_assert(strstr(out, "\"unit\":null,\"user_unit_uid\":1000"), "%s", out);
 	free(out);
 	free(err);
 
@@ -164,7 +165,7 @@ Test(e2e_security, a_unit_made_up_in_a_delegated_cgroup_is_not_a_system_unit)
 	cr_assert_not(strstr(out, "sshd.service"), "%s", out);
 	cr_assert_not(strstr(err, "sshd.service"), "%s", err);
 	char advice[128];
-	snprintf(advice, sizeof(advice), "restart sshd (pid %d, a user unit of uid 1000)", (int)holder);
+	snprintf(advice, sizeof(advice), "sshd (pid %d, a user unit of uid 1000)", (int)holder);
 	cr_assert(strstr(out, advice) || strstr(err, advice), "no '%s' in:\n%s\n%s", advice, out, err);
 	free(out);
 	free(err);

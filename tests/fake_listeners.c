@@ -68,9 +68,14 @@ void fake_attribute(struct listener_set *s, bool complete)
 
 		l->owner_off = (uint32_t)total;
 		l->nowners = 0;
-		for (size_t k = 0; k < npairs; k++)
-			if (pairs[k].listener == i && l->nowners < LISTENERS_MAX_OWNERS)
+		l->owners_total = 0;
+		for (size_t k = 0; k < npairs; k++) {
+			if (pairs[k].listener != i)
+				continue;
+			l->owners_total++;
+			if (l->nowners < LISTENERS_MAX_OWNERS)
 				s->links[total + l->nowners++] = pairs[k].owner;
+		}
 		total += l->nowners;
 		l->owners_looked_up = true;
 		l->owners_known = l->nowners > 0 || complete;

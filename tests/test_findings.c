@@ -4,6 +4,7 @@
 
 #include "fake_listeners.h"
 #include "findings.h"
+#include "listeners_report.h"
 
 static struct listener_set set;
 static struct findings fs;
@@ -56,7 +57,11 @@ Test(findings, clamped_only_when_raised_and_backlog_was_the_old_limit)
 	const struct finding *f = find(at_old, FINDING_CLAMPED);
 	cr_assert_eq(f->level, QT_LEVEL_DRIFT);
 	cr_assert_eq(f->limit, 4096);
-	cr_assert(strstr(f->message, "restart nginx.service (pid 123 nginx)"), "%s", f->message);
+	/* One advice: relisten, live, naming the unit. */
+	cr_assert_eq(fs.nadvice, 1);
+	cr_assert_eq(fs.advice[0].action, ADVICE_RELISTEN);
+	cr_assert(strstr(fs.advice[0].text, "run `qtune relisten` to raise it live to 4096, no restart "
+					    "(nginx.service (pid 123 nginx)"), "%s", fs.advice[0].text);
 	findings_free(&fs);
 
 	/* Unchanged or lowered somaxconn: nothing can be clamped. */
@@ -70,6 +75,7 @@ Test(findings, below_min_from_min_backlog)
 {
 	size_t small = fake_listener(&set, "127.0.0.1", 8080, 64, 0);
 	size_t exact = fake_listener(&set, "127.0.0.1", 8081, 1024, 0);
+	fake_owner(&set, small, 10, "app", "");
 	fake_attribute(&set, true);
 	struct finding_limits lim = { .somaxconn_before = 4096, .somaxconn_after = 4096,
 				      .has_min_backlog = true, .min_backlog = 1024 };
@@ -82,14 +88,19 @@ Test(findings, below_min_from_min_backlog)
 	cr_assert_eq(f->level, QT_LEVEL_DRIFT);
 	cr_assert(strstr(f->message, "backlog 64 is below 1024 (listeners.min_backlog)"), "%s",
 		  f->message);
-	/* somaxconn is high enough: the program's own backlog is the fix. */
-	cr_assert(strstr(f->message, "configure a listen() backlog of at least 1024"), "%s",
-		  f->message);
+	/* somaxconn is high enough: the program's own backlog is the cause
+	 * and its setting the fix. */
+	cr_assert(strstr(f->message, "it is the program's own backlog"), "%s", f->message);
+	cr_assert_eq(findings_advice_of(&fs, small)->action, ADVICE_PROGRAM);
+	cr_assert(strstr(findings_advice_of(&fs, small)->text,
+			 "set a listen() backlog of at least 1024 in the program, then restart"),
+		  "%s", findings_advice_of(&fs, small)->text);
 }
 
 Test(findings, below_min_says_raise_somaxconn_when_it_is_the_cap)
 {
 	size_t l = fake_listener(&set, "127.0.0.1", 80, 128, 0);
+	fake_owner(&set, l, 10, "app", "");
 	fake_attribute(&set, true);
 	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 128,
 				      .has_min_backlog = true, .min_backlog = 1024 };
@@ -97,6 +108,7 @@ Test(findings, below_min_says_raise_somaxconn_when_it_is_the_cap)
 	cr_assert_eq(findings_build(&set, &lim, &fs), 1);
 	cr_assert(strstr(find(l, FINDING_BELOW_MIN)->message, "net.core.somaxconn 128 caps it"),
 		  "%s", find(l, FINDING_BELOW_MIN)->message);
+	cr_assert_eq(findings_advice_of(&fs, l)->action, ADVICE_SOMAXCONN);
 }
 
 Test(findings, port_requirement_wins_over_min_backlog)
@@ -171,7 +183,8 @@ Test(findings, queue_full_over_backlog_one_slot_left_at_it)
 	cr_assert(strstr(f->message, "as many as its backlog 2: one slot left"), "%s", f->message);
 	cr_assert_null(strstr(f->message, "dropped while"), "%s", f->message);
 	/* Complete scan, no owner: say so rather than "needs root". */
-	cr_assert(strstr(f->message, "no process of this network namespace holds it"));
+	cr_assert(strstr(findings_advice_of(&fs, at)->text,
+			 "no process of this network namespace holds it"));
 }
 
 Test(findings, advice_names_owners_or_says_unknown)
@@ -190,8 +203,14 @@ Test(findings, advice_names_owners_or_says_unknown)
 	cr_assert_str_eq(buf, "restart nginx.service (pid 123 nginx, pid 124 nginx) and helper (pid 200)");
 	findings_restart_advice(&set, &set.v[plain], buf, sizeof(buf));
 	cr_assert_str_eq(buf, "restart redis-server (pid 77)");
+	/* Defect 10: one reason, the true one, said once. */
 	findings_restart_advice(&set, &set.v[unknown], buf, sizeof(buf));
-	cr_assert_str_eq(buf, "restart the process owning it; owner unknown (needs root)");
+	cr_assert_str_eq(buf, "its owner is unknown: run qtune as root to name it");
+	set.viewer_root = true;
+	findings_restart_advice(&set, &set.v[unknown], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "its owner is unknown: its process could not be inspected (qtune needs "
+			      "CAP_SYS_PTRACE over it; a security module or a user namespace can deny that)");
+	set.viewer_root = false;
 	/* A short buffer truncates visibly, never overflows. */
 	findings_restart_advice(&set, &set.v[shared], buf, 16);
 	cr_assert_str_eq(buf, "restart ngin...");
@@ -241,9 +260,10 @@ Test(findings, syn_queue_limit_matches_measured_figures)
 Test(findings, dropping_between_two_samples)
 {
 	struct listener_set before = { 0 };
-	size_t busy = fake_listener(&set, "127.0.0.1", 80, 128, 129);
-	size_t idle = fake_listener(&set, "127.0.0.1", 81, 128, 0);
-	size_t fresh = fake_listener(&set, "127.0.0.1", 82, 128, 0);
+	/* 127, not 128: a kernel default somaxconn would be maybe-clamped. */
+	size_t busy = fake_listener(&set, "127.0.0.1", 80, 127, 128);
+	size_t idle = fake_listener(&set, "127.0.0.1", 81, 127, 0);
+	size_t fresh = fake_listener(&set, "127.0.0.1", 82, 127, 0);
 	size_t skip = fake_listener(&set, "127.0.0.1", 22, 16, 0);
 	fake_attribute(&set, true);
 	for (size_t i = 0; i < set.n; i++)
@@ -293,4 +313,224 @@ Test(findings, drop_remedy_follows_the_queues)
 	cr_assert(strstr(findings_drop_remedy_text(DROP_REMEDY_ADD_WORKERS), "accepts too slowly"));
 	cr_assert(strstr(findings_drop_remedy_text(DROP_REMEDY_RAISE_SOMAXCONN), "relisten"));
 	cr_assert_str_eq(finding_kind_name(FINDING_DROPPING), "dropping");
+}
+
+/* ------------------------------------------- issue 15: findings that hold up */
+
+static void set_tree(pid_t pid, pid_t ppid, uint64_t start, const char *exe)
+{
+	for (size_t o = 0; o < set.nowners; o++) {
+		if (set.owners[o].pid != pid)
+			continue;
+		set.owners[o].ppid = ppid;
+		set.owners[o].start_time = start;
+		snprintf(set.owners[o].exe, sizeof(set.owners[o].exe), "%s", exe);
+	}
+}
+
+/* Defect 1: clamped only while the very socket the apply recorded exists;
+ * the finding says which apply it comes from. */
+Test(findings, clamped_is_the_recorded_socket_and_names_its_apply)
+{
+	size_t same = fake_listener(&set, "127.0.0.1", 8080, 4096, 0);
+	size_t restarted = fake_listener(&set, "127.0.0.1", 8081, 4096, 0);
+	size_t reused = fake_listener(&set, "127.0.0.1", 8082, 4096, 0);
+	size_t raised = fake_listener(&set, "127.0.0.1", 8083, 65535, 0);
+	fake_owner(&set, same, 100, "nginx", "nginx.service");
+	fake_owner(&set, restarted, 200, "nginx", "");
+	fake_owner(&set, reused, 300, "redis-server", "");
+	fake_owner(&set, raised, 400, "memcached", "");
+	fake_attribute(&set, true);
+	set_tree(100, 1, 5000, "nginx");
+	set_tree(200, 1, 9000, "nginx");
+	set_tree(300, 1, 9100, "redis-check-rdb");
+	set_tree(400, 1, 7000, "memcached");
+
+	struct clamp_socket rec[4];
+	for (size_t i = 0; i < 4; i++)
+		findings_clamp_socket(&set, &set.v[i], &rec[i]);
+	rec[0].start_time = 5000;
+	rec[1].inode = 77;              /* the socket before the restart */
+	rec[2].start_time = 4000;       /* same inode number, another process since */
+	rec[3].backlog = 4096;          /* relistened since */
+	for (size_t i = 0; i < 4; i++) {
+		rec[i].backlog = 4096;
+		rec[i].when = 1764579600;   /* 2025-12-01 09:00 UTC */
+		rec[i].profile = "/etc/qtune/web.yaml";
+	}
+	struct clamp_record r = { .present = true, .lists_sockets = true, .somaxconn_old = 4096,
+				  .somaxconn_new = 65535, .v = rec, .n = 4 };
+	struct finding_limits lim = { .somaxconn_before = 65535, .somaxconn_after = 65535,
+				      .record = &r };
+
+	findings_build(&set, &lim, &fs);
+	cr_assert_str_eq(kinds_of(same), "clamped");
+	cr_assert_str_eq(kinds_of(restarted), "", "a restarted service has a new socket");
+	cr_assert_str_eq(kinds_of(reused), "", "an inode number reused by another process");
+	cr_assert_str_eq(kinds_of(raised), "");
+	const struct finding *f = find(same, FINDING_CLAMPED);
+	cr_assert_eq(f->level, QT_LEVEL_DRIFT);
+	cr_assert(strstr(f->message, "the apply of /etc/qtune/web.yaml at 2025-12-01 09:00 UTC"),
+		  "%s", f->message);
+	/* The old rule (backlog equals the somaxconn replaced) would have
+	 * flagged all three 4096 listeners. */
+	cr_assert_eq(fs.n, 1);
+}
+
+/* Defect 1: a record from before sockets were recorded cannot say which
+ * sockets it cut: at most maybe-clamped, never drift. */
+Test(findings, an_old_record_without_sockets_gives_maybe_clamped_only)
+{
+	size_t l = fake_listener(&set, "127.0.0.1", 8080, 1000, 0);
+	fake_owner(&set, l, 100, "app", "");
+	fake_attribute(&set, true);
+	struct clamp_record r = { .present = true, .lists_sockets = false, .somaxconn_old = 1000,
+				  .somaxconn_new = 8000 };
+	struct finding_limits lim = { .somaxconn_before = 8000, .somaxconn_after = 8000, .record = &r };
+
+	findings_build(&set, &lim, &fs);
+	cr_assert_str_eq(kinds_of(l), "maybe-clamped");
+	cr_assert_eq(fs.v[0].level, QT_LEVEL_OK);
+}
+
+/* Defect 2: somaxconn caps only a backlog equal to it. */
+Test(findings, below_min_names_the_true_cause)
+{
+	size_t asked8 = fake_listener(&set, "127.0.0.1", 80, 8, 0);
+	size_t capped = fake_listener(&set, "127.0.0.1", 81, 128, 0);
+	fake_owner(&set, asked8, 100, "redis-server", "redis-server.service");
+	fake_owner(&set, capped, 200, "app", "");
+	fake_attribute(&set, true);
+	set_tree(100, 1, 1, "redis-check-rdb");
+	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 128,
+				      .has_min_backlog = true, .min_backlog = 511 };
+
+	findings_build(&set, &lim, &fs);
+	const struct finding *f = find(asked8, FINDING_BELOW_MIN);
+	cr_assert(strstr(f->message, "it is the program's own backlog"), "%s", f->message);
+	cr_assert_null(strstr(f->message, "caps it"), "%s", f->message);
+	cr_assert_str_eq(findings_advice_of(&fs, asked8)->text,
+			 "set `tcp-backlog 511` in redis.conf and raise net.core.somaxconn to at least 511 "
+			 "(it is 128), then restart redis-server.service (pid 100 redis-server)");
+	cr_assert(strstr(find(capped, FINDING_BELOW_MIN)->message, "net.core.somaxconn 128 caps it"));
+}
+
+/* Defect 3: one advice per listener, the best one, and the same owner with
+ * the same action shares it. */
+Test(findings, one_advice_per_listener_relisten_first_grouped_by_owner)
+{
+	char *text = NULL;
+	size_t len = 0;
+	size_t a = fake_listener(&set, "0.0.0.0", 80, 128, 0);
+	size_t b = fake_listener(&set, "::", 80, 128, 0);
+	fake_owner(&set, a, 100, "nginx", "nginx.service");
+	fake_owner(&set, b, 100, "nginx", "nginx.service");
+	fake_attribute(&set, true);
+	set_tree(100, 1, 1, "nginx");
+	struct finding_limits lim = { .somaxconn_before = 128, .somaxconn_after = 4096,
+				      .has_min_backlog = true, .min_backlog = 511 };
+
+	findings_build(&set, &lim, &fs);
+	cr_assert_str_eq(kinds_of(a), "clamped,below-min");
+	cr_assert_eq(fs.nadvice, 2, "one per listener, not one per finding");
+	cr_assert_eq(fs.advice[0].action, ADVICE_RELISTEN);
+	cr_assert_str_eq(fs.advice[0].text, fs.advice[1].text);
+	cr_assert(strstr(find(a, FINDING_BELOW_MIN)->message, "the ceiling in force when it listened cut it"));
+	for (size_t i = 0; i < fs.n; i++)
+		cr_assert_null(strstr(fs.v[i].message, "configure"), "%s", fs.v[i].message);
+
+	struct qt_ctx ctx = { .root = "" };
+	FILE *f = open_memstream(&text, &len);
+	listeners_render_text(&ctx, f, &set, NULL, &fs);
+	fclose(f);
+	const char *adv = strstr(text, "advice:\n");
+	cr_assert(adv, "%s", text);
+	cr_assert(strstr(adv, "  0.0.0.0:80, [::]:80: run `qtune relisten` to raise it live to 4096"),
+		  "grouped: %s", text);
+	cr_assert_null(strstr(strstr(adv, "relisten`") + 1, "relisten`"), "said once: %s", text);
+	free(text);
+}
+
+/* Defect 5: owners by process tree: the master, with its unit, and a count
+ * of workers, not every worker. */
+Test(findings, restart_names_the_master_not_every_worker)
+{
+	char buf[512];
+	size_t web = fake_listener(&set, "0.0.0.0", 80, 128, 0);
+	size_t lb = fake_listener(&set, "0.0.0.0", 443, 128, 0);
+	fake_owner(&set, web, 100, "gunicorn", "app.service");
+	fake_owner(&set, web, 101, "gunicorn", "app.service");
+	fake_owner(&set, web, 102, "gunicorn", "app.service");
+	fake_owner(&set, lb, 200, "haproxy", "");
+	fake_owner(&set, lb, 201, "haproxy", "");
+	fake_attribute(&set, true);
+	set_tree(100, 1, 1, "python3.11");
+	set_tree(101, 100, 2, "python3.11");
+	set_tree(102, 100, 3, "python3.11");
+	set_tree(200, 1, 1, "haproxy");
+	set_tree(201, 200, 2, "haproxy");
+
+	findings_restart_advice(&set, &set.v[web], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "restart app.service (master pid 100 gunicorn, 2 workers)");
+	findings_restart_advice(&set, &set.v[lb], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "restart haproxy (master pid 200, 1 worker)");
+	findings_program_setting(&set, &set.v[web], 2048, buf, sizeof(buf));
+	cr_assert(strstr(buf, "`--backlog 2048` (gunicorn"), "%s", buf);
+}
+
+/* Defect 6: more owners than kept: counted, said. */
+Test(findings, owners_past_the_kept_ones_are_counted)
+{
+	char buf[512];
+	size_t l = fake_listener(&set, "0.0.0.0", 80, 128, 0);
+	for (pid_t p = 1000; p < 1080; p++)
+		fake_owner(&set, l, p, "apache2", "apache2.service");
+	fake_attribute(&set, true);
+	for (pid_t p = 1000; p < 1080; p++)
+		set_tree(p, p == 1000 ? 1 : 1000, (uint64_t)p, "apache2");
+
+	cr_assert_eq(set.v[l].nowners, LISTENERS_MAX_OWNERS);
+	cr_assert_eq(set.v[l].owners_total, 80);
+	findings_restart_advice(&set, &set.v[l], buf, sizeof(buf));
+	cr_assert_str_eq(buf, "restart apache2.service (master pid 1000 apache2, 79 workers)");
+}
+
+/* Defect 11: at a kernel default somaxconn below today's, no record:
+ * maybe-clamped, information only, with the relisten --all advice. */
+Test(findings, maybe_clamped_at_a_kernel_default_without_a_record)
+{
+	size_t old_default = fake_listener(&set, "127.0.0.1", 1, 128, 0);
+	size_t new_default = fake_listener(&set, "127.0.0.1", 2, 4096, 0);
+	size_t other = fake_listener(&set, "127.0.0.1", 3, 511, 0);
+	size_t at_now = fake_listener(&set, "127.0.0.1", 4, 65535, 0);
+	fake_owner(&set, old_default, 100, "memcached", "");
+	fake_owner(&set, new_default, 100, "memcached", "");
+	fake_attribute(&set, true);
+	set_tree(100, 1, 1, "memcached");
+	struct finding_limits lim = { .somaxconn_before = 65535, .somaxconn_after = 65535 };
+
+	findings_build(&set, &lim, &fs);
+	cr_assert_str_eq(kinds_of(old_default), "maybe-clamped");
+	cr_assert_str_eq(kinds_of(new_default), "maybe-clamped");
+	cr_assert_str_eq(kinds_of(other), "");
+	cr_assert_str_eq(kinds_of(at_now), "");
+	cr_assert_eq(find(old_default, FINDING_MAYBE_CLAMPED)->level, QT_LEVEL_OK, "not drift");
+	cr_assert(strstr(find(new_default, FINDING_MAYBE_CLAMPED)->message, "since Linux 5.4"));
+	cr_assert_eq(findings_advice_of(&fs, old_default)->action, ADVICE_RELISTEN_ALL);
+	cr_assert(strstr(findings_advice_of(&fs, old_default)->text, "`qtune relisten --all`"));
+	cr_assert(strstr(findings_advice_of(&fs, old_default)->text, "`-b 65535` on memcached"));
+
+	/* somaxconn at the default itself: nothing can have been cut. */
+	findings_free(&fs);
+	struct finding_limits same = { .somaxconn_before = 128, .somaxconn_after = 128 };
+	findings_build(&set, &same, &fs);
+	cr_assert_eq(fs.n, 0);
+	/* A record that lists its sockets and made today's somaxconn knows
+	 * this one was not cut. */
+	findings_free(&fs);
+	struct clamp_record r = { .present = true, .lists_sockets = true, .somaxconn_old = 4096,
+				  .somaxconn_new = 65535 };
+	lim.record = &r;
+	findings_build(&set, &lim, &fs);
+	cr_assert_eq(fs.n, 0);
 }

@@ -148,8 +148,9 @@ Test(listeners, backlog_clamped_by_somaxconn_at_listen_time)
 	findings_build(&set, &lim, &fs);
 	cr_assert_eq(fs.n, 1);
 	cr_assert_eq(fs.v[0].kind, FINDING_CLAMPED);
-	snprintf(pidtext, sizeof(pidtext), "(pid %d)", (int)getpid());
-	cr_assert(strstr(fs.v[0].message, pidtext), "%s", fs.v[0].message);
+	snprintf(pidtext, sizeof(pidtext), "(pid %d", (int)getpid());
+	cr_assert_eq(fs.nadvice, 1);
+	cr_assert(strstr(fs.advice[0].text, pidtext), "%s", fs.advice[0].text);
 	findings_free(&fs);
 }
 

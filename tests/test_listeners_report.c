@@ -69,12 +69,17 @@ Test(listeners_report, text_table)
 		"127.0.0.1:5432          244       0        245          0      ?  owner unknown (needs root)             -\n"
 		"\n"
 		"0.0.0.0:80: clamped: backlog 128 is the somaxconn in force before (128): it keeps it, "
-		"not 4096, until its process calls listen() again; restart nginx.service "
-		"(pid 123 nginx, pid 124 nginx)\n"
+		"not 4096, until listen() is called on it again\n"
 		"[::1]:8080: queue-full: accept queue holds 4097 connections, more than its backlog "
 		"4096: it is full (it admits backlog + 1), and new SYNs and completing ACKs are dropped "
-		"while it stays so (ListenOverflows); check that app (pid 77) accepts "
-		"fast enough, or give it a larger backlog\n"
+		"while it stays so (ListenOverflows) (app (pid 77))\n"
+		"\n"
+		"advice:\n"
+		"  0.0.0.0:80: run `qtune relisten` to raise it live to 4096, no restart "
+		"(nginx.service (pid 123 nginx, pid 124 nginx); its own setting: `listen ... "
+		"backlog=4096;` in nginx's configuration)\n"
+		"  [::1]:8080: check that app (pid 77) accepts fast enough, or give it a larger "
+		"backlog (a listen() backlog of at least 4096 in the program)\n"
 		"\n"
 		"SYN limit: SYN requests queued, then SYN cookies (tcp_syncookies=1: backlog + 1; "
 		"Linux 2025+, older kernels one less)\n"
@@ -122,16 +127,24 @@ Test(listeners_report, json_members)
 	cr_assert(strstr(text, "\"owners_complete\":false,\"listeners\":[{\"family\":\"ipv4\","
 			       "\"address\":\"0.0.0.0\",\"port\":80,\"interface\":null,\"backlog\":128,"
 			       "\"queued\":0,\"syn_recv\":0,\"drops\":0,\"syn_queue_limit\":129,\"syn_cookies\":true,\"uid\":0,"
-			       "\"inode\":1000,\"owners_looked_up\":true,\"owners_known\":true,\"owners\":[{\"pid\":123,"
-			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\",\"user_unit_uid\":null},{\"pid\":124,"
-			       "\"comm\":\"nginx\",\"unit\":\"nginx.service\",\"user_unit_uid\":null}],\"findings\":[{"
+			       "\"inode\":1000,\"owners_looked_up\":true,\"owners_known\":true,\"owners_total\":2,"
+			       "\"owners_truncated\":false,\"owners\":[{\"pid\":123,\"ppid\":null,"
+			       "\"comm\":\"nginx\",\"exe\":null,\"unit\":\"nginx.service\",\"user_unit_uid\":null},"
+			       "{\"pid\":124,\"ppid\":null,"
+			       "\"comm\":\"nginx\",\"exe\":null,\"unit\":\"nginx.service\",\"user_unit_uid\":null}],\"findings\":[{"
 			       "\"kind\":\"clamped\",\"level\":\"warning\",\"limit\":4096,\"message\":"),
 		  "%s", text);
 	cr_assert(strstr(text, "\"address\":\"127.0.0.1\",\"port\":5432,\"interface\":null,"
 			       "\"backlog\":244,\"queued\":0,\"syn_recv\":0,\"drops\":null,\"syn_queue_limit\":245,\"syn_cookies\":true,"
-			       "\"uid\":105,\"inode\":1002,\"owners_looked_up\":true,\"owners_known\":false,\"owners\":[],"
-			       "\"findings\":[]}"), "%s", text);
-	cr_assert(strstr(text, "{\"pid\":77,\"comm\":\"app\",\"unit\":null,\"user_unit_uid\":null}"), "%s", text);
+			       "\"uid\":105,\"inode\":1002,\"owners_looked_up\":true,\"owners_known\":false,\"owners_total\":0,"
+			       "\"owners_truncated\":false,\"owners\":[],\"findings\":[],\"advice\":null}"),
+		  "%s", text);
+	cr_assert(strstr(text, "{\"pid\":77,\"ppid\":null,\"comm\":\"app\",\"exe\":null,\"unit\":null,"
+			       "\"user_unit_uid\":null}"), "%s", text);
+	/* One advice per listener with findings: its action, its target. */
+	cr_assert(strstr(text, "\"advice\":{\"action\":\"relisten\",\"backlog\":4096,\"text\":"
+			       "\"run `qtune relisten` to raise it live to 4096"), "%s", text);
+	cr_assert(strstr(text, "\"advice\":{\"action\":\"accept\",\"backlog\":null,"), "%s", text);
 	cr_assert(strstr(text, "\"kind\":\"queue-full\",\"level\":\"warning\",\"limit\":4096,"), "%s",
 		  text);
 }

@@ -78,7 +78,8 @@ Test(relisten_report, plain_text_and_quiet)
 {
 	build();
 	render(false, 0);
-	cr_assert(strstr(text, "127.0.0.1:8000  raised 128 -> 4096 (pid 100 srv)\n"), "%s", text);
+	cr_assert(strstr(text, "127.0.0.1:8000  raised 128 -> 4096, the ceiling: the program's own "
+			       "request is unknown (pid 100 srv)\n"), "%s", text);
 	cr_assert(strstr(text, "127.0.0.1:8005  not raised (128, wanted 4096): permission denied; restart srv\n"),
 		  "%s", text);
 	cr_assert_null(strchr(text, '\033'), "no colour without a terminal");
@@ -106,5 +107,7 @@ Test(relisten_report, json_member)
 	cr_assert(strncmp(text, head, strlen(head)) == 0, "%s", text);
 	cr_assert(strstr(text, "\"port\":8005,\"interface\":null,\"inode\":1005,\"result\":\"failed\",\"why\":[\"clamped\"],"
 			       "\"backlog_before\":128,\"backlog_target\":4096,\"backlog_after\":null,\"pid\":105,"
-			       "\"comm\":\"srv\",\"reason\":\"permission denied\",\"advice\":\"restart srv\"}"), "%s", text);
+			       "\"comm\":\"srv\",\"reason\":\"permission denied\",\"advice\":\"restart srv\","
+			       "\"target_choice\":\"ceiling\",\"target_capped\":false,\"program_setting\":null}"),
+		  "%s", text);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -215,5 +216,112 @@ Test(state, a_record_of_another_namespace_or_boot_is_refused)
 	cr_assert(diags_mention(&ctx.diags, "another network namespace"));
 	free(bytes);
 	state_free(s);
+	ctx_close(&ctx);
+}
+
+/* Issue 15, defect 1: the sockets an apply found at the old ceiling travel
+ * in the record, byte for byte, with its time; a version 2 record (before
+ * them) still loads and says it lists none. */
+Test(state, clamped_sockets_and_the_apply_time_round_trip)
+{
+	struct qt_ctx ctx = state_ctx();
+	struct state *s = persist_record(), *got = NULL;
+	char *back = NULL;
+	size_t back_len = 0;
+	struct clamp_socket c = { .inode = 4242, .family = AF_INET6, .port = 8080,
+				  .start_time = 123456, .backlog = 4096, .when = 1764579600,
+				  .profile = "/etc/qtune/profiles/lb.yaml" };
+	struct clamp_record rec;
+
+	memset(c.raw, 0, sizeof(c.raw));
+	c.raw[15] = 1;                  /* ::1 */
+	c.raw[0] = 0xfe;
+	s->when = 1764583200;
+	s->lists_sockets = true;
+	state_add_socket(s, &c);
+	c.inode = 4243;
+	c.family = AF_INET;
+	c.profile = NULL;               /* this apply's own */
+	state_add_socket(s, &c);
+	cr_assert_eq(state_save(&ctx, s, "a = 1\n", 6, &ctx.diags), 0);
+	cr_assert_eq(state_load(&ctx, &got, &back, &back_len, &ctx.diags), 0);
+	cr_assert_eq(got->when, 1764583200);
+	cr_assert(got->lists_sockets);
+	cr_assert_eq(got->nsockets, 2);
+	cr_assert_eq(got->sockets[0].inode, 4242);
+	cr_assert_eq(got->sockets[0].family, AF_INET6);
+	cr_assert_eq(got->sockets[0].raw[0], 0xfe);
+	cr_assert_eq(got->sockets[0].raw[15], 1);
+	cr_assert_eq(got->sockets[0].port, 8080);
+	cr_assert_eq(got->sockets[0].start_time, 123456);
+	cr_assert_eq(got->sockets[0].backlog, 4096);
+	cr_assert_eq(got->sockets[0].when, 1764579600);
+	cr_assert_str_eq(got->sockets[0].profile, "/etc/qtune/profiles/lb.yaml");
+	cr_assert_str_eq(got->sockets[1].profile, "/etc/qtune/profiles/web.yaml");
+	state_clamp_record(got, &rec);
+	cr_assert(rec.present && rec.lists_sockets);
+	cr_assert_eq(rec.somaxconn_old, 128);
+	cr_assert_eq(rec.somaxconn_new, 4096);
+	cr_assert_eq(rec.n, 2);
+	free(back);
+	state_free(got);
+
+	/* After a relisten the raised socket is forgotten, the other kept. */
+	uint64_t raised = 4242;
+	cr_assert_eq(state_forget_sockets(&ctx, &raised, 1, true, &ctx.diags), 0);
+	cr_assert_eq(state_load(&ctx, &got, &back, &back_len, &ctx.diags), 0);
+	cr_assert_eq(got->nsockets, 1);
+	cr_assert_eq(got->sockets[0].inode, 4243);
+	cr_assert_str_eq(back, "a = 1\n", "the rest of the record is kept");
+	free(back);
+	state_free(got);
+	state_free(s);
+	ctx_close(&ctx);
+}
+
+Test(state, a_damaged_socket_line_refuses_the_record)
+{
+	static const char *const bad[] = {
+		"socket\t1\t2\t00000000000000000000000000000000\t80\t0\t128\t0\tp",      /* family 2 ok */
+		"socket\t1\t7\t00000000000000000000000000000000\t80\t0\t128\t0\tp",      /* family 7 */
+		"socket\t1\t2\t0000\t80\t0\t128\t0\tp",                                  /* short address */
+		"socket\t1\t2\tzz000000000000000000000000000000\t80\t0\t128\t0\tp",      /* not hex */
+		"socket\t1\t2\t00000000000000000000000000000000\t70000\t0\t128\t0\tp",   /* port */
+		"socket\tx\t2\t00000000000000000000000000000000\t80\t0\t128\t0\tp",      /* inode */
+		"socket\t1\t2\t00000000000000000000000000000000\t80\t0\t-1\t0\tp",       /* backlog */
+		"time\t-5",
+	};
+	struct qt_ctx ctx = state_ctx();
+
+	ctx.netns_initial = 1;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[1024];
+		struct state *got = NULL;
+		char *back = NULL;
+		size_t back_len;
+
+		snprintf(text, sizeof(text), "qtune-state 3\nnetns\tinitial\nprofile\t/p\nchecksum\tc\n"
+			 "key\tnet/core/somaxconn\t128\t4096\n%s\nend\n", bad[i]);
+		sandbox_write("var/lib/qtune/state", text, 0600);
+		int r = state_load(&ctx, &got, &back, &back_len, &ctx.diags);
+		if (i == 0) {
+			cr_assert_eq(r, 0, "a well-formed line loads");
+			cr_assert_eq(got->nsockets, 1);
+		} else {
+			cr_assert_eq(r, -EBADMSG, "%s", bad[i]);
+		}
+		state_free(got);
+		free(back);
+	}
+	/* Version 2: no socket lines, loads, lists nothing. */
+	sandbox_write("var/lib/qtune/state", "qtune-state 2\nnetns\tinitial\nprofile\t/p\nchecksum\tc\n"
+		      "key\tnet/core/somaxconn\t128\t4096\nend\n", 0600);
+	struct state *got = NULL;
+	char *back = NULL;
+	size_t back_len;
+	cr_assert_eq(state_load(&ctx, &got, &back, &back_len, &ctx.diags), 0);
+	cr_assert_not(got->lists_sockets);
+	cr_assert_eq(got->nsockets, 0);
+	state_free(got);
 	ctx_close(&ctx);
 }
