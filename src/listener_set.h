@@ -34,6 +34,14 @@ struct listener_owner {
 	char exe[LISTENERS_COMM_MAX];    /* basename of /proc/PID/exe; "" unreadable */
 };
 
+/* The unit of one cgroup a listener's socket was created in. */
+struct listener_cgroup_unit {
+	uint64_t cgroup_id;
+	char unit[LISTENERS_UNIT_MAX];   /* a system unit; "" when none */
+	bool user_unit;                  /* beneath user@UID.service */
+	uint32_t user_uid;
+};
+
 struct listener {
 	uint8_t family;                  /* AF_INET or AF_INET6 */
 	/* owners_looked_up: the command asked for its owners (every listener
@@ -61,6 +69,8 @@ struct listener {
 	uint32_t owner_off;              /* first index into listener_set.links */
 	uint16_t nowners;
 	uint32_t owners_total;           /* owners found, kept or not (>= nowners) */
+	uint64_t cgroup_id;              /* INET_DIAG_CGROUP_ID (5.7+): the cgroup v2 id of the
+					  * socket's creator, the inode of its directory; 0: none */
 };
 
 struct listener_set {
@@ -83,6 +93,10 @@ struct listener_set {
 	/* What the scan saw, for -v and for tests. */
 	unsigned pids_scanned, pids_other_netns, pids_denied;
 	unsigned fd_tables_read;         /* /proc/PID/fd directories opened */
+	/* The units of the cgroups the listeners' sockets were created in,
+	 * one per cgroup id, sorted by it (listeners_dump). */
+	struct listener_cgroup_unit *cgroup_units;
+	size_t ncgroup_units;
 };
 
 /* The kth owner of l (k < l->nowners). */
@@ -93,6 +107,13 @@ const struct listener_owner *listener_owner_at(const struct listener_set *set,
  * owners were scanned; -1 when unknown. It may have been closed or reused
  * since: whoever uses it checks the socket's inode first. */
 int listener_owner_fd(const struct listener_set *set, const struct listener *l, size_t k);
+
+/* The systemd unit of l without the owner walk: that of the cgroup its
+ * socket was created in (INET_DIAG_CGROUP_ID), or, where the kernel does
+ * not say (before 5.7, cgroup v1 only), its first owner's when its owners
+ * were looked up. NULL: no system unit known (none, a user's unit, a
+ * container's cgroup). */
+const char *listener_socket_unit(const struct listener_set *set, const struct listener *l);
 
 void listener_set_free(struct listener_set *set);
 

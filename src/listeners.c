@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "unit.h"
 #include "util.h"
 
@@ -78,10 +79,15 @@ struct dump {
 	char cache_name[IF_NAMESIZE];
 };
 
-/* data: the message's SKMEMINFO attribute, when it has one. */
+/* The attributes of one message that the dump reads. */
+struct diag_attrs {
+	const struct nlattr *meminfo, *cgroup;
+};
+
+/* data: the message's diag_attrs, filled with those it has. */
 static int dump_attr_check(const struct nlattr *a, void *data)
 {
-	const struct nlattr **meminfo = data;
+	struct diag_attrs *at = data;
 	uint16_t type = mnl_attr_get_type(a);
 
 	if (type < ARRAY_SIZE(diag_attr_types) && diag_attr_types[type] != MNL_TYPE_UNSPEC &&
@@ -94,8 +100,10 @@ static int dump_attr_check(const struct nlattr *a, void *data)
 			errno = ERANGE;
 			return MNL_CB_ERROR;
 		}
-		*meminfo = a;
+		at->meminfo = a;
 	}
+	if (type == INET_DIAG_CGROUP_ID)
+		at->cgroup = a;
 	return MNL_CB_OK;
 }
 
@@ -140,8 +148,9 @@ static void dump_add_request(struct dump *dp, const struct inet_diag_msg *m)
 }
 
 /* Adds one listener (or half-open request) from a sock_diag message. */
-static void dump_add(struct dump *dp, const struct inet_diag_msg *m, const struct nlattr *meminfo)
+static void dump_add(struct dump *dp, const struct inet_diag_msg *m, const struct diag_attrs *at)
 {
+	const struct nlattr *meminfo = at->meminfo;
 	struct listener_set *set = dp->set;
 	struct listener *l;
 
@@ -184,13 +193,16 @@ static void dump_add(struct dump *dp, const struct inet_diag_msg *m, const struc
 		l->drops = drops;
 		l->drops_known = true;
 	}
+	/* Linux 5.7+ sends it with every socket, unasked (inet_diag_msg_attrs_fill). */
+	if (at->cgroup)
+		l->cgroup_id = mnl_attr_get_u64(at->cgroup);
 }
 
 /* mnl_cb_run's callback for each message of the dump. */
 static int dump_msg(const struct nlmsghdr *h, void *data)
 {
 	struct dump *dp = data;
-	const struct nlattr *meminfo = NULL;
+	struct diag_attrs at = { NULL, NULL };
 
 	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return MNL_CB_OK;
@@ -198,12 +210,12 @@ static int dump_msg(const struct nlmsghdr *h, void *data)
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
-	if (mnl_attr_parse(h, sizeof(struct inet_diag_msg), dump_attr_check, &meminfo) < 0)
+	if (mnl_attr_parse(h, sizeof(struct inet_diag_msg), dump_attr_check, &at) < 0)
 		return MNL_CB_ERROR;
 	/* Past the bound the dump is still drained to its end, so the next
 	 * request on this socket starts clean. */
 	if (!dp->set->truncated)
-		dump_add(dp, mnl_nlmsg_get_payload(h), meminfo);
+		dump_add(dp, mnl_nlmsg_get_payload(h), &at);
 	return MNL_CB_OK;
 }
 
@@ -378,6 +390,48 @@ static void count_requests(struct listener_set *set, const struct request_key *r
 	}
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The unit of each cgroup the listeners' sockets were created in, by the
+ * one unit rule (unit.h) applied to the cgroup's path, as if it were the
+ * unified line of a /proc/PID/cgroup. The cgroup2 tree is walked once,
+ * and only when the kernel gave an id. */
+static void cgroup_units(const struct qt_ctx *ctx, struct listener_set *set)
+{
+	struct cgroup_map *map = NULL;
+	uint64_t *ids = xreallocarray(NULL, set->n + 1, sizeof(*ids));
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].cgroup_id)
+			ids[n++] = set->v[i].cgroup_id;
+	qsort(ids, n, sizeof(*ids), u64_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct listener_cgroup_unit *c;
+		char path[4096], *line;
+
+		if (i > 0 && ids[i] == ids[i - 1])
+			continue;
+		set->cgroup_units = xreallocarray(set->cgroup_units, set->ncgroup_units + 1,
+						  sizeof(*set->cgroup_units));
+		c = &set->cgroup_units[set->ncgroup_units++];
+		memset(c, 0, sizeof(*c));
+		c->cgroup_id = ids[i];
+		if (cgroup_path(&map, ctx->proc_fd, ids[i], path, sizeof(path)) < 0)
+			continue;
+		line = xasprintf("0::%s\n", path);
+		c->user_unit = unit_from_cgroup(line, c->unit, sizeof(c->unit), &c->user_uid) == UNIT_USER;
+		free(line);
+	}
+	cgroup_map_free(map);
+	free(ids);
+}
+
 int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
@@ -386,7 +440,6 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
 	char *buf = NULL;
 	int r;
 
-	(void)ctx;
 	listener_set_free(out);
 	r = dump_socket(&nl);
 	if (r < 0) {
@@ -417,6 +470,7 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
 			   LISTENERS_MAX, LISTENERS_MAX);
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), listener_cmp);
+	cgroup_units(ctx, out);
 	count_requests(out, dp.reqs, dp.nreqs);
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);

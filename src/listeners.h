@@ -24,8 +24,10 @@
 /* Dumps the TCP listeners (IPv4 and IPv6) of the calling thread's network
  * namespace into out (zeroed, or a set to be replaced), sorted by port,
  * family, address. 0 or -errno, with a diagnostic. Netlink answers for the
- * namespace the caller is in, which main() has made the target one; ctx is
- * taken for symmetry with listeners_attribute() and later use. The one
+ * namespace the caller is in, which main() has made the target one. Each
+ * listener's cgroup id (Linux 5.7+) names its unit without the owner walk:
+ * the cgroup2 tree beneath ctx->proc_fd's self/mountinfo is walked once
+ * for their paths (cgroup.h), judged by unit.h's rule. The one
  * sock_diag reader of qtune (relisten reads its backlogs back with it):
  * libmnl runs the dump and validates every message and attribute, and the
  * socket is connected to the kernel, so no other process can add to it. */

@@ -299,6 +299,7 @@ void listeners_render_json(struct jw *w, const struct listener_set *set,
 		}
 		jw_kint(w, "uid", l->uid);
 		jw_kint(w, "inode", l->inode);
+		jw_kstring(w, "socket_unit", listener_socket_unit(set, l));
 		jw_kbool(w, "owners_looked_up", set->attributed && l->owners_looked_up);
 		jw_kbool(w, "owners_known", set->attributed && l->owners_known);
 		/* Every owner found, and whether "owners" lists fewer. */

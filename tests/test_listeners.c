@@ -623,3 +623,132 @@ Test(listeners, a_socket_passed_over_a_unix_socket_is_owned_from_the_other_names
 {
 	owner_found_across_namespaces(true);
 }
+
+/* ------------------------------------------- the unit from the cgroup id */
+
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include "unit.h"
+
+static char cg_made[4][512];
+static size_t cg_nmade;
+
+static void cg_cleanup(void)
+{
+	while (cg_nmade > 0)
+		rmdir(cg_made[--cg_nmade]);
+}
+
+/* A child moved into the cgroup at dir before it listens; its port. */
+static pid_t listener_in_cgroup(const char *dir, uint16_t *port)
+{
+	int go[2], back[2];
+	char path[600], num[16];
+	pid_t pid;
+
+	cr_assert(pipe(go) == 0 && pipe(back) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		char c;
+		uint16_t p = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		sandbox_listen("127.0.0.1", 0, 10, &p);
+		if (write(back[1], &p, sizeof(p)) != sizeof(p))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(num, sizeof(num), "%d", (int)pid);
+	FILE *f = fopen(path, "we");
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	fputs(num, f);
+	cr_assert_eq(fclose(f), 0, "moving %d into %s: %s", (int)pid, dir, strerror(errno));
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	cr_assert_eq(read(back[0], port, sizeof(*port)), (ssize_t)sizeof(*port));
+	close(go[0]);
+	close(go[1]);
+	close(back[0]);
+	close(back[1]);
+	return pid;
+}
+
+/* Real processes in test cgroups (made under the cgroup2 mount, removed
+ * afterwards): the unit the dump's cgroup id names is the one the unit
+ * rule reads from the process's own /proc/PID/cgroup, below a user's
+ * manager too (no system unit). */
+Test(listeners, the_unit_from_the_cgroup_id_matches_proc_pid_cgroup, .fini = cg_cleanup)
+{
+	static const char *const mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	const char *root = NULL;
+	char slice[128], svc[128];
+	struct statfs sf;
+
+	for (size_t i = 0; i < ARRAY_SIZE(mounts) && !root; i++)
+		if (statfs(mounts[i], &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+			root = mounts[i];
+	if (!root)
+		cr_skip_test("no cgroup2 mount");
+	snprintf(slice, sizeof(slice), "qtune-test-%d.slice", (int)getpid());
+	snprintf(svc, sizeof(svc), "qtune-test-%d.service", (int)getpid());
+	snprintf(cg_made[0], sizeof(cg_made[0]), "%s/%s", root, slice);
+	snprintf(cg_made[1], sizeof(cg_made[1]), "%s/%s/%s", root, slice, svc);
+	snprintf(cg_made[2], sizeof(cg_made[2]), "%s/%s/user@4242.service", root, slice);
+	snprintf(cg_made[3], sizeof(cg_made[3]), "%s/%s/user@4242.service/app.slice", root, slice);
+	for (cg_nmade = 0; cg_nmade < 4; cg_nmade++)
+		cr_assert(mkdir(cg_made[cg_nmade], 0755) == 0, "%s: %s", cg_made[cg_nmade], strerror(errno));
+
+	uint16_t psvc, puser;
+	pid_t a = listener_in_cgroup(cg_made[1], &psvc);
+	pid_t b = listener_in_cgroup(cg_made[3], &puser);
+	dump();
+	const struct listener *ls = find(AF_INET, psvc), *lu = find(AF_INET, puser);
+	cr_assert(ls && lu);
+	struct stat st;
+	cr_assert(stat(cg_made[1], &st) == 0);
+	cr_assert_eq(ls->cgroup_id, st.st_ino, "the id is the directory's inode");
+
+	pid_t pids[2] = { a, b };
+	const struct listener *l[2] = { ls, lu };
+	for (int k = 0; k < 2; k++) {
+		char path[64], *text = NULL, unit[LISTENERS_UNIT_MAX];
+		uint32_t uid = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pids[k]);
+		cr_assert(util_read_file_at(AT_FDCWD, path, 0, 65536, &text, NULL) == 0);
+		enum unit_kind kind = unit_from_cgroup(text, unit, sizeof(unit), &uid);
+		const char *got = listener_socket_unit(&set, l[k]);
+		if (k == 0) {
+			cr_assert_eq(kind, UNIT_SYSTEM, "%s", text);
+			cr_assert_str_eq(unit, svc);
+			cr_assert(got, "no unit from the cgroup id");
+			cr_assert_str_eq(got, unit);
+		} else {
+			cr_assert_eq(kind, UNIT_USER, "%s", text);
+			cr_assert_null(got, "below user@4242.service: %s", got);
+		}
+		free(text);
+	}
+	for (int k = 0; k < 2; k++) {
+		kill(pids[k], SIGKILL);
+		waitpid(pids[k], NULL, 0);
+	}
+	/* Gone from the cgroups before they can be removed. */
+	for (int i = 0, busy = 1; i < 100 && busy; i++) {
+		busy = 0;
+		for (int k = 1; k <= 3; k += 2) {
+			char procs[600], buf[64] = "";
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg_made[k]);
+			FILE *f = fopen(procs, "re");
+			busy |= f && fgets(buf, sizeof(buf), f);
+			if (f)
+				fclose(f);
+		}
+		if (busy)
+			usleep(10000);
+	}
+}

@@ -127,7 +127,7 @@ Test(listeners_report, json_members)
 	cr_assert(strstr(text, "\"owners_complete\":false,\"listeners\":[{\"family\":\"ipv4\","
 			       "\"address\":\"0.0.0.0\",\"port\":80,\"interface\":null,\"backlog\":128,"
 			       "\"queued\":0,\"syn_recv\":0,\"drops\":0,\"syn_queue_limit\":129,\"syn_cookies\":true,\"uid\":0,"
-			       "\"inode\":1000,\"owners_looked_up\":true,\"owners_known\":true,\"owners_total\":2,"
+			       "\"inode\":1000,\"socket_unit\":\"nginx.service\",\"owners_looked_up\":true,\"owners_known\":true,\"owners_total\":2,"
 			       "\"owners_truncated\":false,\"owners\":[{\"pid\":123,\"ppid\":null,"
 			       "\"comm\":\"nginx\",\"exe\":null,\"unit\":\"nginx.service\",\"user_unit_uid\":null},"
 			       "{\"pid\":124,\"ppid\":null,"
@@ -136,7 +136,7 @@ Test(listeners_report, json_members)
 		  "%s", text);
 	cr_assert(strstr(text, "\"address\":\"127.0.0.1\",\"port\":5432,\"interface\":null,"
 			       "\"backlog\":244,\"queued\":0,\"syn_recv\":0,\"drops\":null,\"syn_queue_limit\":245,\"syn_cookies\":true,"
-			       "\"uid\":105,\"inode\":1002,\"owners_looked_up\":true,\"owners_known\":false,\"owners_total\":0,"
+			       "\"uid\":105,\"inode\":1002,\"socket_unit\":null,\"owners_looked_up\":true,\"owners_known\":false,\"owners_total\":0,"
 			       "\"owners_truncated\":false,\"owners\":[],\"findings\":[],\"advice\":null}"),
 		  "%s", text);
 	cr_assert(strstr(text, "{\"pid\":77,\"ppid\":null,\"comm\":\"app\",\"exe\":null,\"unit\":null,"
