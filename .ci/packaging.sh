@@ -88,6 +88,7 @@ step "rpm contents"
 rpm -qlp "$rpm_bin" >"$scratch/rpm.list" 2>/dev/null
 for want in /usr/sbin/qtune '/usr/share/man/man8/qtune.8*' \
 	    '/usr/share/man/man5/qtune-profile.5*' '/usr/share/qtune/profiles/*.yaml' \
+	    /usr/share/qtune/prometheus/qtune-rules.yml \
 	    /usr/share/bash-completion/completions/qtune /etc/qtune/profiles; do
 	grep -qx -- "$(printf '%s' "$want" | sed 's/\./\\./g; s/\*/.*/g')" "$scratch/rpm.list" ||
 		fail "rpm -qlp $rpm_bin lacks $want"
@@ -114,6 +115,7 @@ installed=1
 dpkg -L qtune >"$scratch/deb.list"
 for want in /usr/sbin/qtune /usr/share/man/man8/qtune.8.gz \
 	    /usr/share/man/man5/qtune-profile.5.gz /usr/share/qtune/profiles/web.yaml \
+	    /usr/share/qtune/prometheus/qtune-rules.yml \
 	    /usr/share/bash-completion/completions/qtune /usr/share/doc/qtune/copyright \
 	    /etc/qtune/profiles; do
 	grep -qx -- "$want" "$scratch/deb.list" || fail "the .deb lacks $want"
