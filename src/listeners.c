@@ -44,7 +44,7 @@ void (*listeners_dump_socket_hook)(int fd);
 /* The attributes the kernel sends after an inet_diag_msg without being asked
  * (and those an idiag_ext adds), with the type each must have. Each is
  * checked, so a message whose attributes do not add up is refused as a
- * whole rather than read half-way; only INET_DIAG_SKMEMINFO is read. */
+ * whole rather than read half-way; INET_DIAG_SKMEMINFO and INET_DIAG_CGROUP_ID are read. */
 static const enum mnl_attr_data_type diag_attr_types[INET_DIAG_MAX + 1] = {
 	[INET_DIAG_SHUTDOWN] = MNL_TYPE_U8,
 	[INET_DIAG_TOS] = MNL_TYPE_U8,
