@@ -1073,6 +1073,9 @@ int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out)
 	*out = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	/* The child must not inherit output still buffered (main has written
+	 * the JSON header by now): whatever ends it, nothing is written twice. */
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		int r = -errno;
