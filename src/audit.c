@@ -139,12 +139,16 @@ int audit_run_owners(struct qt_ctx *ctx, const struct profile *p, int64_t somaxc
 	 * with them, for the advice that names them. */
 	findings_build(&a->set, &a->limits, &a->findings);
 	want = owners_wanted(a, whom, &any);
-	audit_attribute(ctx, &a->set, want);
+	if (ctx->owners_prewalked)
+		listeners_owners_keep(&a->set, want);
+	else
+		audit_attribute(ctx, &a->set, want);
 	if (any) {
 		findings_free(&a->findings);
 		findings_build(&a->set, &a->limits, &a->findings);
 	}
 	free(want);
+	ctx->audit_findings = (long)a->findings.n;
 	return 0;
 }
 

@@ -20,6 +20,10 @@ static size_t wanted_caps(unsigned needs, cap_value_t *v)
 	}
 	if (needs & CAPS_WRITE_NET)
 		v[n++] = CAP_NET_ADMIN;
+	if (needs & CAPS_SETNS) {
+		v[n++] = CAP_SYS_ADMIN;
+		v[n++] = CAP_SETPCAP;
+	}
 	return n;
 }
 

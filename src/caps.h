@@ -14,6 +14,9 @@ enum caps_need {
 	CAPS_READ = 1 << 0,        /* read /proc/sys: nothing */
 	CAPS_OWNERS = 1 << 1,      /* see other users' sockets: SYS_PTRACE, DAC_READ_SEARCH */
 	CAPS_WRITE_NET = 1 << 2,   /* write net.* as a non-root uid: NET_ADMIN */
+	/* --all-netns's parent: setns() into each namespace (SYS_ADMIN), and
+	 * SETPCAP so that each child narrows its bounding set as --netns does. */
+	CAPS_SETNS = 1 << 3,
 };
 
 /* Keeps only what needs asks for (and only what the process holds).

@@ -175,7 +175,7 @@ summary:
 		jw_init(&jw, ctx->out);
 		jw_object_begin(&jw);
 		output_json_header(&jw, "watch", ctx->kernel_release,
-				   (struct output_netns){ ctx->netns_inode, ctx->netns_initial });
+				   (struct output_netns){ ctx->netns_inode, ctx->netns_initial, ctx->netns_label });
 		watch_render_summary_json(&jw, &w);
 		output_json_diags(&jw, &ctx->diags);
 		jw_object_end(&jw);

@@ -47,6 +47,13 @@ struct qt_ctx {
 	/* The child that walks /proc for owners once the command knows which
 	 * listeners need them (forked before Landlock; NULL: walk in-process). */
 	struct owner_walker *owners_walker;
+	/* --all-netns: the label of the namespace this run audits (NULL
+	 * otherwise), whether owners_scan was walked for every listener
+	 * already (the one walk for all namespaces), and how many findings
+	 * the audit made (-1: none ran), for the closing summary. */
+	const char *netns_label;
+	bool owners_prewalked;
+	long audit_findings;
 };
 
 #endif

@@ -700,9 +700,19 @@ out:
 	return r;
 }
 
-static void scan_pid(struct scan *s, int procdir, const char *name)
+/* The scan of the namespace ns among n (the one walk serves every
+ * namespace of --all-netns); NULL when none is wanted. */
+static struct scan *scan_for(struct scan *scans, size_t n, uint64_t ns)
 {
-	struct listener_set *set = s->set;
+	for (size_t i = 0; i < n; i++)
+		if (scans[i].netns == ns)
+			return &scans[i];
+	return NULL;
+}
+
+static void scan_pid(struct scan *scans, size_t nscans, int procdir, const char *name)
+{
+	struct scan *s = scans;
 	uint32_t owner = UINT32_MAX;
 	uint64_t ns;
 	int64_t pid;
@@ -713,16 +723,17 @@ static void scan_pid(struct scan *s, int procdir, const char *name)
 	piddir = openat(procdir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (piddir < 0)
 		return;       /* exited meanwhile */
-	set->pids_scanned++;
+	for (size_t i = 0; i < nscans; i++)
+		scans[i].set->pids_scanned++;
 	r = netns_of(piddir, "ns/net", &ns);
-	if (r < 0 && !gone(r) && s->netdev_ino) {
+	if (r < 0 && !gone(r) && nscans == 1 && s->netdev_ino) {
 		/* ns/net needs ptrace access, /proc/PID/net does not: its
 		 * entries are the namespace's own, so a process whose net/dev
 		 * is not ours is in another namespace, and no concern. */
 		struct stat st;
 		if (fstatat(piddir, "net/dev", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_ino != s->netdev_ino) {
-			set->pids_other_netns++;
+			s->set->pids_other_netns++;
 			goto out;
 		}
 	}
@@ -730,23 +741,24 @@ static void scan_pid(struct scan *s, int procdir, const char *name)
 		/* Cannot tell its namespace, or it is ours and we may not read
 		 * its fds: skip it, and say the answer may be incomplete
 		 * unless it simply exited. */
-		if (!gone(r)) {
-			set->pids_denied++;
-			set->owners_complete = false;
+		for (size_t i = 0; i < nscans && !gone(r); i++) {
+			scans[i].set->pids_denied++;
+			scans[i].set->owners_complete = false;
 		}
 		goto out;
 	}
-	if (ns != s->netns) {
-		set->pids_other_netns++;
+	s = scan_for(scans, nscans, ns);
+	for (size_t i = 0; i < nscans; i++)
+		scans[i].set->pids_other_netns += &scans[i] != s;
+	if (!s)
 		goto out;
-	}
 	r = scan_fds(s, piddir, (pid_t)pid, &owner);
 	if (r < 0 && !gone(r)) {
-		set->pids_denied++;
-		set->owners_complete = false;
+		s->set->pids_denied++;
+		s->set->owners_complete = false;
 	}
 	if (owner != UINT32_MAX)
-		owner_describe(piddir, &set->owners[owner]);
+		owner_describe(piddir, &s->set->owners[owner]);
 out:
 	close(piddir);
 }
@@ -859,75 +871,43 @@ static void attribution_reset(struct listener_set *set)
 	}
 }
 
-/* The walk itself: the owners of every listener of set, which is
- * attribution_reset() already. */
-static void attribute_all(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
+/* Prepares the scan of one set (attribution_reset() already): false when
+ * it needs no walk (no listener, or its namespace is unknown). */
+static bool scan_begin(struct scan *s, const struct qt_ctx *ctx, struct listener_set *set,
+		       uint64_t netns, struct qt_diags *d)
 {
-	struct scan s = { .set = set, .netns = ctx->netns_inode };
-	char *dents = NULL;
-	unsigned pids = 0;
-	int procdir = -1;
-	uid_t me = geteuid();
-
+	memset(s, 0, sizeof(*s));
+	s->set = set;
+	s->netns = netns;
 	set->attributed = true;
 	set->owners_complete = true;
 	set->viewer_root = geteuid() == 0;
 	if (set->n == 0)
-		return;
-	if (s.netns == 0 && netns_of(ctx->proc_fd, "thread-self/ns/net", &s.netns) < 0) {
+		return false;
+	if (s->netns == 0 && netns_of(ctx->proc_fd, "thread-self/ns/net", &s->netns) < 0) {
 		diags_warn(d, "listeners: cannot tell which network namespace this is; owners unknown");
 		set->owners_complete = false;
-		goto done;
+		return false;
 	}
-	s.netdev_ino = netdev_reference(ctx->proc_fd, s.netns);
-	procdir = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procdir < 0) {
-		diags_warn(d, "listeners: cannot list /proc: %s; owners unknown", strerror(errno));
-		set->owners_complete = false;
-		goto done;
-	}
-	s.nindex = set->n;
-	s.index = xreallocarray(NULL, set->n, sizeof(*s.index));
+	s->netdev_ino = netdev_reference(ctx->proc_fd, s->netns);
+	s->nindex = set->n;
+	s->index = xreallocarray(NULL, set->n, sizeof(*s->index));
 	for (size_t i = 0; i < set->n; i++)
-		s.index[i] = (struct ino_ix){ set->v[i].inode, (uint32_t)i };
-	qsort(s.index, s.nindex, sizeof(*s.index), ino_ix_cmp);
-	s.last_owner = xreallocarray(NULL, set->n, sizeof(*s.last_owner));
-	memset(s.last_owner, 0xff, set->n * sizeof(*s.last_owner));
-	s.dents = xmalloc(DENTS_BUF_SIZE);
-	dents = xmalloc(DENTS_BUF_SIZE);
-	for (;;) {
-		ssize_t n = getdents64(procdir, dents, DENTS_BUF_SIZE);
+		s->index[i] = (struct ino_ix){ set->v[i].inode, (uint32_t)i };
+	qsort(s->index, s->nindex, sizeof(*s->index), ino_ix_cmp);
+	s->last_owner = xreallocarray(NULL, set->n, sizeof(*s->last_owner));
+	memset(s->last_owner, 0xff, set->n * sizeof(*s->last_owner));
+	s->dents = xmalloc(DENTS_BUF_SIZE);
+	return true;
+}
 
-		if (n < 0) {
-			diags_warn(d, "listeners: reading /proc: %s; owners may be incomplete",
-				   strerror(errno));
-			set->owners_complete = false;
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *e = (struct dirent64 *)(dents + off);
+static void scan_end(struct scan *s, bool walked)
+{
+	struct listener_set *set = s->set;
+	uid_t me = geteuid();
 
-			off += e->d_reclen;
-			if (e->d_name[0] < '1' || e->d_name[0] > '9')
-				continue;
-			if (++pids > LISTENERS_SCAN_MAX_PIDS) {
-				s.bound_hit = true;
-				goto scanned;
-			}
-			scan_pid(&s, procdir, e->d_name);
-		}
-	}
-scanned:
-	if (s.bound_hit) {
-		diags_warn(d, "listeners: stopped scanning at %u processes or %u fds per process; "
-			   "owners may be incomplete", LISTENERS_SCAN_MAX_PIDS, LISTENERS_SCAN_MAX_FDS);
-		set->owners_complete = false;
-	}
-	other_netns_owners(&s, procdir);
-	links_build(&s);
-done:
+	if (walked)
+		links_build(s);
 	/* With /proc mounted hidepid=, other users' processes are not even
 	 * listed: a listener of another uid with no owner found may well have
 	 * one we cannot see. */
@@ -938,13 +918,111 @@ done:
 		set->v[i].owners_known = set->v[i].nowners > 0 || set->owners_complete;
 		set->v[i].owners_looked_up = true;
 	}
-	if (procdir >= 0)
-		close(procdir);
+	free(s->dents);
+	free(s->index);
+	free(s->last_owner);
+	free(s->pairs);
+}
+
+static void incomplete(struct scan *scans, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		scans[i].set->owners_complete = false;
+}
+
+/* The walk itself: one pass over /proc for the n scans. */
+static void walk(const struct qt_ctx *ctx, struct scan *scans, size_t n, struct qt_diags *d)
+{
+	char *dents = NULL;
+	unsigned pids = 0;
+	bool bound_hit = false;
+	int procdir = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (procdir < 0) {
+		diags_warn(d, "listeners: cannot list /proc: %s; owners unknown", strerror(errno));
+		incomplete(scans, n);
+		return;
+	}
+	dents = xmalloc(DENTS_BUF_SIZE);
+	for (;;) {
+		ssize_t got = getdents64(procdir, dents, DENTS_BUF_SIZE);
+
+		if (got < 0) {
+			diags_warn(d, "listeners: reading /proc: %s; owners may be incomplete",
+				   strerror(errno));
+			incomplete(scans, n);
+			break;
+		}
+		if (got == 0)
+			break;
+		for (ssize_t off = 0; off < got;) {
+			struct dirent64 *e = (struct dirent64 *)(dents + off);
+
+			off += e->d_reclen;
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			if (++pids > LISTENERS_SCAN_MAX_PIDS) {
+				bound_hit = true;
+				goto scanned;
+			}
+			scan_pid(scans, n, procdir, e->d_name);
+		}
+	}
+scanned:
+	for (size_t i = 0; i < n; i++)
+		bound_hit |= scans[i].bound_hit;
+	if (bound_hit) {
+		diags_warn(d, "listeners: stopped scanning at %u processes or %u fds per process; "
+			   "owners may be incomplete", LISTENERS_SCAN_MAX_PIDS, LISTENERS_SCAN_MAX_FDS);
+		incomplete(scans, n);
+	}
+	/* A listener its namespace's processes do not hold: another walk
+	 * for that namespace's unowned ones (rare: fd passing, setns). */
+	for (size_t i = 0; i < n; i++)
+		other_netns_owners(&scans[i], procdir);
+	close(procdir);
 	free(dents);
-	free(s.dents);
-	free(s.index);
-	free(s.last_owner);
-	free(s.pairs);
+}
+
+/* The owners of every listener of set, which is attribution_reset() already. */
+static void attribute_all(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
+{
+	struct scan s;
+	bool walked = scan_begin(&s, ctx, set, ctx->netns_inode, d);
+
+	if (walked)
+		walk(ctx, &s, 1, d);
+	scan_end(&s, walked);
+}
+
+int listeners_attribute_netns(const struct qt_ctx *ctx, struct listener_set *sets,
+			      const uint64_t *netns, size_t n, struct qt_diags *d)
+{
+	struct scan *scans = xcalloc(n + 1, sizeof(*scans));
+	bool *walked = xcalloc(n + 1, sizeof(*walked));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		attribution_reset(&sets[i]);
+		if (netns[i] == 0) {
+			/* Not dumped (it could not be entered): nothing to find. */
+			sets[i].attributed = true;
+			continue;
+		}
+		walked[i] = scan_begin(&scans[k], ctx, &sets[i], netns[i], d);
+		if (walked[i])
+			k++;
+	}
+	if (k)
+		walk(ctx, scans, k, d);
+	for (size_t i = 0, j = 0; i < n; i++)
+		if (walked[i])
+			scan_end(&scans[j++], true);
+		else if (netns[i])
+			scan_end(&(struct scan){ .set = &sets[i] }, false);
+	free(scans);
+	free(walked);
+	return 0;
 }
 
 /* --------------------------------------------------------- owner walker */
@@ -1258,6 +1336,19 @@ int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walk
 		merge(set, want, &mini);
 	listener_set_free(&mini);
 	return r;
+}
+
+void listeners_owners_keep(struct listener_set *set, const bool *want)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (want[i])
+			continue;
+		set->v[i].nowners = 0;
+		set->v[i].owner_off = 0;
+		set->v[i].owners_truncated = false;
+		set->v[i].owners_known = false;
+		set->v[i].owners_looked_up = false;
+	}
 }
 
 int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)

@@ -58,6 +58,21 @@ struct owner_walker;
 int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walker,
 			     struct listener_set *set, const bool *want, struct qt_diags *d);
 
+/* The owners of every listener of n namespaces in one walk over /proc
+ * (qtune --all-netns): sets[i] holds the listeners dumped in the namespace
+ * of inode netns[i] (0: none, it could not be entered), each set is
+ * attributed as listeners_attribute() would attribute it there. The walk
+ * reads each process's ns/net once and scans the fds only of processes in
+ * one of the namespaces. Single-threaded: the caller setns()es between
+ * dumps, which a multi-threaded process may not. 0. */
+int listeners_attribute_netns(const struct qt_ctx *ctx, struct listener_set *sets,
+			      const uint64_t *netns, size_t n, struct qt_diags *d);
+
+/* Forgets the owners of the listeners whose want[i] is false (they read
+ * "not looked up" again): a set walked for every listener, by
+ * listeners_attribute_netns, reports only those a command asked for. */
+void listeners_owners_keep(struct listener_set *set, const bool *want);
+
 /* Forks the walker (before confining; it keeps the privileges the process
  * has then). It walks only when asked; *out NULL on failure. */
 int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out);

@@ -6,10 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -21,7 +25,10 @@
 #include "landlock.h"
 #include "listeners.h"
 #include "netns.h"
+#include "netns_report.h"
+#include "netns_scan.h"
 #include "output.h"
+#include "prometheus.h"
 #include "state.h"
 #include "sysctl.h"
 #include "sysctld.h"
@@ -39,6 +46,10 @@ enum {
 	/* --json: the command writes its own documents, one per line (JSON
 	 * Lines), the last with the messages; main opens none for the run. */
 	JSON_LINES = 1 << 3,
+	/* Takes --all-netns: a reading command, run once per namespace.
+	 * watch has none yet: its loop samples one namespace; a row that
+	 * sets this flag gets the loop of run_all_netns. */
+	ALL_NETNS = 1 << 4,
 };
 
 #define FORMAT(o) (1u << (o))
@@ -86,15 +97,15 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "show", cmd_show, 0, CAPS_READ, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 0, "",
+	{ "show", cmd_show, ALL_NETNS, CAPS_READ, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 0, "",
 	  OPTIONS(CMD_OPT_BOOT) },
-	{ "check", cmd_check, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 1, 1,
+	{ "check", cmd_check, ALL_NETNS, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 1, 1,
 	  "PROFILE", OPTIONS(CMD_OPT_INTERVAL) },
 	{ "apply", cmd_apply, NEEDS_LOCK | WRITES_SETTINGS, CAPS_OWNERS | CAPS_WRITE_NET, FORMATS_DOC, 1, 1, "PROFILE",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_PERSIST, CMD_OPT_ALLOW_GLOBAL, CMD_OPT_RELISTEN) },
 	{ "relisten", cmd_relisten, TAKES_SOCKETS, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL, CMD_OPT_BACKLOG) },
-	{ "listeners", cmd_listeners, 0, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
+	{ "listeners", cmd_listeners, ALL_NETNS, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
 	  "[PROFILE]", OPTIONS(CMD_OPT_NO_OWNERS, CMD_OPT_INTERVAL) },
 	{ "watch", cmd_watch, JSON_LINES, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
 	  OPTIONS(CMD_OPT_INTERVAL, CMD_OPT_COUNT_N) },
@@ -157,7 +168,8 @@ static void usage(FILE *f)
 	print_commands_with(f, QT_OUT_PROMETHEUS);
 	fputs("\n"
 	      "  --textfile PATH              write the prometheus metrics atomically to PATH\n"
-	      "  --netns NAME|PATH            work in that network namespace\n"
+	      "  --netns NAME|PATH|LABEL      work in that network namespace\n"
+	      "  --all-netns                  show, check, listeners: every network namespace of the host\n"
 	      "  --root DIR                   treat DIR as / for the files qtune reads and writes\n"
 	      "  -q, --quiet                  only errors on stderr\n"
 	      "  -v, --verbose                say more\n"
@@ -170,17 +182,19 @@ static void usage(FILE *f)
 /* What the command line says before the command's row is known. */
 struct options {
 	const char *netns;
+	bool all_netns;
 	const char *textfile;   /* --textfile: main delivers the metrics there */
 	bool given[CMD_OPT_COUNT];
 	const char *value[CMD_OPT_COUNT];
 };
 
-enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ROOT, O_VERSION, O_HELP, O_TEXTFILE, O_CMD };
+enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ALL_NETNS, O_ROOT, O_VERSION, O_HELP, O_TEXTFILE, O_CMD };
 
 static const struct option global_options[] = {
 	{ "output", required_argument, NULL, O_OUTPUT },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "netns", required_argument, NULL, O_NETNS },
+	{ "all-netns", no_argument, NULL, O_ALL_NETNS },
 	{ "root", required_argument, NULL, O_ROOT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -242,6 +256,7 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 			break;
 		case O_JSON: ctx->output = QT_OUT_JSON; break;
 		case O_NETNS: o->netns = optarg; break;
+		case O_ALL_NETNS: o->all_netns = true; break;
 		case O_ROOT: ctx->root = optarg; break;
 		case O_TEXTFILE: o->textfile = optarg; break;
 		case 'q': ctx->verbosity = -1; break;
@@ -319,6 +334,17 @@ static int check_command_line(const struct command *cmd, const struct options *o
 			diags_error(d, "%s does not take --%s", cmd->name, option_descs[i].name);
 			return -1;
 		}
+	}
+	if (o->all_netns && !(cmd->flags & ALL_NETNS)) {
+		diags_error(d, "%s does not take --all-netns: %s", cmd->name,
+			    (cmd->flags & WRITES_SETTINGS)
+			    ? "a change names each namespace it makes (--netns A --netns B, or --netns A,B)"
+			    : "only show, check and listeners audit every namespace");
+		return -1;
+	}
+	if (o->all_netns && o->netns) {
+		diags_error(d, "--all-netns and --netns exclude each other");
+		return -1;
 	}
 	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
 		text = captured(print_usage_of, cmd);
@@ -401,8 +427,9 @@ static int confine(struct qt_ctx *ctx, const struct command *cmd, const struct c
 			      "(pidfd_getfd) needs the ptrace access Landlock denies\n", stderr);
 		return 0;
 	}
-	/* Landlock also denies reading other processes' fds: owners first. */
-	if (cmd->caps & CAPS_OWNERS)
+	/* Landlock also denies reading other processes' fds: owners first
+	 * (--all-netns: the parent dumped and walked already). */
+	if ((cmd->caps & CAPS_OWNERS) && !ctx->owners_scan)
 		audit_prescan(ctx);
 	/* apply writes sysctl.d with --persist; rollback puts back whatever
 	 * an apply persisted. */
@@ -478,7 +505,7 @@ static void document_open(struct qt_ctx *ctx, struct jw *w, const struct command
 	jw_init(w, ctx->out);
 	jw_object_begin(w);
 	output_json_header(w, cmd->name, ctx->kernel_release,
-			   (struct output_netns){ ctx->netns_inode, ctx->netns_initial });
+			   (struct output_netns){ ctx->netns_inode, ctx->netns_initial, ctx->netns_label });
 	ctx->json = w;
 }
 
@@ -511,10 +538,369 @@ static int finish(struct qt_ctx *ctx, enum qt_level worst)
 	return diag_exit_status(worst);
 }
 
+/* ------------------------------------------------------------ --all-netns
+ *
+ * Every namespace audited as --netns would audit it, in one run. The
+ * parent keeps CAP_SYS_ADMIN (setns) and the owner-walk capabilities, and
+ * does only what needs them: it finds the namespaces, enters each to dump
+ * its listeners, walks /proc once for the owners of all of them, and
+ * forks one child per namespace. The child enters it, drops every
+ * capability its command's row does not keep, applies Landlock and runs
+ * the command as a --netns run does, writing its section (text), its
+ * document (JSON, into the parent's "namespaces" array) or its metrics
+ * (into a pipe; the parent merges the families) and a short result for
+ * the summary. The parent parses nothing but that result. */
+
+/* What a child tells the parent besides its output. */
+struct ns_result {
+	int64_t somaxconn;
+	int64_t findings;
+	int32_t exit_code;
+};
+
+struct ns_run {
+	int fd;                 /* the namespace, open for setns; -1: not entered */
+	int err;                /* why not: -errno */
+	int dump;               /* listeners_dump's result there */
+	struct qt_diags diags;  /* the parent's diagnostics there, for the child's document */
+	char *prom;             /* the child's metrics */
+	size_t prom_len;
+};
+
+static enum qt_level level_of_exit(int code)
+{
+	return code == 0 ? QT_LEVEL_OK : code == 1 ? QT_LEVEL_DRIFT : code == 3 ? QT_LEVEL_FATAL
+	       : QT_LEVEL_ERROR;
+}
+
+static const char *verdict_of(const struct command *cmd, int code)
+{
+	switch (code) {
+	case 0: return cmd->run == cmd_check ? "compliant" : "ok";
+	case 1: return "drift";
+	case 3: return "fatal";
+	}
+	return "error";
+}
+
+/* The diagnostics of one namespace's run say which one on stderr. */
+static void diags_prefix(struct qt_diags *d, uint64_t inode, const char *label)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *m = xasprintf("netns %llu (%s): %s", (unsigned long long)inode, label, d->v[i].msg);
+
+		free(d->v[i].msg);
+		d->v[i].msg = m;
+	}
+}
+
+/* The child: main's own steps, in the namespace the parent opened. */
+static int run_in_netns(struct qt_ctx *c, const struct command *cmd, const struct cmd_args *args,
+			struct ns_result *res)
+{
+	const struct options none = { 0 };
+	struct delivery dv = { 0 };
+	struct queue_limits k;
+	struct qt_diags ignored = { 0 };
+	enum qt_level worst;
+	char kept[256];
+	struct jw w;
+	int r = prepare_context(c, &none);
+
+	document_open(c, &w, cmd);
+	if (r < 0)
+		goto fail;
+	if (sysctl_read_limits(c->procsys_fd, &k, &ignored) == 0 && k.have_somaxconn)
+		res->somaxconn = k.somaxconn;
+	diags_free(&ignored);
+	if (caps_restrict(cmd->caps, kept, sizeof(kept), &c->diags) < 0 ||
+	    confine(c, cmd, args, NULL) < 0 || delivery_begin(c, &dv, NULL) < 0)
+		goto fail;
+	worst = cmd->run(c, args);
+	worst = delivery_end(c, &dv, worst);
+	if (diags_worst(&c->diags) > worst)
+		worst = diags_worst(&c->diags);
+	res->findings = c->audit_findings;
+	document_close(c);
+	diags_prefix(&c->diags, c->netns_inode, c->netns_label);
+	return finish(c, worst);
+fail:
+	document_close(c);
+	diags_prefix(&c->diags, c->netns_inode, c->netns_label);
+	return finish(c, QT_LEVEL_ERROR);
+}
+
+/* Forks the child of run i and collects what it reports in row. */
+static void audit_netns(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+			const struct netns_list *list, struct ns_run *runs, struct listener_set *sets,
+			bool walked, size_t i, struct netns_row *row)
+{
+	const struct netns_entry *e = &list->v[i];
+	struct ns_run *run = &runs[i];
+	struct ns_result res = { -1, -1, 2 };
+	int out[2] = { -1, -1 }, rp[2], status = 0;
+	pid_t pid;
+
+	if (pipe2(rp, O_CLOEXEC) < 0 || (ctx->output == QT_OUT_PROMETHEUS && pipe2(out, O_CLOEXEC) < 0)) {
+		diags_error(&ctx->diags, "netns %llu (%s): %s", (unsigned long long)e->inode,
+			    e->label.text, strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct qt_ctx c = { .root = ctx->root, .procsys_fd = -1, .proc_fd = -1,
+				    .netns_initial = -1, .out = stdout, .output = ctx->output,
+				    .verbosity = ctx->verbosity, .color = ctx->color, .audit_findings = -1,
+				    .netns_label = e->label.text };
+		int code;
+
+		memcpy(c.kernel_release, ctx->kernel_release, sizeof(c.kernel_release));
+		c.diags = run->diags;
+		if ((code = netns_setns(run->fd)) < 0)
+			diags_error(&c.diags, "cannot enter the namespace: %s", strerror(-code));
+		for (size_t j = 0; j < list->n; j++)
+			if (runs[j].fd >= 0)
+				close(runs[j].fd);
+		if (out[1] >= 0 && dup2(out[1], STDOUT_FILENO) < 0)
+			_exit(2);
+		if (diags_worst(&c.diags) < QT_LEVEL_ERROR && (cmd->caps & CAPS_OWNERS)) {
+			c.owners_scan = xmalloc(sizeof(*c.owners_scan));
+			*c.owners_scan = sets[i];
+			c.owners_scan_result = run->dump;
+			c.owners_prewalked = walked && run->dump == 0;
+		}
+		code = diags_worst(&c.diags) >= QT_LEVEL_ERROR ? 2 : run_in_netns(&c, cmd, args, &res);
+		res.exit_code = code;
+		util_write_all(rp[1], &res, sizeof(res));
+		_exit(code);
+	}
+	close(rp[1]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (pid < 0) {
+		diags_error(&ctx->diags, "netns %llu (%s): cannot fork: %s", (unsigned long long)e->inode,
+			    e->label.text, strerror(errno));
+		close(rp[0]);
+		if (out[0] >= 0)
+			close(out[0]);
+		return;
+	}
+	if (out[0] >= 0) {
+		/* Bounded: the metrics of a namespace with LISTENERS_MAX listeners. */
+		if (util_read_fd(out[0], 256u << 20, &run->prom, &run->prom_len) < 0)
+			diags_error(&ctx->diags, "netns %llu (%s): its metrics could not be read",
+				    (unsigned long long)e->inode, e->label.text);
+		close(out[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read(rp[0], &res, sizeof(res)) != (ssize_t)sizeof(res) || res.exit_code < 0 || res.exit_code > 3)
+		res = (struct ns_result){ -1, -1, 2 };
+	close(rp[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != res.exit_code) {
+		diags_error(&ctx->diags, "netns %llu (%s): its audit ended abnormally (%s %d)",
+			    (unsigned long long)e->inode, e->label.text,
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		res.exit_code = 2;
+	}
+	row->somaxconn = res.somaxconn;
+	row->findings = res.findings;
+	row->exit_code = res.exit_code;
+	row->verdict = verdict_of(cmd, res.exit_code);
+}
+
+/* A namespace that could not be entered: reported, counted; a JSON
+ * document of its own, as --netns would print for it. */
+static enum qt_level report_unentered(struct qt_ctx *ctx, const struct command *cmd,
+				      const struct netns_entry *e, int err, struct netns_row *row)
+{
+	bool vanished = err == -ENOENT || err == -ESTALE;
+	enum qt_level level = vanished ? QT_LEVEL_WARN : QT_LEVEL_ERROR;
+	struct qt_diags one = { 0 };
+
+	row->verdict = vanished ? "vanished" : "not entered";
+	row->exit_code = vanished ? 0 : 2;
+	row->error = vanished ? "it vanished before it could be audited" : strerror(-err);
+	diags_add(&one, level, NULL, 0, 0, "%s%s%s", vanished ? "vanished before it could be audited" : "cannot enter: ",
+		  vanished ? "" : strerror(-err), err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+	if (ctx->json) {
+		struct jw *w = ctx->json;
+
+		jw_object_begin(w);
+		output_json_header(w, cmd->name, ctx->kernel_release,
+				   (struct output_netns){ e->inode, e->initial, e->label.text });
+		output_json_diags(w, &one);
+		jw_object_end(w);
+	} else if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0) {
+		fprintf(ctx->out, "not audited: %s\n\n", one.v[0].msg);
+	}
+	diags_add(&ctx->diags, level, NULL, 0, 0, "netns %llu (%s): %s", (unsigned long long)e->inode,
+		  e->label.text, one.v[0].msg);
+	diags_free(&one);
+	return level;
+}
+
+#ifdef QTUNE_TEST_HOOKS
+/* Test build only: a named namespace disappears between the scan and its
+ * audit, as `ip netns del` would remove it. */
+static void vanish_probe(void)
+{
+	const char *name = getenv("QTUNE_TEST_VANISH");
+	char *path;
+
+	if (!name)
+		return;
+	path = xasprintf("%s/%s", NETNS_RUN_DIR, name);
+	umount2(path, MNT_DETACH);
+	unlink(path);
+	free(path);
+}
+#endif
+
+static int run_all_netns(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+			 const struct options *o)
+{
+	struct netns_list list = { 0 };
+	struct ns_run *runs = NULL;
+	struct listener_set *sets = NULL;
+	struct netns_row *rows = NULL;
+	uint64_t *inodes = NULL;
+	enum qt_level worst = QT_LEVEL_OK;
+	struct delivery dv = { 0 };
+	struct rlimit rl;
+	char kept[256];
+	bool walked = false;
+	struct jw w;
+
+	/* One fd per namespace, held from its dump to its audit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	ctx->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->proc_fd < 0) {
+		diags_error(&ctx->diags, "/proc is not mounted or not readable: %s", strerror(errno));
+		goto out;
+	}
+	/* Reading another process's ns/net is a ptrace-read check: the scan
+	 * needs CAPS_OWNERS whatever the command. */
+	if (caps_restrict(CAPS_SETNS | CAPS_OWNERS, kept, sizeof(kept), &ctx->diags) < 0 ||
+	    netns_scan(ctx->proc_fd, &list, &ctx->diags) < 0)
+		goto out;
+	if (ctx->verbosity > 0)
+		fprintf(stderr, "qtune: --all-netns: %zu network namespaces; the parent keeps %s\n",
+			list.n, kept);
+	ctx->netns_inode = list.v[0].inode;
+	ctx->netns_initial = list.v[0].initial ? 1 : -1;
+#ifdef QTUNE_TEST_HOOKS
+	vanish_probe();
+#endif
+	runs = xcalloc(list.n, sizeof(*runs));
+	sets = xcalloc(list.n, sizeof(*sets));
+	rows = xcalloc(list.n, sizeof(*rows));
+	inodes = xcalloc(list.n, sizeof(*inodes));
+	for (size_t i = 0; i < list.n; i++) {
+		struct qt_ctx here = *ctx;
+
+		runs[i].fd = -1;
+		runs[i].err = netns_entry_open(&list.v[i], &runs[i].fd);
+		if (runs[i].err == 0 && (runs[i].err = netns_setns(runs[i].fd)) < 0) {
+			close(runs[i].fd);
+			runs[i].fd = -1;
+		}
+		rows[i] = (struct netns_row){ list.v[i].inode, list.v[i].label.text, list.v[i].initial,
+					      -1, -1, -1, 2, "error", NULL };
+		if (runs[i].err < 0)
+			continue;
+		here.netns_inode = list.v[i].inode;
+		runs[i].dump = listeners_dump(&here, &sets[i], &runs[i].diags);
+		if (runs[i].dump == 0) {
+			inodes[i] = list.v[i].inode;
+			rows[i].listeners = (int64_t)sets[i].n;
+		}
+	}
+	if ((cmd->caps & CAPS_OWNERS) && !args->given[CMD_OPT_NO_OWNERS]) {
+		listeners_attribute_netns(ctx, sets, inodes, list.n, &ctx->diags);
+		walked = true;
+	}
+	if (ctx->output == QT_OUT_JSON) {
+		document_open(ctx, &w, cmd);
+		jw_kbool(&w, "all_netns", true);
+		jw_key(&w, "namespaces");
+		jw_array_begin(&w);
+	}
+	for (size_t i = 0; i < list.n; i++) {
+		if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0) {
+			if (i)
+				fputc('\n', ctx->out);
+			netns_render_header(ctx->out, ctx->color, &rows[i]);
+		}
+		if (runs[i].err < 0) {
+			enum qt_level l = report_unentered(ctx, cmd, &list.v[i], runs[i].err, &rows[i]);
+			worst = l > worst ? l : worst;
+			continue;
+		}
+		if (ctx->json)
+			jw_external_element(ctx->json);
+		audit_netns(ctx, cmd, args, &list, runs, sets, walked, i, &rows[i]);
+		if (level_of_exit(rows[i].exit_code) > worst)
+			worst = level_of_exit(rows[i].exit_code);
+	}
+	if (ctx->json) {
+		jw_array_end(ctx->json);
+		netns_render_summary_json(ctx->json, rows, list.n);
+	} else if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0) {
+		netns_render_summary(ctx->out, ctx->color, rows, list.n);
+	} else if (ctx->output == QT_OUT_PROMETHEUS && delivery_begin(ctx, &dv, o->textfile) == 0) {
+		char **texts = xcalloc(list.n + 1, sizeof(*texts));
+		size_t *lens = xcalloc(list.n + 1, sizeof(*lens));
+		struct prom_netns *up = xcalloc(list.n, sizeof(*up));
+		char *upbuf = NULL;
+		size_t uplen = 0;
+		FILE *f = open_memstream(&upbuf, &uplen);
+
+		for (size_t i = 0; i < list.n; i++) {
+			texts[i] = runs[i].prom ? runs[i].prom : (char *)"";
+			lens[i] = runs[i].prom_len;
+			up[i] = (struct prom_netns){ list.v[i].inode, list.v[i].label.text, runs[i].err == 0 };
+		}
+		if (f) {
+			prom_render_netns(f, up, list.n);
+			fclose(f);
+		}
+		texts[list.n] = upbuf ? upbuf : (char *)"";
+		lens[list.n] = uplen;
+		prom_merge(ctx->out, texts, lens, list.n + 1);
+		worst = delivery_end(ctx, &dv, worst);
+		free(upbuf);
+		free(up);
+		free(lens);
+		free(texts);
+	}
+out:
+	for (size_t i = 0; runs && i < list.n; i++) {
+		if (runs[i].fd >= 0)
+			close(runs[i].fd);
+		diags_free(&runs[i].diags);
+		free(runs[i].prom);
+		listener_set_free(&sets[i]);
+	}
+	free(runs);
+	free(sets);
+	free(rows);
+	free(inodes);
+	netns_list_free(&list);
+	if (ctx->output == QT_OUT_JSON && !ctx->json)
+		document_open(ctx, &w, cmd);
+	return finish(ctx, worst > diags_worst(&ctx->diags) ? worst : diags_worst(&ctx->diags));
+}
+
 int main(int argc, char **argv)
 {
 	struct qt_ctx ctx = { .root = "", .procsys_fd = -1, .proc_fd = -1,
-			      .netns_initial = -1, .out = stdout };
+			      .netns_initial = -1, .out = stdout, .audit_findings = -1 };
 	struct options opts = { 0 };
 	struct cmd_args args = { 0 };
 	struct delivery dv = { 0 };
@@ -547,6 +933,8 @@ int main(int argc, char **argv)
 		return finish(&ctx, QT_LEVEL_ERROR);
 	}
 	ctx.color = output_use_color(ctx.output == QT_OUT_TEXT, ctx.out, getenv("NO_COLOR"));
+	if (opts.all_netns)
+		return run_all_netns(&ctx, cmd, &args, &opts);
 
 	r = prepare_context(&ctx, &opts);
 	if (r < 0 || !(cmd->flags & JSON_LINES))

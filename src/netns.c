@@ -12,6 +12,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "netns_scan.h"
 #include "sysctl.h"
 #include "util.h"
 
@@ -21,6 +22,37 @@
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
 #endif
+
+int netns_setns(int fd)
+{
+	struct stat want, here;
+
+	/* Already there (the caller's own namespace): no setns, which would
+	 * need CAP_SYS_ADMIN even for that. */
+	if (fstat(fd, &want) == 0 && stat("/proc/thread-self/ns/net", &here) == 0 &&
+	    want.st_dev == here.st_dev && want.st_ino == here.st_ino)
+		return 0;
+	return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+/* A bare argument that is no name under /run/netns may be a label. */
+static char *label_path(const char *arg, struct qt_diags *d)
+{
+	char *path = NULL;
+	int64_t pid;
+
+	/* pid:N is any process's namespace, not only the one a label names. */
+	if (strncmp(arg, "pid:", 4) == 0 && util_parse_i64(arg + 4, &pid) == 0 && pid > 0 && pid <= INT32_MAX)
+		return xasprintf("/proc/%lld/ns/net", (long long)pid);
+	int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r = proc < 0 ? -errno : netns_find_label(proc, arg, &path, d);
+
+	if (proc >= 0)
+		close(proc);
+	if (r == -EEXIST)
+		diags_error(d, "--netns %s: names several namespaces; give one of their labels in full, or a path", arg);
+	return r == 0 ? path : NULL;
+}
 
 int netns_enter(const char *name_or_path, struct qt_diags *d)
 {
@@ -40,6 +72,20 @@ int netns_enter(const char *name_or_path, struct qt_diags *d)
 		path = xasprintf("%s/%s", NETNS_RUN_DIR, name_or_path);
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !strchr(name_or_path, '/')) {
+		char *found = label_path(name_or_path, d);
+
+		if (found) {
+			free(path);
+			path = found;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		} else if (diags_worst(d) >= QT_LEVEL_ERROR) {
+			r = -EEXIST;
+			goto out;
+		} else {
+			errno = ENOENT;
+		}
+	}
 	if (fd < 0) {
 		r = -errno;
 		diags_error(d, "--netns: %s: %s", path, strerror(-r));
@@ -48,8 +94,7 @@ int netns_enter(const char *name_or_path, struct qt_diags *d)
 	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
 		r = -EINVAL;
 		diags_error(d, "--netns: %s is not a namespace file", path);
-	} else if (setns(fd, CLONE_NEWNET) < 0) {
-		r = -errno;
+	} else if ((r = netns_setns(fd)) < 0) {
 		diags_error(d, "--netns: cannot enter %s: %s%s", path, strerror(-r),
 			    r == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 	}

@@ -10,8 +10,14 @@
 
 #define NETNS_RUN_DIR "/run/netns"
 
-/* setns() into the namespace; -errno with a diagnostic on failure. */
+/* setns() into the namespace: a name under /run/netns, a path, or a
+ * label (netns_label.h) that names one namespace of the host; -errno with
+ * a diagnostic on failure. */
 int netns_enter(const char *name_or_path, struct qt_diags *d);
+
+/* setns(fd, CLONE_NEWNET), or nothing when the caller is in that
+ * namespace already. 0 or -errno. */
+int netns_setns(int fd);
 
 /* Fills ctx->netns_inode, ctx->netns_cookie (0 on kernels before 5.14)
  * and ctx->netns_initial. how receives a short explanation of the

@@ -25,6 +25,11 @@ static void jw_sep(struct jw *w)
 	w->first[w->depth] = false;
 }
 
+void jw_external_element(struct jw *w)
+{
+	jw_sep(w);
+}
+
 static void jw_open(struct jw *w, char c)
 {
 	jw_sep(w);
@@ -152,6 +157,8 @@ void output_json_header(struct jw *w, const char *command, const char *kernel,
 		jw_null(w);
 	else
 		jw_bool(w, ns.initial);
+	if (ns.label)
+		jw_kstring(w, "label", ns.label);
 	jw_object_end(w);
 }
 

@@ -40,6 +40,10 @@ void jw_null(struct jw *w);
 void jw_kstring(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, int64_t v);
 void jw_kbool(struct jw *w, const char *key, bool v);
+/* The separator before an array element that somebody else writes to the
+ * same stream (--all-netns: each namespace's document, written by the
+ * child that audited it); the caller flushes before handing over. */
+void jw_external_element(struct jw *w);
 
 /* The network namespace a document describes: inode 0 and initial -1 when
  * qtune stopped before it could tell (a usage error, a --netns it could
@@ -47,6 +51,7 @@ void jw_kbool(struct jw *w, const char *key, bool v);
 struct output_netns {
 	uint64_t inode;
 	int initial;            /* 1 initial, 0 not, -1 unknown */
+	const char *label;      /* --all-netns: its label (netns_label.h); NULL: no member */
 };
 
 /* The members every document starts with: schema, command, qtune version,

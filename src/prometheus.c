@@ -60,6 +60,11 @@ struct prom_label {
 struct prom_out {
 	FILE *f;
 	char current[PROM_NAME_MAX];   /* family whose HELP and TYPE were written last */
+	/* --all-netns: netns and netns_label, first on every series, so that
+	 * the namespaces' metrics merge into one textfile (prom_merge). */
+	struct prom_label common[2];
+	size_t ncommon;
+	char netns[24];
 };
 
 void prom_snake_case(const char *camel, char *out, size_t size)
@@ -138,12 +143,14 @@ static void sample(struct prom_out *o, const struct prom_family *fam, const char
 		snprintf(o->current, sizeof(o->current), "%s", name);
 	}
 	fputs(name, o->f);
-	for (size_t i = 0; i < nlabels; i++) {
-		fprintf(o->f, "%s%s=\"", i ? "," : "{", labels[i].name);
-		prom_write_label_value(o->f, labels[i].value ? labels[i].value : "");
+	for (size_t i = 0; i < o->ncommon + nlabels; i++) {
+		const struct prom_label *l = i < o->ncommon ? &o->common[i] : &labels[i - o->ncommon];
+
+		fprintf(o->f, "%s%s=\"", i ? "," : "{", l->name);
+		prom_write_label_value(o->f, l->value ? l->value : "");
 		fputc('"', o->f);
 	}
-	fprintf(o->f, "%s %s\n", nlabels ? "}" : "", value);
+	fprintf(o->f, "%s %s\n", o->ncommon + nlabels ? "}" : "", value);
 }
 
 static void sample_int(struct prom_out *o, const struct prom_family *fam,
@@ -322,6 +329,93 @@ static void out_begin(struct qt_ctx *ctx, struct prom_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->f = ctx->out;
+	if (ctx->netns_label) {
+		snprintf(o->netns, sizeof(o->netns), "%llu", (unsigned long long)ctx->netns_inode);
+		o->common[o->ncommon++] = (struct prom_label){ "netns", o->netns };
+		o->common[o->ncommon++] = (struct prom_label){ "netns_label", ctx->netns_label };
+	}
+}
+
+void prom_render_netns(FILE *f, const struct prom_netns *v, size_t n)
+{
+	static const struct prom_family up = {
+		"qtune_netns_up", "gauge",
+		"1 when qtune --all-netns audited the network namespace, 0 when it could not enter it" };
+	struct prom_out o = { .f = f };
+	char inode[24];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(inode, sizeof(inode), "%llu", (unsigned long long)v[i].inode);
+		const struct prom_label l[] = { { "netns", inode }, { "netns_label", v[i].label } };
+		sample_int(&o, &up, l, 2, v[i].up);
+	}
+}
+
+/* The metric family a line of the format belongs to: the name after
+ * "# HELP " or "# TYPE ", or the sample's name. */
+static size_t family_of(const char *line, size_t len, const char **name)
+{
+	size_t n = 0;
+
+	if (len > 7 && (memcmp(line, "# HELP ", 7) == 0 || memcmp(line, "# TYPE ", 7) == 0))
+		line += 7, len -= 7;
+	while (n < len && line[n] != '{' && line[n] != ' ')
+		n++;
+	*name = line;
+	return n;
+}
+
+struct merge_family {
+	const char *name;
+	size_t namelen;
+	char *buf;              /* its lines: HELP and TYPE once, then every sample */
+	size_t len;
+	FILE *f;
+	size_t text;            /* the text it first appeared in */
+};
+
+void prom_merge(FILE *out, char *const *texts, const size_t *lens, size_t n)
+{
+	struct merge_family *fam = NULL;
+	size_t nfam = 0, cap = 0;
+
+	for (size_t t = 0; t < n; t++) {
+		const char *p = texts[t], *end = texts[t] + lens[t];
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p)), *name;
+			size_t ll = (size_t)((nl ? nl : end) - p), k;
+			size_t nn = family_of(p, ll, &name);
+			bool meta = ll > 2 && p[0] == '#';
+
+			for (k = 0; k < nfam; k++)
+				if (fam[k].namelen == nn && memcmp(fam[k].name, name, nn) == 0)
+					break;
+			if (k == nfam) {
+				if (nfam == cap) {
+					cap = cap ? cap * 2 : 32;
+					fam = xreallocarray(fam, cap, sizeof(*fam));
+				}
+				fam[nfam] = (struct merge_family){ name, nn, NULL, 0, NULL, t };
+				fam[nfam].f = open_memstream(&fam[nfam].buf, &fam[nfam].len);
+				nfam++;
+			} else if (meta && fam[k].text != t) {
+				p += ll + 1;
+				continue;       /* HELP and TYPE once, from the first text */
+			}
+			if (fam[k].f)
+				fprintf(fam[k].f, "%.*s\n", (int)ll, p);
+			p += ll + 1;
+		}
+	}
+	for (size_t k = 0; k < nfam; k++) {
+		if (fam[k].f)
+			fclose(fam[k].f);
+		if (fam[k].buf)
+			fwrite(fam[k].buf, 1, fam[k].len, out);
+		free(fam[k].buf);
+	}
+	free(fam);
 }
 
 enum qt_level prom_render_check(struct qt_ctx *ctx, const struct prom_check *c,

@@ -60,6 +60,19 @@ enum qt_level prom_render_show(struct qt_ctx *ctx, const struct prom_inputs *in,
 enum qt_level prom_render_listeners(struct qt_ctx *ctx, const struct audit *a,
 				    const struct prom_inputs *in);
 
+/* --all-netns: one series per namespace, 1 when it was audited. */
+struct prom_netns {
+	uint64_t inode;
+	const char *label;
+	bool up;
+};
+void prom_render_netns(FILE *f, const struct prom_netns *v, size_t n);
+
+/* The metrics of several runs (one per namespace, each series labelled
+ * with its netns) as one exposition: every family's HELP and TYPE once,
+ * then its samples from each text in order, as the format requires. */
+void prom_merge(FILE *out, char *const *texts, const size_t *lens, size_t n);
+
 /* Exposed for tests. */
 /* "ListenOverflows" → "listen_overflows", "TCPReqQFullDrop" →
  * "tcp_req_q_full_drop": snake case, acronyms kept together. */

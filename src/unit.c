@@ -80,13 +80,11 @@ static enum unit_kind judge_path(const char *path, size_t len, char *unit, size_
 	return UNIT_NONE;
 }
 
-enum unit_kind unit_from_cgroup(const char *text, char *unit, size_t size, uint32_t *uid)
+const char *unit_cgroup_path(const char *text, size_t *len)
 {
 	const char *v2 = NULL, *v1 = NULL;
 	size_t v2len = 0, v1len = 0;
 
-	if (size)
-		unit[0] = '\0';
 	for (const char *line = text; line && *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
@@ -108,13 +106,24 @@ enum unit_kind unit_from_cgroup(const char *text, char *unit, size_t size, uint3
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	if (!size)
-		return UNIT_NONE;
 	/* The unified hierarchy when the process has a place in it: on a
 	 * hybrid host the v1 line and the v2 line name the same units. */
-	if (v2 && v2len > 1)
-		return judge_path(v2, v2len, unit, size, uid);
-	if (v1)
-		return judge_path(v1, v1len, unit, size, uid);
-	return UNIT_NONE;
+	if (v2 && v2len > 1) {
+		*len = v2len;
+		return v2;
+	}
+	*len = v1len;
+	return v1;
+}
+
+enum unit_kind unit_from_cgroup(const char *text, char *unit, size_t size, uint32_t *uid)
+{
+	size_t len;
+	const char *path = unit_cgroup_path(text, &len);
+
+	if (size)
+		unit[0] = '\0';
+	if (!size || !path)
+		return UNIT_NONE;
+	return judge_path(path, len, unit, size, uid);
 }

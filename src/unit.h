@@ -24,4 +24,9 @@ enum unit_kind {
  * is not systemd's: UNIT_NONE. unit is always a NUL-terminated string. */
 enum unit_kind unit_from_cgroup(const char *text, char *unit, size_t size, uint32_t *uid);
 
+/* The cgroup path those lines give (unified first, else name=systemd),
+ * not NUL-terminated: *len bytes; NULL when there is none. The namespace
+ * labeller (netns_label.c) reads container names from the same path. */
+const char *unit_cgroup_path(const char *text, size_t *len);
+
 #endif

@@ -130,7 +130,7 @@ void watch_render_json_line(const struct qt_ctx *ctx, FILE *f, const struct watc
 	jw_init(&jw, f);
 	jw_object_begin(&jw);
 	output_json_header(&jw, "watch", ctx->kernel_release,
-			   (struct output_netns){ ctx->netns_inode, ctx->netns_initial });
+			   (struct output_netns){ ctx->netns_inode, ctx->netns_initial, ctx->netns_label });
 	jw_kstring(&jw, "type", "sample");
 	jw_kint(&jw, "sample", w->samples);
 	jw_key(&jw, "elapsed_seconds");

@@ -1,0 +1,458 @@
+/* --all-netns end to end: fifty namespaces, named and unnamed, some with
+ * listeners owned by processes in cgroups that imitate Docker, containerd,
+ * Podman and Kubernetes, each found once, labelled, audited with its own
+ * somaxconn; check naming the one that drifts; a namespace vanishing
+ * between the scan and its audit; an unprivileged run; promtool on the
+ * merged metrics. The test runs in a PID namespace of its own, with its
+ * /proc, so that the host's other namespaces stay out of the count. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+#define NNS 50
+#define ID64 "3f4e5d6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80"
+#define POD_UID "1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901"
+#define POD_SLICE "kubepods-burstable-pod1b2c3d4e_5f60_7182_93a4_b5c6d7e8f901.slice"
+
+struct ns {
+	char name[32];          /* under /run/netns; "" unnamed */
+	const char *cgroup;     /* relative to the test cgroup; NULL: none */
+	int somaxconn;          /* 0: the default */
+	int listeners;
+	bool process;           /* a process holds it (else only the bind mount) */
+	unsigned long long inode;
+	char label[128];        /* expected */
+	pid_t pid;              /* as fork() said (the test's PID namespace) */
+	int inner;              /* as qtune sees it, in the namespace's own /proc */
+	int release;            /* write end the holder waits on */
+};
+
+static struct ns nss[NNS];
+static char cgroot[256];
+static pid_t init_pid;
+
+static const char *const cgroups[] = {
+	"system.slice/docker-" ID64 ".scope",
+	"system.slice/cri-containerd-" ID64 ".scope",
+	"machine.slice/libpod-" ID64 ".scope",
+	"kubepods.slice/kubepods-burstable.slice/" POD_SLICE "/cri-containerd-" ID64 ".scope",
+};
+static const char *const cgroup_labels[] = {
+	"docker 3f4e5d6a7b8c", "containerd 3f4e5d6a7b8c", "podman 3f4e5d6a7b8c", "pod " POD_UID,
+};
+
+/* The cgroup2 mount, from mountinfo. */
+static void find_cgroup2(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024];
+
+	out[0] = '\0';
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[200], *sep = strstr(line, " - cgroup2 ");
+		if (sep && sscanf(line, "%*s %*s %*s %*s %199s", mnt) == 1) {
+			snprintf(out, size, "%s", mnt);
+			break;
+		}
+	}
+	fclose(f);
+	cr_assert(out[0], "no cgroup2 mount in /proc/self/mountinfo");
+}
+
+static void mkdir_p(const char *path)
+{
+	char tmp[700];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	cr_assert(mkdir(tmp, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", tmp, strerror(errno));
+}
+
+static void write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		_exit(100);
+	close(fd);
+}
+
+/* The holder of namespace n: a new network namespace, its cgroup, its
+ * somaxconn and listeners, the bind mount; then it waits for the end. */
+static void holder(const struct ns *n, int ready, int release)
+{
+	char path[600];
+	struct stat st;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		_exit(101);
+	if (n->cgroup) {
+		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", cgroot, n->cgroup);
+		write_file(path, "0");
+	}
+	if (n->somaxconn) {
+		snprintf(path, sizeof(path), "%d", n->somaxconn);
+		write_file("/proc/sys/net/core/somaxconn", path);
+	}
+	for (int i = 0; i < n->listeners; i++)
+		if (sandbox_listen("0.0.0.0", (uint16_t)(8000 + i), 64, NULL) < 0)
+			_exit(102);
+	if (n->name[0]) {
+		snprintf(path, sizeof(path), "/run/netns/%s", n->name);
+		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+		if (fd < 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+			_exit(103);
+		close(fd);
+	}
+	if (stat("/proc/self/ns/net", &st) < 0)
+		_exit(104);
+	unsigned long long msg[2] = { (unsigned long long)st.st_ino, (unsigned long long)getpid() };
+	if (write(ready, msg, sizeof(msg)) != sizeof(msg))
+		_exit(105);
+	close(ready);
+	if (!n->process)
+		_exit(0);
+	char c;
+	while (read(release, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static void spawn(struct ns *n)
+{
+	int ready[2], rel[2];
+
+	cr_assert(pipe2(ready, O_CLOEXEC) == 0 && pipe2(rel, O_CLOEXEC) == 0);
+	n->pid = fork();
+	cr_assert(n->pid >= 0);
+	if (n->pid == 0) {
+		close(ready[0]);
+		close(rel[1]);
+		holder(n, ready[1], rel[0]);
+	}
+	close(ready[1]);
+	close(rel[0]);
+	n->release = rel[1];
+	unsigned long long msg[2];
+	cr_assert(read(ready[0], msg, sizeof(msg)) == sizeof(msg), "holder of namespace %s did not start",
+		  n->name);
+	n->inode = msg[0];
+	n->inner = (int)msg[1];
+	close(ready[0]);
+	if (!n->process) {
+		waitpid(n->pid, NULL, 0);
+		n->pid = 0;
+	}
+}
+
+/* PID 1 of the test's PID namespace: mounts its /proc and waits. */
+static void enter_pid_namespace(void)
+{
+	int ready[2];
+	char c;
+
+	cr_assert(unshare(CLONE_NEWPID) == 0, "unshare(CLONE_NEWPID): %s", strerror(errno));
+	cr_assert(pipe2(ready, O_CLOEXEC) == 0);
+	init_pid = fork();
+	cr_assert(init_pid >= 0);
+	if (init_pid == 0) {
+		close(ready[0]);
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	cr_assert(read(ready[0], &c, 1) == 1, "PID 1 could not mount /proc");
+	close(ready[0]);
+}
+
+/* Fifty namespaces: every fifth named without a process; the cgroup
+ * kinds on a few unnamed ones; a distinct somaxconn on every seventh. */
+static void build(void)
+{
+	char path[600];
+
+	snprintf(cgroot + strlen(cgroot), sizeof(cgroot) - strlen(cgroot), "/qtune-allnetns-%d", (int)getpid());
+	for (size_t k = 0; k < sizeof(cgroups) / sizeof(cgroups[0]); k++) {
+		snprintf(path, sizeof(path), "%s/%s", cgroot, cgroups[k]);
+		mkdir_p(path);
+	}
+	mkdir("/run/netns", 0755);
+	for (int i = 0; i < NNS; i++) {
+		struct ns *n = &nss[i];
+
+		memset(n, 0, sizeof(*n));
+		n->process = true;
+		if (i % 5 == 0) {
+			snprintf(n->name, sizeof(n->name), "qt-named-%02d", i);
+			n->process = i % 10 != 0;
+			snprintf(n->label, sizeof(n->label), "%s", n->name);
+		} else if (i < 20 && i % 5 <= 4 && (size_t)(i / 5) < sizeof(cgroups) / sizeof(cgroups[0]) &&
+			   i % 5 == 1) {
+			n->cgroup = cgroups[i / 5];
+			snprintf(n->label, sizeof(n->label), "%s", cgroup_labels[i / 5]);
+		}
+		if (i % 7 == 3)
+			n->somaxconn = 1000 + i;
+		if (n->process)
+			n->listeners = i % 4;
+		spawn(n);
+		if (!n->label[0])
+			snprintf(n->label, sizeof(n->label), "pid %d (qtune-tests)", n->inner);
+	}
+}
+
+static void teardown(void)
+{
+	char path[600];
+
+	/* Every holder inherited the release pipes of those before it. */
+	for (int i = 0; i < NNS; i++) {
+		if (nss[i].release > 0)
+			close(nss[i].release);
+		if (nss[i].pid > 0) {
+			kill(nss[i].pid, SIGKILL);
+			waitpid(nss[i].pid, NULL, 0);
+		}
+	}
+	kill(init_pid, SIGKILL);
+	waitpid(init_pid, NULL, 0);
+	for (int k = (int)(sizeof(cgroups) / sizeof(cgroups[0])) - 1; k >= 0; k--) {
+		/* deepest first: every component of the path */
+		snprintf(path, sizeof(path), "%s/%s", cgroot, cgroups[k]);
+		while (strlen(path) > strlen(cgroot)) {
+			rmdir(path);
+			*strrchr(path, '/') = '\0';
+		}
+	}
+	rmdir(cgroot);
+}
+
+static void setup(void)
+{
+	sandbox_enter();
+	find_cgroup2(cgroot, sizeof(cgroot));
+	enter_pid_namespace();
+	build();
+}
+
+static void fini(void)
+{
+	teardown();
+	sandbox_leave();
+}
+
+TestSuite(e2e_allnetns, .init = setup, .fini = fini, .timeout = 60);
+
+/* The summary row of inode in text; NULL when absent. Counts rows. */
+static const char *summary_row(const char *text, unsigned long long inode, int *count)
+{
+	const char *sum = strstr(text, "\nsummary: "), *hit = NULL;
+	char key[32];
+
+	*count = 0;
+	cr_assert(sum, "no summary in:\n%s", text);
+	snprintf(key, sizeof(key), "\n%llu ", inode);
+	for (const char *p = sum; (p = strstr(p, key)); p++) {
+		hit = p + 1;
+		(*count)++;
+	}
+	return hit;
+}
+
+Test(e2e_allnetns, fifty_namespaces_found_once_labelled_and_audited)
+{
+	char *out, *err;
+	int rc = sandbox_qtune((char **)&out, &err, (const char *[]){ "listeners", "--all-netns", NULL });
+
+	cr_assert_eq(rc, 0, "rc %d\n%s\n%s", rc, err, out);
+	for (int i = 0; i < NNS; i++) {
+		const struct ns *n = &nss[i];
+		char want[256], somax[16];
+		int count;
+		const char *row = summary_row(out, n->inode, &count);
+
+		cr_assert_eq(count, 1, "namespace %s (%llu) is in the summary %d times:\n%s", n->label,
+			     n->inode, count, out);
+		snprintf(somax, sizeof(somax), "%d", n->somaxconn ? n->somaxconn : 4096);
+		/* NETNS LABEL SOMAXCONN LISTENERS FINDINGS VERDICT, aligned */
+		const char *eol = strchr(row, '\n');
+		char line[512];
+		snprintf(line, sizeof(line), "%.*s", (int)(eol ? eol - row : (long)strlen(row)), row);
+		cr_assert(strstr(line, n->label), "namespace %d: label %s not in: %s", i, n->label, line);
+		snprintf(want, sizeof(want), " %s ", somax);
+		cr_assert(strstr(line, want), "namespace %d: somaxconn %s not in: %s", i, somax, line);
+		snprintf(want, sizeof(want), " %d         0  ok", n->listeners);
+		cr_assert(strstr(line, want), "namespace %d: %d listeners not in: %s", i, n->listeners, line);
+		/* The section header, once. */
+		snprintf(want, sizeof(want), "== network namespace %llu: %s ==", n->inode, n->label);
+		cr_assert(strstr(out, want), "no header %s", want);
+		cr_assert_null(strstr(strstr(out, want) + 1, want), "header %s twice", want);
+	}
+	/* The owners were named, by the one walk for all namespaces: the
+	 * holder of the containerd namespace owns its listeners. */
+	char owner[64];
+	snprintf(owner, sizeof(owner), "qtune-tests[%d]", nss[6].inner);
+	cr_assert(nss[6].listeners > 0 && strstr(out, owner), "no owner %s in:\n%s", owner, out);
+	free(out);
+	free(err);
+}
+
+Test(e2e_allnetns, json_document_holds_every_namespace_document)
+{
+	char *out, *err, cmd[1024];
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "show", "--all-netns", "--json", NULL });
+
+	cr_assert_eq(rc, 0, "%s", err);
+	sandbox_write("all.json", out, 0644);
+	/* One document per namespace, each with its label; the summary. */
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+		 "assert d[\"all_netns\"] is True; ns=d[\"namespaces\"]; "
+		 "assert len(ns) == len(d[\"summary\"]) >= %d, len(ns); "
+		 "assert all(n[\"command\"] == \"show\" and \"keys\" in n and n[\"netns\"][\"label\"] for n in ns); "
+		 "assert len({n[\"netns\"][\"inode\"] for n in ns}) == len(ns)' '%s'",
+		 NNS, sandbox_path("all.json"));
+	cr_assert_eq(system(cmd), 0, "JSON document:\n%s", out);
+	free(out);
+	free(err);
+}
+
+static const char profile[] =
+	"qtune: 1\n"
+	"name: web\n"
+	"sysctl:\n"
+	"  net.ipv4.tcp_syncookies: 1\n"
+	"  net.core.somaxconn: {min: 128}\n";
+
+Test(e2e_allnetns, check_exits_1_and_names_the_one_namespace_that_drifts)
+{
+	char *out, *err, want[320];
+	const struct ns *drifted = &nss[11];
+	char path[64];
+	int rc;
+
+	sandbox_write("etc/qtune/profiles/web.yaml", profile, 0644);
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", "--all-netns", "web", NULL });
+	cr_assert_eq(rc, 0, "all compliant, yet rc %d:\n%s\n%s", rc, err, out);
+	free(out);
+	free(err);
+	/* One of fifty drifts: somaxconn 100 < 128. */
+	/* This process is outside the PID namespace whose /proc is mounted:
+	 * PID 1 there shares its network namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", drifted->inner);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), self = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
+	cr_assert(fd >= 0 && self >= 0);
+	cr_assert(setns(fd, CLONE_NEWNET) == 0);
+	sandbox_sysctl_set("net/core/somaxconn", "100");
+	cr_assert(setns(self, CLONE_NEWNET) == 0);
+	close(fd);
+	close(self);
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", "--all-netns", "web", NULL });
+	cr_assert_eq(rc, 1, "rc %d:\n%s\n%s", rc, err, out);
+	int count;
+	const char *row = summary_row(out, drifted->inode, &count);
+	cr_assert(row && strncmp(strchr(row, '\n') - 5, "drift", 5) == 0, "%s", out);
+	snprintf(want, sizeof(want), "  drift\n");
+	const char *first = strstr(strstr(out, "\nsummary: "), want);
+	cr_assert(first && !strstr(first + 1, want), "more than one namespace drifts:\n%s", out);
+	free(out);
+	free(err);
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", "--all-netns", "--output", "prometheus", "web", NULL });
+	cr_assert_eq(rc, 1, "%s", err);
+	snprintf(want, sizeof(want), "qtune_check_exit_code{netns=\"%llu\",netns_label=\"%s\",profile=\"web\"} 1",
+		 drifted->inode, drifted->label);
+	cr_assert(strstr(out, want), "no %s in:\n%s", want, out);
+	sandbox_write("all.prom", out, 0644);
+	snprintf(path, sizeof(path), "promtool check metrics < %s", sandbox_path("all.prom"));
+	if (system("command -v promtool >/dev/null 2>&1") == 0 || getenv("QTUNE_REQUIRE_TOOLS"))
+		cr_assert_eq(system(path), 0, "promtool refused:\n%s", out);
+	free(out);
+	free(err);
+}
+
+Test(e2e_allnetns, a_namespace_vanishing_mid_run_is_reported_not_fatal)
+{
+	char *out, *err, want[128];
+	const char *hooks = getenv("QTUNE_HOOKS_BIN");
+	char *bin = strdup(getenv("QTUNE_BIN"));
+	const struct ns *gone = &nss[0];   /* named, no process: the mount holds it */
+
+	cr_assert(hooks);
+	setenv("QTUNE_BIN", hooks, 1);
+	setenv("QTUNE_TEST_VANISH", gone->name, 1);
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "show", "--all-netns", NULL });
+	unsetenv("QTUNE_TEST_VANISH");
+	setenv("QTUNE_BIN", bin, 1);
+	free(bin);
+	cr_assert_eq(rc, 0, "rc %d\n%s", rc, err);
+	snprintf(want, sizeof(want), "netns %llu (%s): vanished before it could be audited", gone->inode, gone->name);
+	cr_assert(strstr(err, want), "no '%s' in:\n%s", want, err);
+	int count;
+	const char *row = summary_row(out, gone->inode, &count);
+	cr_assert(count == 1 && strstr(row, "vanished"), "%s", out);
+	/* The others were audited all the same. */
+	row = summary_row(out, nss[1].inode, &count);
+	cr_assert(count == 1 && strncmp(strchr(row, '\n') - 2, "ok", 2) == 0, "%s", out);
+	free(out);
+	free(err);
+}
+
+Test(e2e_allnetns, unprivileged_run_reports_each_namespace_it_cannot_enter)
+{
+	char *out, *err, cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "setpriv --reuid=65534 --regid=65534 --clear-groups %s show --all-netns "
+		 "> %s 2> %s", getenv("QTUNE_BIN"), sandbox_path("u.out"), sandbox_path("u.err"));
+	int status = system(cmd);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+	FILE *f = fopen(sandbox_path("u.err"), "re");
+	cr_assert(f);
+	err = calloc(1, 1 << 16);
+	cr_assert(fread(err, 1, (1 << 16) - 1, f) > 0);
+	fclose(f);
+	char want[128];
+	snprintf(want, sizeof(want), "(%s): cannot enter: Operation not permitted (needs CAP_SYS_ADMIN)", nss[5].name);
+	cr_assert(strstr(err, want), "no '%s' in:\n%s", want, err);
+	out = NULL;
+	free(out);
+	free(err);
+}
+
+Test(e2e_allnetns, changing_commands_refuse_all_netns)
+{
+	char *out, *err;
+
+	cr_assert_eq(sandbox_qtune_rooted(&out, &err, (const char *[]){ "apply", "--all-netns", "web", NULL }), 2);
+	cr_assert(strstr(err, "apply does not take --all-netns"), "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(sandbox_qtune_rooted(&out, &err, (const char *[]){ "rollback", "--all-netns", NULL }), 2);
+	cr_assert(strstr(err, "rollback does not take --all-netns"), "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(sandbox_qtune(&out, &err, (const char *[]){ "show", "--all-netns", "--netns", "x", NULL }), 2);
+	cr_assert(strstr(err, "--all-netns and --netns exclude each other"), "%s", err);
+	free(out);
+	free(err);
+}
