@@ -183,6 +183,9 @@ static void usage(FILE *f)
 struct options {
 	const char *netns;
 	bool all_netns;
+	/* every --netns given, a comma list split; apply takes several */
+	char *netnses[64];
+	size_t nnetns;
 	const char *textfile;   /* --textfile: main delivers the metrics there */
 	bool given[CMD_OPT_COUNT];
 	const char *value[CMD_OPT_COUNT];
@@ -230,6 +233,10 @@ static bool value_allowed(const char *values, const char *v)
 	return false;
 }
 
+/* The --netns arguments, split in place; they live for the run. */
+static char *netns_copies[64];
+static size_t ncopies;
+
 /* 0 to go on, 1 to exit 0 (--help, --version), -1 to exit 2. A mistake
  * goes into ctx->diags and parsing goes on to the end, so that the command
  * is known and its --json document can say what was wrong. */
@@ -255,7 +262,18 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 			}
 			break;
 		case O_JSON: ctx->output = QT_OUT_JSON; break;
-		case O_NETNS: o->netns = optarg; break;
+		case O_NETNS:
+			netns_copies[ncopies < ARRAY_SIZE(netns_copies) ? ncopies++ : 0] = xstrdup(optarg);
+			for (char *save = NULL, *copy = netns_copies[ncopies - 1], *t = strtok_r(copy, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				if (o->nnetns == ARRAY_SIZE(o->netnses)) {
+					diags_error(&ctx->diags, "--netns: at most %zu namespaces", ARRAY_SIZE(o->netnses));
+					break;
+				}
+				o->netnses[o->nnetns++] = t;   /* copy lives as long as the run */
+			}
+			o->netns = o->nnetns ? o->netnses[0] : optarg;
+			break;
 		case O_ALL_NETNS: o->all_netns = true; break;
 		case O_ROOT: ctx->root = optarg; break;
 		case O_TEXTFILE: o->textfile = optarg; break;
@@ -340,6 +358,10 @@ static int check_command_line(const struct command *cmd, const struct options *o
 			    (cmd->flags & WRITES_SETTINGS)
 			    ? "a change names each namespace it makes (--netns A --netns B, or --netns A,B)"
 			    : "only show, check and listeners audit every namespace");
+		return -1;
+	}
+	if (o->nnetns > 1 && cmd->run != cmd_apply) {
+		diags_error(d, "%s takes one --netns; only apply changes several namespaces in one run", cmd->name);
 		return -1;
 	}
 	if (o->all_netns && o->netns) {
@@ -897,18 +919,108 @@ out:
 	return finish(ctx, worst > diags_worst(&ctx->diags) ? worst : diags_worst(&ctx->diags));
 }
 
+/* The command in one namespace (or none named): main's own steps. */
+static int run_command(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+		       const struct options *opts)
+{
+	struct delivery dv = { 0 };
+	enum qt_level worst = QT_LEVEL_OK;
+	struct jw w;
+	int lockfd = -1, r;
+
+	r = prepare_context(ctx, opts);
+	if (r < 0 || !(cmd->flags & JSON_LINES))
+		document_open(ctx, &w, cmd);
+	if (r < 0)
+		return finish(ctx, QT_LEVEL_ERROR);
+	if ((cmd->flags & NEEDS_LOCK) && !args->given[CMD_OPT_DRY_RUN] &&
+	    state_lock(ctx, &lockfd, &ctx->diags) < 0)
+		return finish(ctx, QT_LEVEL_ERROR);
+	/* The namespace is entered and the lock held: from here on only what
+	 * the command's row asks for is kept. */
+	char kept[256];
+	if (caps_restrict(cmd->caps, kept, sizeof(kept), &ctx->diags) < 0)
+		return finish(ctx, QT_LEVEL_ERROR);
+	if (ctx->verbosity > 0)
+		fprintf(stderr, "qtune: capabilities kept: %s; no_new_privs set\n", kept);
+	if (confine(ctx, cmd, args, opts->textfile) < 0)
+		return finish(ctx, QT_LEVEL_ERROR);
+#ifdef QTUNE_TEST_HOOKS
+	cmd_write_probe(ctx);
+#endif
+
+	if (delivery_begin(ctx, &dv, opts->textfile) < 0)
+		return finish(ctx, QT_LEVEL_ERROR);
+	worst = cmd->run(ctx, args);
+	worst = delivery_end(ctx, &dv, worst);
+
+	state_unlock(lockfd);
+	if (diags_worst(&ctx->diags) > worst)
+		worst = diags_worst(&ctx->diags);
+	return finish(ctx, worst);
+}
+
+/* apply --netns A --netns B (or A,B): each namespace in turn, in a child
+ * of its own, as `apply --netns A` would run — all-or-nothing per
+ * namespace, each reported (a section each, or the documents of one
+ * "namespaces" array); the exit status is the worst. A namespace's failure
+ * does not stop the next: each is its own change. */
+static int run_each_netns(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+			  const struct options *opts)
+{
+	enum qt_level worst = QT_LEVEL_OK;
+	struct jw w;
+
+	if (ctx->output == QT_OUT_JSON) {
+		jw_init(&w, ctx->out);
+		jw_object_begin(&w);
+		output_json_header(&w, cmd->name, ctx->kernel_release, (struct output_netns){ 0, -1, NULL });
+		jw_key(&w, "namespaces");
+		jw_array_begin(&w);
+	}
+	for (size_t i = 0; i < opts->nnetns; i++) {
+		struct options one = *opts;
+		int status = 0, code;
+		pid_t pid;
+
+		one.netns = opts->netnses[i];
+		one.nnetns = 1;
+		if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0)
+			fprintf(ctx->out, "%s== network namespace %s ==%s\n", output_color(ctx->color, OUT_BOLD),
+				one.netns, output_color(ctx->color, OUT_RESET));
+		if (ctx->output == QT_OUT_JSON)
+			jw_external_element(&w);
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0)
+			_exit(run_command(ctx, cmd, args, &one));
+		while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		code = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+		if (pid < 0 || !WIFEXITED(status))
+			diags_error(&ctx->diags, "--netns %s: the apply did not finish", one.netns);
+		if (level_of_exit(code) > worst)
+			worst = level_of_exit(code);
+		if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0)
+			fputc('\n', ctx->out);
+	}
+	if (ctx->output == QT_OUT_JSON) {
+		jw_array_end(&w);
+		ctx->json = &w;
+	}
+	return finish(ctx, worst > diags_worst(&ctx->diags) ? worst : diags_worst(&ctx->diags));
+}
+
 int main(int argc, char **argv)
 {
 	struct qt_ctx ctx = { .root = "", .procsys_fd = -1, .proc_fd = -1,
 			      .netns_initial = -1, .out = stdout, .audit_findings = -1 };
 	struct options opts = { 0 };
 	struct cmd_args args = { 0 };
-	struct delivery dv = { 0 };
 	const struct command *cmd;
-	enum qt_level worst = QT_LEVEL_OK;
 	struct utsname u;
 	struct jw w;
-	int lockfd = -1, r;
+	int r;
 
 	if (uname(&u) == 0)
 		snprintf(ctx.kernel_release, sizeof(ctx.kernel_release), "%s", u.release);
@@ -936,34 +1048,7 @@ int main(int argc, char **argv)
 	if (opts.all_netns)
 		return run_all_netns(&ctx, cmd, &args, &opts);
 
-	r = prepare_context(&ctx, &opts);
-	if (r < 0 || !(cmd->flags & JSON_LINES))
-		document_open(&ctx, &w, cmd);
-	if (r < 0)
-		return finish(&ctx, QT_LEVEL_ERROR);
-	if ((cmd->flags & NEEDS_LOCK) && !args.given[CMD_OPT_DRY_RUN] &&
-	    state_lock(&ctx, &lockfd, &ctx.diags) < 0)
-		return finish(&ctx, QT_LEVEL_ERROR);
-	/* The namespace is entered and the lock held: from here on only what
-	 * the command's row asks for is kept. */
-	char kept[256];
-	if (caps_restrict(cmd->caps, kept, sizeof(kept), &ctx.diags) < 0)
-		return finish(&ctx, QT_LEVEL_ERROR);
-	if (ctx.verbosity > 0)
-		fprintf(stderr, "qtune: capabilities kept: %s; no_new_privs set\n", kept);
-	if (confine(&ctx, cmd, &args, opts.textfile) < 0)
-		return finish(&ctx, QT_LEVEL_ERROR);
-#ifdef QTUNE_TEST_HOOKS
-	cmd_write_probe(&ctx);
-#endif
-
-	if (delivery_begin(&ctx, &dv, opts.textfile) < 0)
-		return finish(&ctx, QT_LEVEL_ERROR);
-	worst = cmd->run(&ctx, &args);
-	worst = delivery_end(&ctx, &dv, worst);
-
-	state_unlock(lockfd);
-	if (diags_worst(&ctx.diags) > worst)
-		worst = diags_worst(&ctx.diags);
-	return finish(&ctx, worst);
+	if (opts.nnetns > 1)
+		return run_each_netns(&ctx, cmd, &args, &opts);
+	return run_command(&ctx, cmd, &args, &opts);
 }

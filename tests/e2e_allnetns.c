@@ -456,3 +456,75 @@ Test(e2e_allnetns, changing_commands_refuse_all_netns)
 	free(out);
 	free(err);
 }
+
+/* apply --netns A,B: each namespace changed all-or-nothing and reported;
+ * one that cannot be entered fails alone. */
+static void named_namespace(const char *name, unsigned long long *inode)
+{
+	char path[128];
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd;
+	struct stat st;
+
+	mkdir("/run/netns", 0755);
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+	cr_assert(fd >= 0 && self >= 0);
+	close(fd);
+	cr_assert(unshare(CLONE_NEWNET) == 0);
+	cr_assert(mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) == 0, "%s", strerror(errno));
+	cr_assert(stat(path, &st) == 0);
+	*inode = (unsigned long long)st.st_ino;
+	cr_assert(setns(self, CLONE_NEWNET) == 0);
+	close(self);
+}
+
+static long long somaxconn_in(const char *name)
+{
+	char path[128];
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd;
+	long long v;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(fd >= 0 && setns(fd, CLONE_NEWNET) == 0);
+	v = sandbox_sysctl_get("net/core/somaxconn");
+	cr_assert(setns(self, CLONE_NEWNET) == 0);
+	close(fd);
+	close(self);
+	return v;
+}
+
+TestSuite(e2e_apply_netns, .init = sandbox_enter, .fini = sandbox_leave);
+
+Test(e2e_apply_netns, several_namespaces_each_applied_and_reported)
+{
+	char *out, *err;
+	unsigned long long a, b;
+
+	named_namespace("blue", &a);
+	named_namespace("green", &b);
+	sandbox_write("etc/qtune/profiles/t.yaml", "qtune: 1\nname: t\nsysctl:\n  net.core.somaxconn: 3000\n", 0644);
+	int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "apply", "--netns", "blue,green", "t", NULL });
+	cr_assert_eq(rc, 0, "%s\n%s", err, out);
+	cr_assert(strstr(out, "== network namespace blue ==") && strstr(out, "== network namespace green =="), "%s", out);
+	cr_assert_eq(somaxconn_in("blue"), 3000);
+	cr_assert_eq(somaxconn_in("green"), 3000);
+	cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 4096, "the caller's namespace was changed");
+	free(out);
+	free(err);
+	/* A namespace that does not exist fails alone: the other is applied. */
+	sandbox_write("etc/qtune/profiles/u.yaml", "qtune: 1\nname: u\nsysctl:\n  net.core.somaxconn: 3100\n", 0644);
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "apply", "--netns", "nosuch", "--netns", "blue", "u", NULL });
+	cr_assert_eq(rc, 2, "%s", err);
+	cr_assert(strstr(err, "/run/netns/nosuch"), "%s", err);
+	cr_assert_eq(somaxconn_in("blue"), 3100);
+	cr_assert_eq(somaxconn_in("green"), 3000);
+	free(out);
+	free(err);
+	/* Reading commands take one. */
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", "--netns", "blue,green", "t", NULL });
+	cr_assert_eq(rc, 2);
+	cr_assert(strstr(err, "check takes one --netns"), "%s", err);
+	free(out);
+	free(err);
+}
