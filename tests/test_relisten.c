@@ -764,8 +764,8 @@ Test(relisten, plan_takes_each_inode_once)
 	size_t a = fake_listener(&set, "127.0.0.1", 80, 128, 0);
 	size_t b = fake_listener(&set, "::1", 80, 128, 0);
 	fake_attribute(&set, true);
-	/* Two entries for one socket (not from sock_diag, but the plan does
-	 * not trust its input to be free of them). */
+	/* Two entries for one socket: what a dump racing a listen() into the
+	 * same listening-hash bucket returns (see merge_same_inode). */
 	set.v[b].inode = set.v[a].inode;
 	plan(&raise_128_to_4096, RELISTEN_CLAMPED, 4096);
 	cr_assert_eq(fs.n, 2);
