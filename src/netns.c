@@ -54,6 +54,8 @@ static char *label_path(const char *arg, struct qt_diags *d)
 	return r == 0 ? path : NULL;
 }
 
+#define NS_OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+
 int netns_enter(const char *name_or_path, struct qt_diags *d)
 {
 	char *path;
@@ -71,14 +73,16 @@ int netns_enter(const char *name_or_path, struct qt_diags *d)
 		}
 		path = xasprintf("%s/%s", NETNS_RUN_DIR, name_or_path);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK, O_NOCTTY: a FIFO or a device named here must neither block
+	 * nor act before the check below refuses it. */
+	fd = open(path, NS_OPEN_FLAGS);
 	if (fd < 0 && errno == ENOENT && !strchr(name_or_path, '/')) {
 		char *found = label_path(name_or_path, d);
 
 		if (found) {
 			free(path);
 			path = found;
-			fd = open(path, O_RDONLY | O_CLOEXEC);
+			fd = open(path, NS_OPEN_FLAGS);
 		} else if (diags_worst(d) >= QT_LEVEL_ERROR) {
 			r = -EEXIST;
 			goto out;

@@ -17,6 +17,49 @@
 #include "trust.h"
 #include "util.h"
 
+/* Reads a file of the state directory from the fd that is then judged:
+ * the record decides what rollback writes as root (values and a sysctl.d
+ * file), so a record another user could have written is refused, however
+ * trusted the directory holding it (a restored backup, a wrong chown).
+ * -EPERM with the reason in d; -ENOENT silently. */
+static int read_judged(int dirfd, const char *name, size_t max, char **buf, size_t *len,
+		       struct qt_diags *d)
+{
+	const char *why;
+	struct stat st;
+	int fd, r;
+
+	*buf = NULL;
+	*len = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	why = trust_judge(&st);
+	if (why) {
+		diags_error(d, "%s/%s: refused: %s (owner uid %u, mode %04o); nothing was read from it",
+			    STATE_DIR, name, why, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		r = -EPERM;
+		goto out;
+	}
+	if (st.st_size > 0 && (uint64_t)st.st_size > max) {
+		r = -EFBIG;
+		goto out;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	r = util_read_fd(fd, max, buf, len);
+out:
+	close(fd);
+	return r;
+}
+
 /* Version 3 adds the apply's time and the sockets at the ceiling it
  * replaced; a version 2 record (no such lines) still loads. */
 #define STATE_MAGIC "qtune-state 3"
@@ -365,11 +408,11 @@ int state_save(const struct qt_ctx *ctx, const struct state *s,
 	if (r < 0)
 		goto out;
 	/* What to put back should the new record land but not hold. */
-	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES, &previous,
-			      &previous_len);
+	r = read_judged(dirfd, names.record, STATE_MAX_BYTES, &previous, &previous_len, d);
 	if (r < 0 && r != -ENOENT) {
-		diags_error(d, "%s/%s: cannot read the previous record: %s", STATE_DIR, names.record,
-			    strerror(-r));
+		if (r != -EPERM)
+			diags_error(d, "%s/%s: cannot read the previous record: %s", STATE_DIR,
+				    names.record, strerror(-r));
 		close(dirfd);
 		goto out;
 	}
@@ -537,9 +580,9 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	r = state_dir_open(ctx, false, &dirfd, d);
 	if (r < 0)
 		return r;
-	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES, &buf, &len);
+	r = read_judged(dirfd, names.record, STATE_MAX_BYTES, &buf, &len, d);
 	if (r < 0) {
-		if (r != -ENOENT)
+		if (r != -ENOENT && r != -EPERM)
 			diags_error(d, "%s/%s: %s", STATE_DIR, names.record, strerror(-r));
 		goto out;
 	}
@@ -561,10 +604,11 @@ int state_load(const struct qt_ctx *ctx, struct state **out, char **old_persist,
 	if (s->in_progress)
 		say_interrupted(ctx, s, QT_LEVEL_WARN, "", d);
 	if (v1 && s->persist_file && s->persist_had_old) {
-		r = util_read_file_at(dirfd, names.persist_old, O_NOFOLLOW, STATE_OLD_FILE_MAX,
-				      old_persist, old_persist_len);
+		r = read_judged(dirfd, names.persist_old, STATE_OLD_FILE_MAX, old_persist,
+				old_persist_len, d);
 		if (r < 0) {
-			diags_error(d, "%s/%s: %s", STATE_DIR, names.persist_old, strerror(-r));
+			if (r != -EPERM)
+				diags_error(d, "%s/%s: %s", STATE_DIR, names.persist_old, strerror(-r));
 			goto out;
 		}
 	}
@@ -681,11 +725,10 @@ int state_snapshot_take(const struct qt_ctx *ctx, struct state_snapshot *snap,
 	r = state_dir_open(ctx, true, &dirfd, d);
 	if (r < 0)
 		return r;
-	r = util_read_file_at(dirfd, names.record, O_NOFOLLOW, STATE_MAX_BYTES,
-			      &snap->record, &snap->record_len);
+	r = read_judged(dirfd, names.record, STATE_MAX_BYTES, &snap->record, &snap->record_len, d);
 	if (r == -ENOENT)
 		r = 0;
-	if (r < 0)
+	if (r < 0 && r != -EPERM)
 		diags_error(d, "%s: cannot read the previous record: %s", STATE_DIR, strerror(-r));
 	close(dirfd);
 	return r;

@@ -3,9 +3,11 @@
  * whose row does not list it, however many options come first; global
  * options work before and after the command name. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sandbox.h"
 
@@ -109,5 +111,21 @@ Test(e2e_cmdline, option_values_and_global_options_in_either_position)
 	/* The usage line comes from the row. */
 	cr_assert_eq(sandbox_qtune_rooted(NULL, &err, (const char *[]){ "relisten", "a", "b", NULL }), 2);
 	cr_assert_str_eq(err, "qtune: usage: qtune relisten [--dry-run] [--all] [--backlog N] [PROFILE]\n");
+	free(err);
+}
+
+/* --netns names a namespace file: a FIFO (or a device) there is refused
+ * without blocking on it or opening it for real. */
+Test(e2e_cmdline, a_netns_path_to_a_fifo_is_refused_without_blocking, .timeout = 20)
+{
+	char *err;
+	int rc;
+
+	sandbox_mkdir("tmp");
+	cr_assert_eq(mkfifo(sandbox_path("tmp/ff"), 0600), 0, "mkfifo: %s", strerror(errno));
+	rc = sandbox_qtune(NULL, &err, (const char *[]){ "--netns", sandbox_path("tmp/ff"), "show",
+						 NULL });
+	cr_assert_eq(rc, 2, "%s", err);
+	cr_assert(strstr(err, "not a namespace"), "%s", err);
 	free(err);
 }

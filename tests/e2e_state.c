@@ -445,3 +445,51 @@ Test(e2e_state, verbose_says_what_the_record_is_bound_to)
 		  "-v names the key of the record (this kernel has SO_NETNS_COOKIE): %s", err);
 	free(err);
 }
+
+/* The record decides what rollback writes as root: a record another user
+ * can write is refused from its own fd, however trusted its directory. */
+Test(e2e_state, a_record_another_user_could_write_is_refused_and_nothing_restored)
+{
+	char cmd[1200], *err, *rec;
+	int rc;
+
+	reset();
+	sandbox_write("p/web.yaml", web_a, 0644);
+	cr_assert_eq(apply("p/web.yaml", &err), 0, "%s", err);
+	free(err);
+	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 4096);
+
+	/* A user is handed the record (a restored backup, a wrong chown) and
+	 * puts 7777 where the old value was (written here by root on their
+	 * behalf: the sandbox's root directory is 0700, so uid 65534 cannot
+	 * reach it; the file's owner is what qtune must judge). */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && f=$(ls state.netns-*) && chown 65534 \"$f\" && chmod 0644 \"$f\" && "
+		 "sed 's|^\\(key\tnet/core/somaxconn\t\\)128\t|\\17777\t|' \"$f\" > /tmp/edit && "
+		 "cat /tmp/edit > \"$f\"",
+		 sandbox_path("var/lib/qtune"));
+	cr_assert_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "grep -q 7777 %s/state.netns-*", sandbox_path("var/lib/qtune"));
+	cr_assert_eq(system(cmd), 0, "the user's edit did not reach the record");
+	rec = slurp(CONF);
+
+	rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "rollback", NULL });
+	cr_assert_eq(rc, 2, "rollback of a user-writable record: exit %d\n%s", rc, err);
+	cr_assert(strstr(err, "owned by another user"), "%s", err);
+	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 4096, "rollback acted on the record");
+	char *after = slurp(CONF);
+	cr_assert_str_eq(after, rec, "rollback rewrote the sysctl.d file");
+	free(err);
+	free(after);
+	free(rec);
+
+	/* A group- or world-writable record of root is refused the same way. */
+	snprintf(cmd, sizeof(cmd), "cd %s && chown 0 state.netns-* && chmod 0666 state.netns-*",
+		 sandbox_path("var/lib/qtune"));
+	cr_assert_eq(system(cmd), 0);
+	rc = sandbox_qtune_rooted(NULL, &err, (const char *[]){ "rollback", NULL });
+	cr_assert_eq(rc, 2, "%s", err);
+	cr_assert(strstr(err, "writable by"), "%s", err);
+	cr_assert_eq(sandbox_sysctl_get(SOMAXCONN), 4096);
+	free(err);
+}
