@@ -49,7 +49,7 @@ UNITSRC   := $(shell grep -L '"sandbox.h"' tests/test_*.c $(TESTHELPERS))
 UNITOBJ   := $(UNITSRC:tests/%.c=$(BUILD)/tests/%.o)
 MANPAGES  := $(wildcard man/*.[0-9])
 
-.PHONY: all check check-unit check-boot check-layers lint-man install uninstall clean deb rpm fuzz bench print-ldlibs
+.PHONY: all check check-unit check-boot check-layers golden lint-man install uninstall clean deb rpm fuzz bench print-ldlibs
 
 all: $(BUILD)/qtune
 
@@ -93,6 +93,11 @@ $(BUILD)/obj $(BUILD)/tobj $(BUILD)/tests:
 # namespaces (they need root); QTUNE_BIN is the binary the end-to-end tests run.
 # Afterwards, the machine's /run/qtune.lock must be as before: the suite
 # runs every qtune in sandboxes with a /run of their own.
+# Regenerates tests/golden/ (the outputs e2e_golden compares) with this
+# build, when a change of output is meant; review the diff before committing.
+golden: $(BUILD)/qtune
+	tools/golden.sh $(BUILD)/qtune
+
 check: $(BUILD)/qtune $(BUILD)/qtune-hooks $(BUILD)/qtune-tests lint-man check-layers
 	@before=$$(stat -c %i.%Z /run/qtune.lock 2>/dev/null); \
 	QTUNE_BIN=$(abspath $(BUILD)/qtune) QTUNE_HOOKS_BIN=$(abspath $(BUILD)/qtune-hooks) \
