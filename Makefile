@@ -237,6 +237,7 @@ fuzz:
 # own); they print ratios against the tools a user would otherwise run.
 bench: $(BUILD)/qtune
 	BUILD=$(BUILD) CC=$(CC) LDLIBS="$(LDLIBS)" bench/listeners.sh
+	BUILD=$(BUILD) CC=$(CC) bench/allnetns.sh
 
 print-ldlibs:
 	@echo $(LDLIBS)

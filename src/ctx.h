@@ -25,6 +25,7 @@ enum qt_output {
 
 struct listener_set;
 struct owner_walker;
+struct cgroup_map;
 
 struct qt_ctx {
 	const char *root;       /* "" means the real "/"; never applies to /proc */
@@ -52,6 +53,9 @@ struct qt_ctx {
 	 * already (the one walk for all namespaces), and how many findings
 	 * the audit made (-1: none ran), for the closing summary. */
 	const char *netns_label;
+	/* --all-netns: the cgroup2 tree walked once for every namespace's
+	 * dump (cgroup.h); NULL: each dump walks its own. */
+	struct cgroup_map **cgroup_cache;
 	bool owners_prewalked;
 	long audit_findings;
 };

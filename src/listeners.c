@@ -403,7 +403,7 @@ static int u64_cmp(const void *a, const void *b)
  * and only when the kernel gave an id. */
 static void cgroup_units(const struct qt_ctx *ctx, struct listener_set *set)
 {
-	struct cgroup_map *map = NULL;
+	struct cgroup_map *local = NULL, **map = ctx->cgroup_cache ? ctx->cgroup_cache : &local;
 	uint64_t *ids = xreallocarray(NULL, set->n + 1, sizeof(*ids));
 	size_t n = 0;
 
@@ -422,13 +422,13 @@ static void cgroup_units(const struct qt_ctx *ctx, struct listener_set *set)
 		c = &set->cgroup_units[set->ncgroup_units++];
 		memset(c, 0, sizeof(*c));
 		c->cgroup_id = ids[i];
-		if (cgroup_path(&map, ctx->proc_fd, ids[i], path, sizeof(path)) < 0)
+		if (cgroup_path(map, ctx->proc_fd, ids[i], path, sizeof(path)) < 0)
 			continue;
 		line = xasprintf("0::%s\n", path);
 		c->user_unit = unit_from_cgroup(line, c->unit, sizeof(c->unit), &c->user_uid) == UNIT_USER;
 		free(line);
 	}
-	cgroup_map_free(map);
+	cgroup_map_free(local);
 	free(ids);
 }
 

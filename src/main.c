@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "caps.h"
+#include "cgroup.h"
 #include "cmd_common.h"
 #include "commands.h"
 #include "ctx.h"
@@ -785,6 +786,7 @@ static int run_all_netns(struct qt_ctx *ctx, const struct command *cmd, const st
 			 const struct options *o)
 {
 	struct netns_list list = { 0 };
+	struct cgroup_map *cgroups = NULL;
 	struct ns_run *runs = NULL;
 	struct listener_set *sets = NULL;
 	struct netns_row *rows = NULL;
@@ -823,6 +825,7 @@ static int run_all_netns(struct qt_ctx *ctx, const struct command *cmd, const st
 	sets = xcalloc(list.n, sizeof(*sets));
 	rows = xcalloc(list.n, sizeof(*rows));
 	inodes = xcalloc(list.n, sizeof(*inodes));
+	ctx->cgroup_cache = &cgroups;
 	for (size_t i = 0; i < list.n; i++) {
 		struct qt_ctx here = *ctx;
 
@@ -913,6 +916,8 @@ out:
 	free(sets);
 	free(rows);
 	free(inodes);
+	ctx->cgroup_cache = NULL;
+	cgroup_map_free(cgroups);
 	netns_list_free(&list);
 	if (ctx->output == QT_OUT_JSON && !ctx->json)
 		document_open(ctx, &w, cmd);
