@@ -74,18 +74,27 @@ static struct state *load_record(const struct qt_ctx *ctx)
 	return st;
 }
 
-void audit_record_clamped(const struct qt_ctx *ctx, int64_t before, int64_t after,
+void audit_record_clamped(struct qt_ctx *ctx, int64_t before, int64_t after,
 			  struct state *st)
 {
-	const struct listener_set *set = ctx->owners_scan;
+	struct listener_set *set = ctx->owners_scan;
 	struct state *prev;
 	struct clamp_record rec;
+	bool *want;
 
 	st->lists_sockets = set && ctx->owners_scan_result == 0;
 	if (!st->lists_sockets)
 		return;
 	prev = load_record(ctx);
 	state_clamp_record(prev, &rec);
+	/* The owners of the sockets recorded, and only theirs: the owner's
+	 * start time tells a restarted one later. */
+	want = xcalloc(set->n + 1, sizeof(*want));
+	for (size_t i = 0; i < set->n; i++)
+		want[i] = (before >= 0 && after > before && (int64_t)set->v[i].backlog == before) ||
+			  findings_recorded(&rec, set, &set->v[i]);
+	audit_attribute(ctx, set, want);
+	free(want);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct listener *l = &set->v[i];
 		const struct clamp_socket *kept = findings_recorded(&rec, set, l);

@@ -78,7 +78,7 @@ int audit_resample(struct qt_ctx *ctx, struct audit *a);
  * somaxconn it replaces (before, raised to after), and those the previous
  * record named that are still the same sockets, still cut (kept with the
  * apply that found them). st->lists_sockets says the scan worked. */
-void audit_record_clamped(const struct qt_ctx *ctx, int64_t before, int64_t after,
+void audit_record_clamped(struct qt_ctx *ctx, int64_t before, int64_t after,
 			  struct state *st);
 
 /* QT_LEVEL_DRIFT when any finding was made, else QT_LEVEL_OK. */

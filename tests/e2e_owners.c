@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listener_json.h"
 #include "sandbox.h"
 
 static pid_t server = -1;
@@ -52,19 +53,6 @@ static long fd_tables_read(const char *out)
 	while (p > out && p[-1] >= '0' && p[-1] <= '9')
 		p--;
 	return strtol(p, NULL, 10);
-}
-
-/* The JSON object of the listener on port, up to the next listener. */
-static char *listener_json(const char *doc, uint16_t port)
-{
-	char needle[32];
-	const char *l, *end;
-
-	snprintf(needle, sizeof(needle), "\"port\":%u,", port);
-	l = strstr(doc, needle);
-	cr_assert(l, "no listener on %u in %s", port, doc);
-	end = strstr(l, "{\"family\"");
-	return strndup(l, end ? (size_t)(end - l) : strlen(l));
 }
 
 /* The owner pids of the listener on port, sorted; their count. */

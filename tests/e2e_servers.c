@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listener_json.h"
 #include "sandbox.h"
 
 TestSuite(e2e_servers, .init = sandbox_enter, .fini = sandbox_leave, .timeout = 60);
@@ -232,20 +233,6 @@ static void asker_finish(struct asker *a)
 	cr_assert_gt(counts[0], NSERVERS, "requests were made during the relisten");
 	cr_assert_eq(counts[1], 0, "%u of %u requests unanswered during the relisten", counts[1],
 		     counts[0] + counts[1]);
-}
-
-/* The text from "\"port\":P," to the end of that listener's object. */
-static char *listener_json(const char *doc, uint16_t port)
-{
-	char needle[32];
-	const char *at, *end;
-
-	snprintf(needle, sizeof(needle), "\"port\":%u,", port);
-	at = strstr(doc, needle);
-	cr_assert(at, "no listener on %u in %s", port, doc);
-	end = strstr(at, "\"advice\":");
-	end = end ? strchr(end, '}') : NULL;
-	return strndup(at, end ? (size_t)(end - at + 1) : strlen(at));
 }
 
 static int qtune(char **out, const char *const argv[])
