@@ -31,17 +31,9 @@ static int read_judged(int dirfd, const char *name, size_t max, char **buf, size
 
 	*buf = NULL;
 	*len = 0;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	fd = util_open_regular_at(dirfd, name, O_NOFOLLOW, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
+		return fd;
 	why = trust_judge(&st);
 	if (why) {
 		diags_error(d, "%s/%s: refused: %s (owner uid %u, mode %04o); nothing was read from it",
@@ -49,12 +41,7 @@ static int read_judged(int dirfd, const char *name, size_t max, char **buf, size
 		r = -EPERM;
 		goto out;
 	}
-	if (st.st_size > 0 && (uint64_t)st.st_size > max) {
-		r = -EFBIG;
-		goto out;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	r = util_read_fd(fd, max, buf, len);
+	r = util_read_regular(fd, &st, max, buf, len);
 out:
 	close(fd);
 	return r;

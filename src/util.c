@@ -137,31 +137,41 @@ int util_read_fd(int fd, size_t max, char **buf, size_t *len)
 	return 0;
 }
 
+int util_open_regular_at(int dirfd, const char *path, int extra_flags, struct stat *st)
+{
+	int fd, r;
+
+	/* O_NONBLOCK so that opening a FIFO cannot block; cleared on reading. */
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | extra_flags);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st->st_mode))
+		r = S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+	else
+		return fd;
+	close(fd);
+	return r;
+}
+
+int util_read_regular(int fd, const struct stat *st, size_t max, char **buf, size_t *len)
+{
+	if (st->st_size > 0 && (uint64_t)st->st_size > max)
+		return -EFBIG;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return util_read_fd(fd, max, buf, len);
+}
+
 int util_read_file_at(int dirfd, const char *path, int extra_flags, size_t max,
 		      char **buf, size_t *len)
 {
 	struct stat st;
-	int fd, r;
+	int fd = util_open_regular_at(dirfd, path, extra_flags, &st), r;
 
-	/* O_NONBLOCK so that opening a FIFO cannot block; cleared below. */
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | extra_flags);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out;
-	}
-	if (st.st_size > 0 && (uint64_t)st.st_size > max) {
-		r = -EFBIG;
-		goto out;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	r = util_read_fd(fd, max, buf, len);
-out:
+		return fd;
+	r = util_read_regular(fd, &st, max, buf, len);
 	close(fd);
 	return r;
 }

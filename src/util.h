@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct open_how;
@@ -34,9 +35,15 @@ int util_parse_i64(const char *s, int64_t *out);
 /* Reads at most max bytes of fd into a NUL-terminated buffer. -EFBIG when
  * the file holds more than max bytes: nothing partial is ever returned. */
 int util_read_fd(int fd, size_t max, char **buf, size_t *len);
-/* openat(dirfd, path, O_RDONLY|O_CLOEXEC|O_NOCTTY|extra_flags), then as
- * util_read_fd. Refuses anything that is not a regular file (-EINVAL),
- * so a FIFO or a device cannot hang or flood the reader. */
+/* openat(dirfd, path, O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK|extra_flags)
+ * and fstat into st: the fd, or -errno. Refuses anything that is not a
+ * regular file (-EISDIR a directory, else -EINVAL), so a FIFO or a device
+ * cannot hang or flood the reader. Whoever judges the file judges st. */
+int util_open_regular_at(int dirfd, const char *path, int extra_flags, struct stat *st);
+/* The fd util_open_regular_at gave (st its fstat), read as util_read_fd:
+ * -EFBIG at once when st says it holds more than max bytes. */
+int util_read_regular(int fd, const struct stat *st, size_t max, char **buf, size_t *len);
+/* util_open_regular_at, then util_read_regular, then close. */
 int util_read_file_at(int dirfd, const char *path, int extra_flags, size_t max,
 		      char **buf, size_t *len);
 
