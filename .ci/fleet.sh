@@ -7,7 +7,8 @@
 #  - checks the Ansible module's documentation with ansible-doc,
 #  - verifies the systemd units with systemd-analyze,
 #  - runs the Ansible playbook test (tests/ansible/run.sh) against
-#    localhost in a named network namespace.
+#    localhost in a named network namespace (with all_netns: every
+#    namespace of the host checked).
 # Each step says how long the run has taken so far.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,11 +45,11 @@ own_policy=0
 promtool --version 2>&1 | sed -n 1p
 
 step "build"
-make -j"$(nproc)" build/qtune build/qtune-tests
+make -j"$(nproc)" build/qtune build/qtune-hooks build/qtune-tests
 
 step "prometheus and JSON-schema tests (promtool, python3-jsonschema required)"
-QTUNE_REQUIRE_TOOLS=1 QTUNE_BIN="$PWD/build/qtune" QTUNE_SRCDIR="$PWD" \
-	build/qtune-tests --filter '@(prometheus|e2e_prometheus|e2e_json_schema|e2e_drops)/*'
+QTUNE_REQUIRE_TOOLS=1 QTUNE_BIN="$PWD/build/qtune" QTUNE_HOOKS_BIN="$PWD/build/qtune-hooks" QTUNE_SRCDIR="$PWD" \
+	build/qtune-tests --filter '@(prometheus|e2e_prometheus|e2e_json_schema|e2e_drops|e2e_allnetns)/*'
 passed=$((passed + 1))
 
 step "ansible-doc of the module"

@@ -46,6 +46,13 @@ options:
   netns:
     description: A network namespace name under /run/netns, or a path such as /proc/PID/ns/net.
     type: str
+  all_netns:
+    description:
+      - With C(state=checked), check every network namespace of the host (C(qtune check --all-netns)) - containers and pods too.
+        C(compliant) is true only when every namespace is; C(namespaces) lists each with its label and verdict, C(drift) and
+        C(findings) name the namespace (C(netns), C(netns_label)). Not with I(netns), never with C(state=applied).
+    type: bool
+    default: false
   allow_global:
     description: Permit host-wide keys from a non-initial network namespace (C(apply --allow-global)). Only with C(state=applied).
     type: bool
@@ -143,6 +150,8 @@ def build_command(p, command, dry_run):
     cmd = [p['qtune_path'], '--json']
     if p['netns']:
         cmd += ['--netns', p['netns']]
+    if p['all_netns']:
+        cmd.append('--all-netns')
     cmd.append(command)
     if command == 'apply':
         if dry_run:
@@ -226,6 +235,7 @@ def main():
             persist=dict(type='bool', default=False),
             netns=dict(type='str'),
             allow_global=dict(type='bool', default=False),
+            all_netns=dict(type='bool', default=False),
             qtune_path=dict(type='path', default='/usr/sbin/qtune'),
         ),
         supports_check_mode=True,
@@ -238,6 +248,9 @@ def main():
         module.warn('persist and allow_global apply to state=applied only; ignored')
 
     checked = p['state'] == 'checked'
+    if p['all_netns'] and (not checked or p['netns']):
+        module.fail_json(msg='all_netns needs state=checked and no netns: changes name each namespace',
+                         cmd=[], messages=[], result=None)
     cmd = build_command(p, 'check' if checked else 'apply', module.check_mode)
     # LC_ALL=C: qtune's messages are not translated, but libc's strerror is.
     rc, stdout, stderr = module.run_command(cmd, environ_update={'LC_ALL': 'C'})
@@ -260,6 +273,16 @@ def main():
         if m.get('level') == 'warning':
             module.warn('qtune: %s' % m.get('message'))
     ret['findings'] = findings_of(doc)
+    if checked and p['all_netns']:
+        ret['compliant'] = rc == 0
+        ret['namespaces'] = doc.get('summary', [])
+        ret['drift'], ret['findings'] = [], []
+        for ns in doc.get('namespaces', []):
+            where = {'netns': (ns.get('netns') or {}).get('inode'), 'netns_label': (ns.get('netns') or {}).get('label')}
+            ret['drift'] += [dict(where, key=k['key'], running=k['running'], wanted=k.get('wanted'))
+                             for k in ns.get('keys', []) if k.get('change')]
+            ret['findings'] += [dict(where, **f) for f in findings_of(ns)]
+        module.exit_json(**ret)
     if checked:
         ret['compliant'] = rc == 0
         ret['drift'] = [{'key': k['key'], 'running': k['running'], 'wanted': k.get('wanted')}
