@@ -1,9 +1,11 @@
 /* audit: the listener audit that listeners, check, apply and relisten
- * share — dump the listeners, find their owners, judge them against a
- * profile's requirements and the somaxconn in force before and after a
- * change. The judging itself is findings.c and the rendering
- * listeners_report.c; this module only gathers the inputs and owns the
- * results. It changes nothing: raising listeners is the commands' job. */
+ * share — dump the listeners, look up the owners of those the command asks
+ * for (every one for listeners, only the flagged ones for check and apply),
+ * judge them against a profile's requirements and the somaxconn in force
+ * before and after a change, and fill the result (struct audit, plain data
+ * in audit_result.h). The judging itself is findings.c and the rendering
+ * listeners_report.c. It changes nothing: raising listeners is the
+ * commands' job. */
 #ifndef QTUNE_AUDIT_H
 #define QTUNE_AUDIT_H
 
