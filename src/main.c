@@ -575,10 +575,12 @@ static int finish(struct qt_ctx *ctx, enum qt_level worst)
  * the summary. The parent parses nothing but that result. */
 
 /* What a child tells the parent besides its output. */
+/* Sent whole over a pipe: no member leaves padding (the bytes written are
+ * all initialised). */
 struct ns_result {
 	int64_t somaxconn;
 	int64_t findings;
-	int32_t exit_code;
+	int64_t exit_code;
 };
 
 struct ns_run {
