@@ -136,7 +136,7 @@ static void holder(unsigned first, unsigned n, unsigned nconn, unsigned per_work
 		if (bind(lfd[i], (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			die("bind");
 		/* A mix of backlogs, as a real host has. */
-		if (listen(lfd[i], (first + i) % 3 == 0 ? 128 : 4096) < 0)
+		if (listen(lfd[i], (first + i) % 3 == 0 ? 511 : 4096) < 0)
 			die("listen");
 	}
 	if (pipe(p) < 0)

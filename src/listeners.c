@@ -204,7 +204,7 @@ static int dump_msg(const struct nlmsghdr *h, void *data)
 	struct dump *dp = data;
 	struct diag_attrs at = { NULL, NULL };
 
-	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+	if (h->nlmsg_type != TCPDIAG_GETSOCK)
 		return MNL_CB_OK;
 	if (mnl_nlmsg_get_payload_len(h) < sizeof(struct inet_diag_msg)) {
 		errno = EBADMSG;
@@ -236,22 +236,25 @@ static int dump_done(const struct nlmsghdr *h, void *data)
 	return MNL_CB_STOP;
 }
 
-static int dump_family(struct mnl_socket *nl, uint8_t family, uint32_t seq, char *buf,
-		       struct dump *dp)
+/* One dump of both families: the request of the original interface
+ * (TCPDIAG_GETSOCK, struct inet_diag_req) leaves the family unspecified
+ * (inet_diag_dump_compat sets AF_UNSPEC), so the kernel walks its TCP hash
+ * tables once for IPv4 and IPv6 together, where SOCK_DIAG_BY_FAMILY needs
+ * a request, and a walk of the host-wide tables, per family. The replies
+ * carry the request's type; their payload is the same inet_diag_msg. */
+static int dump_both_families(struct mnl_socket *nl, uint32_t seq, char *buf, struct dump *dp)
 {
 	/* libmnl takes the array as non-const; it only reads it. */
 	static mnl_cb_t ctl[] = { [NLMSG_DONE] = dump_done };
 	struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
-	struct inet_diag_req_v2 *req;
+	struct inet_diag_req *req;
 	uint32_t portid = mnl_socket_get_portid(nl);
 	int r;
 
-	h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	h->nlmsg_type = TCPDIAG_GETSOCK;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	h->nlmsg_seq = seq;
 	req = mnl_nlmsg_put_extra_header(h, sizeof(*req));
-	req->sdiag_family = family;
-	req->sdiag_protocol = IPPROTO_TCP;
 	/* The kernel filters on the state: it walks the listening hash for
 	 * the listeners, and the established hash for the half-open requests
 	 * (they live there), copying only those; the established connections
@@ -434,7 +437,6 @@ static void cgroup_units(const struct qt_ctx *ctx, struct listener_set *set)
 
 int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d)
 {
-	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	struct dump dp = { .set = out };
 	struct mnl_socket *nl;
 	char *buf = NULL;
@@ -447,20 +449,11 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
 		return r;
 	}
 	buf = xmalloc(DUMP_BUF_SIZE);
-	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-		r = dump_family(nl, families[i], (uint32_t)i + 1, buf, &dp);
-		/* A kernel without IPv6 (ipv6.disable=1) has no inet6 handler:
-		 * no IPv6 listeners, not an error. */
-		if (r < 0 && families[i] == AF_INET6 && (r == -ENOENT || r == -EAFNOSUPPORT)) {
-			r = 0;
-			continue;
-		}
-		if (r < 0) {
-			diags_error(d, "listeners: sock_diag dump of %s TCP sockets failed: %s",
-				    families[i] == AF_INET ? "IPv4" : "IPv6", strerror(-r));
-			listener_set_free(out);
-			goto out;
-		}
+	r = dump_both_families(nl, 1, buf, &dp);
+	if (r < 0) {
+		diags_error(d, "listeners: sock_diag dump of TCP sockets failed: %s", strerror(-r));
+		listener_set_free(out);
+		goto out;
 	}
 	if (out->truncated)
 		diags_warn(d, "listeners: more than %u listeners, only the first %u are shown",
