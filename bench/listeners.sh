@@ -30,7 +30,7 @@ B=$BUILD/bench
 
 if [ "${1:-}" = --inside ]; then
 	# Run by mklisteners inside the populated namespace.
-	n=$($QTUNE --no-owners listeners 2>/dev/null | grep -c '^127\.' || true)
+	n=$($QTUNE --no-owners listeners 2>/dev/null | grep -cE '^127\.[0-9.]+:[0-9]+ +[0-9]' || true)
 	owned=$($QTUNE listeners | grep -c 'mklisteners\[' || true)
 	ssn=$(ss -ltn | tail -n +2 | wc -l)
 	if [ "$n" -ne "$LISTENERS" ] || [ "$ssn" -ne "$LISTENERS" ] || [ "$owned" -ne "$LISTENERS" ]; then
