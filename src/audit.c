@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "listeners_report.h"
+#include "owners.h"
 #include "state.h"
 #include "sysctl.h"
 #include "util.h"

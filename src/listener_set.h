@@ -1,6 +1,6 @@
 /* listener_set: the TCP listeners of a namespace and the processes that
  * own them, as plain data: what listeners_dump() and listeners_attribute()
- * fill (listeners.h), and what findings, the reports and relisten read.
+ * fill (listeners.h, owners.h), and what findings, the reports and relisten read.
  * Pure: no I/O, so whoever only consumes a set needs no system header. */
 #ifndef QTUNE_LISTENER_SET_H
 #define QTUNE_LISTENER_SET_H

@@ -1,25 +1,15 @@
 /* listeners: every TCP socket in LISTEN state of the current network
  * namespace, as the kernel reports it over NETLINK_SOCK_DIAG (the state
- * filter is applied by the kernel), and the processes that own each one,
- * found once per run by scanning /proc/PID/fd of the processes in the same
- * namespace (and, for a listener none of them holds, of the processes of
- * the other namespaces). Plain data out (listener_set.h); nothing here
- * decides what is wrong (findings). */
+ * filter is applied by the kernel), with its half-open requests and the
+ * unit of its cgroup. Plain data out (listener_set.h); the processes that
+ * own each are owners.h's, and nothing here decides what is wrong
+ * (findings). */
 #ifndef QTUNE_LISTENERS_H
 #define QTUNE_LISTENERS_H
-
-#include <stdbool.h>
-#include <stddef.h>
 
 #include "ctx.h"
 #include "diag.h"
 #include "listener_set.h"
-
-/* Bounds of the owner scan, so that a hostile or runaway host cannot make
- * qtune scan without end. Past a bound the result says it is incomplete. */
-#define LISTENERS_SCAN_MAX_PIDS (1u << 22)  /* /proc entries looked at (pid_max limit) */
-#define LISTENERS_SCAN_MAX_FDS (1u << 20)   /* fds looked at per process (fs.nr_open default) */
-#define LISTENERS_CGROUP_MAX (64 * 1024)    /* bytes of /proc/PID/cgroup read */
 
 /* Dumps the TCP listeners (IPv4 and IPv6) of the calling thread's network
  * namespace into out (zeroed, or a set to be replaced), sorted by port,
@@ -33,58 +23,10 @@
  * socket is connected to the kernel, so no other process can add to it. */
 int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt_diags *d);
 
-/* Finds the owners of every listener of set: /proc/PID/fd of every process
- * whose /proc/PID/ns/net is ctx->netns_inode, beneath ctx->proc_fd; then,
- * for the listeners still without one, of the processes of other
- * namespaces (a socket kept across setns or passed over a unix socket).
- * Never fails for lack of privilege: what it cannot see it marks unknown. */
-int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d);
-
-/* A child that walks /proc for a confined parent (listeners_walker_start
- * forks it before Landlock: see listeners.c). */
-struct owner_walker;
-
-/* Attributes owners for a subset of set: the listeners whose want[i] is
- * true (want NULL: every one), each then owners_looked_up; the others keep
- * what they had (for a fresh dump: nothing, not looked up). Called again
- * with the listeners that appeared since (watch), it adds theirs: the
- * owners found earlier stay. With no listener wanted, no process is
- * looked at (set->fd_tables_read stays as it was). The walk sees every
- * process of the namespace however few listeners are wanted: a socket
- * shared by fork (nginx workers, a prefork server) is proven to have all
- * its owners only once every process was seen. walker NULL: this process
- * walks; else the walker does, and its answer is checked before use.
- * 0, or -errno when the walker failed (owners then not looked up). */
-int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walker,
-			     struct listener_set *set, const bool *want, struct qt_diags *d);
-
-/* The owners of every listener of n namespaces in one walk over /proc
- * (qtune --all-netns): sets[i] holds the listeners dumped in the namespace
- * of inode netns[i] (0: none, it could not be entered), each set is
- * attributed as listeners_attribute() would attribute it there. The walk
- * reads each process's ns/net once and scans the fds only of processes in
- * one of the namespaces. Single-threaded: the caller setns()es between
- * dumps, which a multi-threaded process may not. 0. */
-int listeners_attribute_netns(const struct qt_ctx *ctx, struct listener_set *sets,
-			      const uint64_t *netns, size_t n, struct qt_diags *d);
-
-/* Forgets the owners of the listeners whose want[i] is false (they read
- * "not looked up" again): a set walked for every listener, by
- * listeners_attribute_netns, reports only those a command asked for. */
-void listeners_owners_keep(struct listener_set *set, const bool *want);
-
-/* Forks the walker (before confining; it keeps the privileges the process
- * has then). It walks only when asked; *out NULL on failure. */
-int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out);
-
-/* Hangs up and reaps it; NULL is fine. */
-void listeners_walker_stop(struct owner_walker *w);
-
 #ifdef QTUNE_TEST_HOOKS
 /* Test build only: called with the dump socket once it is bound and
  * connected, before the first request (a test plays a forger there). */
 extern void (*listeners_dump_socket_hook)(int fd);
 #endif
-
 
 #endif

@@ -29,6 +29,7 @@
 #include "netns_report.h"
 #include "netns_scan.h"
 #include "output.h"
+#include "owners.h"
 #include "prometheus.h"
 #include "state.h"
 #include "sysctl.h"

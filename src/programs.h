@@ -2,7 +2,7 @@
  * basename or their comm, and where each one sets its listen() backlog
  * (nginx `listen ... backlog=N`, redis `tcp-backlog N`, ...), so advice
  * can name the exact setting; the generic listen() text otherwise. Pure:
- * a table and its lookup, no I/O (the names come from listeners.c). */
+ * a table and its lookup, no I/O (the names come from owners.c). */
 #ifndef QTUNE_PROGRAMS_H
 #define QTUNE_PROGRAMS_H
 

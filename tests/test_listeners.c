@@ -23,6 +23,7 @@
 
 #include "findings.h"
 #include "listeners.h"
+#include "owners.h"
 #include "sandbox.h"
 #include "sysctl.h"
 #include "util.h"

@@ -26,6 +26,7 @@
 #include "findings.h"
 #include "listeners.h"
 #include "output.h"
+#include "owners.h"
 #include "relisten_report.h"
 #include "relisten.h"
 #include "sandbox.h"

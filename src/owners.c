@@ -1,0 +1,902 @@
+/* owners: which processes hold each listener of a set: one walk of
+ * /proc/PID/fd for the processes of the listeners' namespace (and, for a
+ * listener none of them holds, of the other namespaces), here or in the
+ * owner walker, a child that answers a confined parent over a socket. */
+#include "owners.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "util.h"
+
+/* getdents64 buffer: /proc/PID/fd of a process with 50,000 fds is ~1.2 MB
+ * of entries, read in a few dozen calls. */
+#define DENTS_BUF_SIZE (64 * 1024)
+
+/* ------------------------------------------------------------------ walk */
+
+struct ino_ix {
+	uint32_t ino, ix;
+};
+
+struct link_pair {
+	uint32_t listener, owner;
+	int fd;
+};
+
+struct scan {
+	struct listener_set *set;
+	uint64_t netns;
+	struct ino_ix *index;         /* sorted by inode */
+	size_t nindex;
+	uint32_t *last_owner;         /* per listener: owner index that last claimed it */
+	struct link_pair *pairs;
+	size_t npairs, cappairs;
+	size_t capowners;
+	char *dents;                  /* getdents buffer for fd directories */
+	uint64_t netdev_ino;          /* inode of our /proc/PID/net/dev, 0 unknown */
+	bool bound_hit;
+};
+
+static int ino_ix_cmp(const void *a, const void *b)
+{
+	const struct ino_ix *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* "PREFIX[NUMBER]" → NUMBER, for "socket:[123]" and "net:[4026531840]". */
+static bool parse_bracketed(const char *s, size_t len, const char *prefix, uint64_t *out)
+{
+	size_t pl = strlen(prefix);
+	char digits[24];
+	int64_t v;
+
+	if (len <= pl + 1 || len - pl - 1 >= sizeof(digits) || memcmp(s, prefix, pl) != 0 ||
+	    s[len - 1] != ']')
+		return false;
+	memcpy(digits, s + pl, len - pl - 1);
+	digits[len - pl - 1] = '\0';
+	if (digits[0] < '0' || digits[0] > '9' || util_parse_i64(digits, &v) < 0 || v < 0)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+/* The inode of the namespace link at dirfd/path ("ns/net"): readlink
+ * tells it without following the link. */
+static int netns_of(int dirfd, const char *path, uint64_t *ino)
+{
+	char lnk[64];
+	ssize_t n = readlinkat(dirfd, path, lnk, sizeof(lnk));
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(lnk) || !parse_bracketed(lnk, (size_t)n, "net:[", ino))
+		return -EINVAL;
+	return 0;
+}
+
+/* The inode of net/dev as the target namespace shows it, when the calling
+ * thread is in that namespace (else 0: no fallback). */
+static uint64_t netdev_reference(int proc_fd, uint64_t netns)
+{
+	struct stat st;
+	uint64_t mine;
+
+	if (netns_of(proc_fd, "thread-self/ns/net", &mine) < 0 || mine != netns ||
+	    fstatat(proc_fd, "thread-self/net/dev", &st, 0) < 0)
+		return 0;
+	return st.st_ino;
+}
+
+/* ppid and start time from /proc/PID/stat: the fields after the comm,
+ * which ends at the last ')'. The process tree groups owners (a master and
+ * its workers); the start time tells a restarted owner from the old one. */
+static void owner_stat(int piddir, struct listener_owner *o)
+{
+	char *text = NULL, *p, *save = NULL;
+	int64_t v;
+
+	if (util_read_file_at(piddir, "stat", O_NOFOLLOW, 4096, &text, NULL) < 0)
+		return;
+	p = strrchr(text, ')');
+	/* Fields 3.. : state ppid ... starttime is field 22. */
+	for (int field = 3; p && (p = strtok_r(field == 3 ? p + 1 : NULL, " ", &save)); field++) {
+		if (field == 4 && util_parse_i64(p, &v) == 0 && v > 0 && v <= INT32_MAX)
+			o->ppid = (pid_t)v;
+		if (field == 22) {
+			if (util_parse_i64(p, &v) == 0 && v > 0)
+				o->start_time = (uint64_t)v;
+			break;
+		}
+	}
+	free(text);
+}
+
+static void owner_describe(int piddir, struct listener_owner *o)
+{
+	char *text = NULL, exe[PATH_MAX];
+	size_t len = 0;
+	ssize_t n;
+
+	o->comm[0] = '\0';
+	o->unit[0] = '\0';
+	if (util_read_file_at(piddir, "comm", O_NOFOLLOW, 4 * LISTENERS_COMM_MAX, &text, &len) == 0) {
+		while (len > 0 && text[len - 1] == '\n')
+			len--;
+		/* Chosen by whoever runs the process, printed by root. */
+		util_escape(o->comm, sizeof(o->comm), text, len);
+		free(text);
+	}
+	if (util_read_file_at(piddir, "cgroup", O_NOFOLLOW, LISTENERS_CGROUP_MAX, &text, NULL) == 0) {
+		o->user_unit = unit_from_cgroup(text, o->unit, sizeof(o->unit), &o->user_uid) == UNIT_USER;
+		free(text);
+	}
+	owner_stat(piddir, o);
+	/* The program, for advice that names its own setting. */
+	n = readlinkat(piddir, "exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		const char *base;
+
+		exe[n] = '\0';
+		base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		util_escape(o->exe, sizeof(o->exe), base, strlen(base));
+	}
+}
+
+static uint32_t owner_new(struct scan *s, pid_t pid)
+{
+	struct listener_set *set = s->set;
+
+	if (set->nowners == s->capowners) {
+		s->capowners = s->capowners ? s->capowners * 2 : 16;
+		set->owners = xreallocarray(set->owners, s->capowners, sizeof(*set->owners));
+	}
+	memset(&set->owners[set->nowners], 0, sizeof(set->owners[0]));
+	set->owners[set->nowners].pid = pid;
+	return (uint32_t)set->nowners++;
+}
+
+static void pair_add(struct scan *s, uint32_t listener, uint32_t owner, int fd)
+{
+	if (s->last_owner[listener] == owner)
+		return;       /* the same socket on several fds of one process */
+	s->last_owner[listener] = owner;
+	if (s->npairs == s->cappairs) {
+		s->cappairs = s->cappairs ? s->cappairs * 2 : 64;
+		s->pairs = xreallocarray(s->pairs, s->cappairs, sizeof(*s->pairs));
+	}
+	s->pairs[s->npairs++] = (struct link_pair){ listener, owner, fd };
+}
+
+static bool gone(int err)
+{
+	return err == -ENOENT || err == -ESRCH;
+}
+
+/* Scans one process's fd table; 0, or -errno when it could not. */
+static int scan_fds(struct scan *s, int piddir, pid_t pid, uint32_t *owner)
+{
+	int fdd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned seen = 0;
+	int r = 0;
+
+	if (fdd < 0)
+		return -errno;
+	s->set->fd_tables_read++;
+	for (;;) {
+		ssize_t n = getdents64(fdd, s->dents, DENTS_BUF_SIZE);
+
+		if (n < 0) {
+			r = gone(-errno) ? 0 : -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(s->dents + off);
+			char lnk[32];
+			uint64_t ino;
+			int64_t fdnum;
+			ssize_t ll;
+
+			off += e->d_reclen;
+			if (e->d_name[0] == '.')
+				continue;
+			if (++seen > LISTENERS_SCAN_MAX_FDS) {
+				s->bound_hit = true;
+				goto out;
+			}
+			ll = readlinkat(fdd, e->d_name, lnk, sizeof(lnk));
+			/* Closed meanwhile, or a long path: not a socket. */
+			if (ll <= 0 || (size_t)ll >= sizeof(lnk) ||
+			    !parse_bracketed(lnk, (size_t)ll, "socket:[", &ino) || ino > UINT32_MAX)
+				continue;
+			struct ino_ix key = { (uint32_t)ino, 0 };
+			const struct ino_ix *hit = bsearch(&key, s->index, s->nindex,
+							   sizeof(*s->index), ino_ix_cmp);
+			if (!hit)
+				continue;
+			if (*owner == UINT32_MAX)
+				*owner = owner_new(s, pid);
+			if (util_parse_i64(e->d_name, &fdnum) < 0 || fdnum < 0 || fdnum > INT32_MAX)
+				fdnum = -1;
+			pair_add(s, hit->ix, *owner, (int)fdnum);
+		}
+	}
+out:
+	close(fdd);
+	return r;
+}
+
+/* The scan of the namespace ns among n (the one walk serves every
+ * namespace of --all-netns); NULL when none is wanted. */
+static struct scan *scan_for(struct scan *scans, size_t n, uint64_t ns)
+{
+	for (size_t i = 0; i < n; i++)
+		if (scans[i].netns == ns)
+			return &scans[i];
+	return NULL;
+}
+
+static void scan_pid(struct scan *scans, size_t nscans, int procdir, const char *name)
+{
+	struct scan *s = scans;
+	uint32_t owner = UINT32_MAX;
+	uint64_t ns;
+	int64_t pid;
+	int piddir, r;
+
+	if (util_parse_i64(name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
+		return;
+	piddir = openat(procdir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (piddir < 0)
+		return;       /* exited meanwhile */
+	for (size_t i = 0; i < nscans; i++)
+		scans[i].set->pids_scanned++;
+	r = netns_of(piddir, "ns/net", &ns);
+	if (r < 0 && !gone(r) && nscans == 1 && s->netdev_ino) {
+		/* ns/net needs ptrace access, /proc/PID/net does not: its
+		 * entries are the namespace's own, so a process whose net/dev
+		 * is not ours is in another namespace, and no concern. */
+		struct stat st;
+		if (fstatat(piddir, "net/dev", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_ino != s->netdev_ino) {
+			s->set->pids_other_netns++;
+			goto out;
+		}
+	}
+	if (r < 0) {
+		/* Cannot tell its namespace, or it is ours and we may not read
+		 * its fds: skip it, and say the answer may be incomplete
+		 * unless it simply exited. */
+		for (size_t i = 0; i < nscans && !gone(r); i++) {
+			scans[i].set->pids_denied++;
+			scans[i].set->owners_complete = false;
+		}
+		goto out;
+	}
+	s = scan_for(scans, nscans, ns);
+	for (size_t i = 0; i < nscans; i++)
+		scans[i].set->pids_other_netns += &scans[i] != s;
+	if (!s)
+		goto out;
+	r = scan_fds(s, piddir, (pid_t)pid, &owner);
+	if (r < 0 && !gone(r)) {
+		s->set->pids_denied++;
+		s->set->owners_complete = false;
+	}
+	if (owner != UINT32_MAX)
+		owner_describe(piddir, &s->set->owners[owner]);
+out:
+	close(piddir);
+}
+
+/* A socket is held in another network namespace when its process moved
+ * there after creating it (setns, unshare) or received it over a unix
+ * socket: ss -p names that process, and so do we. Only when the walk of
+ * this namespace left listeners without an owner, the processes of every
+ * other namespace are looked at, for those listeners only. Socket inodes
+ * are one number space for the whole host, so they match across
+ * namespaces. What cannot be read here changes no completeness: the walk
+ * of this namespace already said what it saw. */
+static void other_netns_owners(struct scan *s, int procdir)
+{
+	struct listener_set *set = s->set;
+	bool *owned = xcalloc(set->n, sizeof(*owned));
+	unsigned pids = 0;
+	struct dirent *e;
+	DIR *dir;
+	int dfd;
+
+	s->nindex = 0;
+	for (size_t k = 0; k < s->npairs; k++)
+		owned[s->pairs[k].listener] = true;
+	for (size_t i = 0; i < set->n; i++)
+		if (!owned[i])
+			s->index[s->nindex++] = (struct ino_ix){ set->v[i].inode, (uint32_t)i };
+	free(owned);
+	if (s->nindex == 0 || s->bound_hit || (dfd = openat(procdir, ".", O_RDONLY | O_DIRECTORY |
+							     O_CLOEXEC)) < 0)
+		return;
+	qsort(s->index, s->nindex, sizeof(*s->index), ino_ix_cmp);
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(dir)) && ++pids <= LISTENERS_SCAN_MAX_PIDS) {
+		uint32_t owner = UINT32_MAX;
+		uint64_t ns;
+		int64_t pid;
+		int piddir;
+
+		if (util_parse_i64(e->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX ||
+		    (piddir = openat(procdir, e->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+				     O_CLOEXEC)) < 0)
+			continue;
+		/* This namespace's processes were walked; a process whose
+		 * namespace we may not read has fds we may not read either. */
+		if (netns_of(piddir, "ns/net", &ns) == 0 && ns != s->netns &&
+		    scan_fds(s, piddir, (pid_t)pid, &owner) >= 0 && owner != UINT32_MAX)
+			owner_describe(piddir, &set->owners[owner]);
+		close(piddir);
+	}
+	closedir(dir);
+}
+
+/* Turns the (listener, owner) pairs into per-listener runs of links. */
+static void links_build(struct scan *s)
+{
+	struct listener_set *set = s->set;
+	size_t total = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		set->v[i].nowners = 0;
+	for (size_t k = 0; k < s->npairs; k++) {
+		struct listener *l = &set->v[s->pairs[k].listener];
+		l->owners_total++;
+		if (l->nowners < LISTENERS_MAX_OWNERS)
+			l->nowners++;
+		else
+			l->owners_truncated = true;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		set->v[i].owner_off = (uint32_t)total;
+		total += set->v[i].nowners;
+		s->last_owner[i] = 0;       /* now: links filled so far */
+	}
+	set->links = xcalloc(total, sizeof(*set->links));
+	set->link_fds = xcalloc(total, sizeof(*set->link_fds));
+	set->nlinks = total;
+	for (size_t k = 0; k < s->npairs; k++) {
+		uint32_t li = s->pairs[k].listener;
+		struct listener *l = &set->v[li];
+		if (s->last_owner[li] < l->nowners) {
+			set->link_fds[l->owner_off + s->last_owner[li]] = s->pairs[k].fd;
+			set->links[l->owner_off + s->last_owner[li]++] = s->pairs[k].owner;
+		}
+	}
+}
+
+static void attribution_reset(struct listener_set *set)
+{
+	free(set->owners);
+	free(set->links);
+	free(set->link_fds);
+	set->owners = NULL;
+	set->links = NULL;
+	set->link_fds = NULL;
+	set->nowners = set->nlinks = 0;
+	set->pids_scanned = set->pids_other_netns = set->pids_denied = 0;
+	set->fd_tables_read = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		set->v[i].nowners = 0;
+		set->v[i].owners_total = 0;
+		set->v[i].owner_off = 0;
+		set->v[i].owners_truncated = false;
+		set->v[i].owners_known = false;
+		set->v[i].owners_looked_up = false;
+	}
+}
+
+/* Prepares the scan of one set (attribution_reset() already): false when
+ * it needs no walk (no listener, or its namespace is unknown). */
+static bool scan_begin(struct scan *s, const struct qt_ctx *ctx, struct listener_set *set,
+		       uint64_t netns, struct qt_diags *d)
+{
+	memset(s, 0, sizeof(*s));
+	s->set = set;
+	s->netns = netns;
+	set->attributed = true;
+	set->owners_complete = true;
+	set->viewer_root = geteuid() == 0;
+	if (set->n == 0)
+		return false;
+	if (s->netns == 0 && netns_of(ctx->proc_fd, "thread-self/ns/net", &s->netns) < 0) {
+		diags_warn(d, "listeners: cannot tell which network namespace this is; owners unknown");
+		set->owners_complete = false;
+		return false;
+	}
+	s->netdev_ino = netdev_reference(ctx->proc_fd, s->netns);
+	s->nindex = set->n;
+	s->index = xreallocarray(NULL, set->n, sizeof(*s->index));
+	for (size_t i = 0; i < set->n; i++)
+		s->index[i] = (struct ino_ix){ set->v[i].inode, (uint32_t)i };
+	qsort(s->index, s->nindex, sizeof(*s->index), ino_ix_cmp);
+	s->last_owner = xreallocarray(NULL, set->n, sizeof(*s->last_owner));
+	memset(s->last_owner, 0xff, set->n * sizeof(*s->last_owner));
+	s->dents = xmalloc(DENTS_BUF_SIZE);
+	return true;
+}
+
+static void scan_end(struct scan *s, bool walked)
+{
+	struct listener_set *set = s->set;
+	uid_t me = geteuid();
+
+	if (walked)
+		links_build(s);
+	/* With /proc mounted hidepid=, other users' processes are not even
+	 * listed: a listener of another uid with no owner found may well have
+	 * one we cannot see. */
+	for (size_t i = 0; i < set->n && me != 0; i++)
+		if (set->v[i].nowners == 0 && set->v[i].uid != me)
+			set->owners_complete = false;
+	for (size_t i = 0; i < set->n; i++) {
+		set->v[i].owners_known = set->v[i].nowners > 0 || set->owners_complete;
+		set->v[i].owners_looked_up = true;
+	}
+	free(s->dents);
+	free(s->index);
+	free(s->last_owner);
+	free(s->pairs);
+}
+
+static void incomplete(struct scan *scans, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		scans[i].set->owners_complete = false;
+}
+
+/* The walk itself: one pass over /proc for the n scans. */
+static void walk(const struct qt_ctx *ctx, struct scan *scans, size_t n, struct qt_diags *d)
+{
+	char *dents = NULL;
+	unsigned pids = 0;
+	bool bound_hit = false;
+	int procdir = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (procdir < 0) {
+		diags_warn(d, "listeners: cannot list /proc: %s; owners unknown", strerror(errno));
+		incomplete(scans, n);
+		return;
+	}
+	dents = xmalloc(DENTS_BUF_SIZE);
+	for (;;) {
+		ssize_t got = getdents64(procdir, dents, DENTS_BUF_SIZE);
+
+		if (got < 0) {
+			diags_warn(d, "listeners: reading /proc: %s; owners may be incomplete",
+				   strerror(errno));
+			incomplete(scans, n);
+			break;
+		}
+		if (got == 0)
+			break;
+		for (ssize_t off = 0; off < got;) {
+			struct dirent64 *e = (struct dirent64 *)(dents + off);
+
+			off += e->d_reclen;
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			if (++pids > LISTENERS_SCAN_MAX_PIDS) {
+				bound_hit = true;
+				goto scanned;
+			}
+			scan_pid(scans, n, procdir, e->d_name);
+		}
+	}
+scanned:
+	for (size_t i = 0; i < n; i++)
+		bound_hit |= scans[i].bound_hit;
+	if (bound_hit) {
+		diags_warn(d, "listeners: stopped scanning at %u processes or %u fds per process; "
+			   "owners may be incomplete", LISTENERS_SCAN_MAX_PIDS, LISTENERS_SCAN_MAX_FDS);
+		incomplete(scans, n);
+	}
+	/* A listener its namespace's processes do not hold: another walk
+	 * for that namespace's unowned ones (rare: fd passing, setns). */
+	for (size_t i = 0; i < n; i++)
+		other_netns_owners(&scans[i], procdir);
+	close(procdir);
+	free(dents);
+}
+
+/* The owners of every listener of set, which is attribution_reset() already. */
+static void attribute_all(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
+{
+	struct scan s;
+	bool walked = scan_begin(&s, ctx, set, ctx->netns_inode, d);
+
+	if (walked)
+		walk(ctx, &s, 1, d);
+	scan_end(&s, walked);
+}
+
+int listeners_attribute_netns(const struct qt_ctx *ctx, struct listener_set *sets,
+			      const uint64_t *netns, size_t n, struct qt_diags *d)
+{
+	struct scan *scans = xcalloc(n + 1, sizeof(*scans));
+	bool *walked = xcalloc(n + 1, sizeof(*walked));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		attribution_reset(&sets[i]);
+		if (netns[i] == 0) {
+			/* Not dumped (it could not be entered): nothing to find. */
+			sets[i].attributed = true;
+			continue;
+		}
+		walked[i] = scan_begin(&scans[k], ctx, &sets[i], netns[i], d);
+		if (walked[i])
+			k++;
+	}
+	if (k)
+		walk(ctx, scans, k, d);
+	for (size_t i = 0, j = 0; i < n; i++)
+		if (walked[i])
+			scan_end(&scans[j++], true);
+		else if (netns[i])
+			scan_end(&(struct scan){ .set = &sets[i] }, false);
+	free(scans);
+	free(walked);
+	return 0;
+}
+
+/* --------------------------------------------------------- owner walker */
+
+/* The owner walk needs ptrace access to other processes, which Landlock
+ * takes away from a confined process. The walker is a child forked before
+ * the rules: it is never confined, parses nothing but its parent's
+ * requests (listeners, as this very binary lays them out), writes no file,
+ * and answers each request with the attribution of those listeners. So
+ * the confined command decides which listeners need owners once it has
+ * read the profile, and the walk happens only for those. */
+struct owner_walker {
+	pid_t pid;
+	int fd;
+};
+
+/* What the walker sends before the arrays of an answer. */
+struct walker_head {
+	uint32_t n, nowners, nlinks, ndiags;
+	bool owners_complete, viewer_root;
+	unsigned pids_scanned, pids_other_netns, pids_denied, fd_tables_read;
+};
+
+static int read_exact(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_diags(int fd, const struct qt_diags *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->n && r == 0; i++) {
+		uint32_t hdr[2] = { (uint32_t)d->v[i].level, (uint32_t)strlen(d->v[i].msg) };
+
+		r = util_write_all(fd, hdr, sizeof(hdr));
+		if (r == 0)
+			r = util_write_all(fd, d->v[i].msg, hdr[1]);
+	}
+	return r;
+}
+
+static int walker_answer(int fd, const struct qt_ctx *ctx, struct listener_set *mini)
+{
+	struct qt_diags d = { 0 };
+	struct walker_head h;
+	int r;
+
+	attribute_all(ctx, mini, &d);
+	h = (struct walker_head){ (uint32_t)mini->n, (uint32_t)mini->nowners, (uint32_t)mini->nlinks,
+				  (uint32_t)d.n, mini->owners_complete, mini->viewer_root,
+				  mini->pids_scanned, mini->pids_other_netns, mini->pids_denied,
+				  mini->fd_tables_read };
+	r = util_write_all(fd, &h, sizeof(h));
+	if (r == 0)
+		r = send_diags(fd, &d);
+	if (r == 0)
+		r = util_write_all(fd, mini->v, mini->n * sizeof(*mini->v));
+	if (r == 0 && mini->nowners)
+		r = util_write_all(fd, mini->owners, mini->nowners * sizeof(*mini->owners));
+	if (r == 0 && mini->nlinks)
+		r = util_write_all(fd, mini->links, mini->nlinks * sizeof(*mini->links));
+	if (r == 0 && mini->nlinks)
+		r = util_write_all(fd, mini->link_fds, mini->nlinks * sizeof(*mini->link_fds));
+	diags_free(&d);
+	return r;
+}
+
+/* The walker's life: one answer per request until its parent hangs up. */
+static void walker_serve(int fd, const struct qt_ctx *ctx)
+{
+	for (;;) {
+		struct listener_set mini = { 0 };
+		uint32_t n;
+
+		if (read_exact(fd, &n, sizeof(n)) < 0 || n == 0 || n > LISTENERS_MAX)
+			return;
+		mini.v = xreallocarray(NULL, n, sizeof(*mini.v));
+		mini.n = mini.cap = n;
+		if (read_exact(fd, mini.v, n * sizeof(*mini.v)) < 0) {
+			listener_set_free(&mini);
+			return;
+		}
+		attribution_reset(&mini);
+		if (walker_answer(fd, ctx, &mini) < 0) {
+			listener_set_free(&mini);
+			return;
+		}
+		listener_set_free(&mini);
+	}
+}
+
+/* Closes every descriptor but stdio, a and b: the walker holds neither
+ * the lock of an apply nor anything else its parent opened. */
+static void keep_only(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
+
+int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out)
+{
+	struct owner_walker *w;
+	int sv[2];
+	pid_t pid;
+
+	*out = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	/* The child must not inherit output still buffered (main has written
+	 * the JSON header by now): whatever ends it, nothing is written twice. */
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		keep_only(sv[1], ctx->proc_fd);
+		/* Dies with its parent, whatever killed it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != 1)
+			walker_serve(sv[1], ctx);
+		_exit(0);
+	}
+	close(sv[1]);
+	w = xmalloc(sizeof(*w));
+	w->pid = pid;
+	w->fd = sv[0];
+	*out = w;
+	return 0;
+}
+
+void listeners_walker_stop(struct owner_walker *w)
+{
+	if (!w)
+		return;
+	close(w->fd);
+	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	free(w);
+}
+
+/* Reads an answer for mini (its n listeners sent) into mini, checking
+ * that it describes those listeners and that every link is in bounds. */
+static int walker_read(int fd, struct listener_set *mini, struct qt_diags *d)
+{
+	struct walker_head h;
+	uint32_t total = 0;
+	int r = read_exact(fd, &h, sizeof(h));
+
+	if (r < 0)
+		return r;
+	if (h.n != mini->n || h.nlinks > h.n * (uint64_t)LISTENERS_MAX_OWNERS ||
+	    h.nowners > h.nlinks || h.ndiags > 64)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < h.ndiags; i++) {
+		uint32_t hdr[2];
+		char *msg;
+
+		if ((r = read_exact(fd, hdr, sizeof(hdr))) < 0)
+			return r;
+		if (hdr[1] > 4096 || hdr[0] > QT_LEVEL_ERROR)
+			return -EBADMSG;
+		msg = xcalloc(1, hdr[1] + 1);
+		if ((r = read_exact(fd, msg, hdr[1])) == 0)
+			diags_add(d, (enum qt_level)hdr[0], NULL, 0, 0, "%s", msg);
+		free(msg);
+		if (r < 0)
+			return r;
+	}
+	struct listener *v = xreallocarray(NULL, h.n, sizeof(*v));
+	if ((r = read_exact(fd, v, h.n * sizeof(*v))) < 0) {
+		free(v);
+		return r;
+	}
+	for (uint32_t i = 0; i < h.n; i++) {
+		if (v[i].inode != mini->v[i].inode || v[i].nowners > LISTENERS_MAX_OWNERS ||
+		    v[i].owner_off > h.nlinks || v[i].nowners > h.nlinks - v[i].owner_off) {
+			free(v);
+			return -EBADMSG;
+		}
+		total += v[i].nowners;
+	}
+	free(mini->v);
+	mini->v = v;
+	mini->owners = xreallocarray(NULL, h.nowners + 1, sizeof(*mini->owners));
+	mini->links = xreallocarray(NULL, h.nlinks + 1, sizeof(*mini->links));
+	mini->link_fds = xreallocarray(NULL, h.nlinks + 1, sizeof(*mini->link_fds));
+	mini->nowners = h.nowners;
+	mini->nlinks = h.nlinks;
+	if ((r = read_exact(fd, mini->owners, h.nowners * sizeof(*mini->owners))) < 0 ||
+	    (r = read_exact(fd, mini->links, h.nlinks * sizeof(*mini->links))) < 0 ||
+	    (r = read_exact(fd, mini->link_fds, h.nlinks * sizeof(*mini->link_fds))) < 0)
+		return r;
+	if (total != h.nlinks)
+		return -EBADMSG;
+	for (uint32_t k = 0; k < h.nlinks; k++)
+		if (mini->links[k] >= h.nowners)
+			return -EBADMSG;
+	for (uint32_t k = 0; k < h.nowners; k++) {
+		mini->owners[k].comm[LISTENERS_COMM_MAX - 1] = '\0';
+		mini->owners[k].unit[LISTENERS_UNIT_MAX - 1] = '\0';
+	}
+	mini->owners_complete = h.owners_complete;
+	mini->viewer_root = h.viewer_root;
+	mini->pids_scanned = h.pids_scanned;
+	mini->pids_other_netns = h.pids_other_netns;
+	mini->pids_denied = h.pids_denied;
+	mini->fd_tables_read = h.fd_tables_read;
+	return 0;
+}
+
+static int walker_ask(struct owner_walker *w, struct listener_set *mini, struct qt_diags *d)
+{
+	uint32_t n = (uint32_t)mini->n;
+	int r = util_write_all(w->fd, &n, sizeof(n));
+
+	if (r == 0)
+		r = util_write_all(w->fd, mini->v, mini->n * sizeof(*mini->v));
+	if (r == 0)
+		r = walker_read(w->fd, mini, d);
+	if (r < 0)
+		diags_warn(d, "listeners: the owner walker failed: %s; owners unknown", strerror(-r));
+	return r;
+}
+
+/* ------------------------------------------------------ owners of a subset */
+
+/* Appends mini's attribution (the wanted listeners of set, in order) to
+ * set: the owners and links after set's own, the listeners replaced. */
+static void merge(struct listener_set *set, const bool *want, const struct listener_set *mini)
+{
+	size_t owners0 = set->nowners, links0 = set->nlinks, j = 0;
+
+	set->owners = xreallocarray(set->owners, owners0 + mini->nowners + 1, sizeof(*set->owners));
+	if (mini->nowners)
+		memcpy(set->owners + owners0, mini->owners, mini->nowners * sizeof(*set->owners));
+	set->links = xreallocarray(set->links, links0 + mini->nlinks + 1, sizeof(*set->links));
+	set->link_fds = xreallocarray(set->link_fds, links0 + mini->nlinks + 1, sizeof(*set->link_fds));
+	for (size_t k = 0; k < mini->nlinks; k++) {
+		set->links[links0 + k] = mini->links[k] + (uint32_t)owners0;
+		set->link_fds[links0 + k] = mini->link_fds ? mini->link_fds[k] : -1;
+	}
+	set->nowners += mini->nowners;
+	set->nlinks += mini->nlinks;
+	for (size_t i = 0; i < set->n; i++) {
+		if (want && !want[i])
+			continue;
+		set->v[i] = mini->v[j++];
+		set->v[i].owner_off += (uint32_t)links0;
+	}
+	set->owners_complete = (set->attributed ? set->owners_complete : true) && mini->owners_complete;
+	set->attributed = true;
+	set->viewer_root = mini->viewer_root;
+	set->pids_scanned += mini->pids_scanned;
+	set->pids_other_netns += mini->pids_other_netns;
+	set->pids_denied += mini->pids_denied;
+	set->fd_tables_read += mini->fd_tables_read;
+}
+
+int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walker,
+			     struct listener_set *set, const bool *want, struct qt_diags *d)
+{
+	struct listener_set mini = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		mini.n += !want || want[i];
+	if (mini.n == 0) {
+		/* Nothing asked: no walk at all. Owners of the others stay
+		 * as they were (not looked up, for a fresh dump). */
+		if (!set->attributed) {
+			set->attributed = true;
+			set->owners_complete = true;
+			set->viewer_root = geteuid() == 0;
+		}
+		return 0;
+	}
+	mini.v = xreallocarray(NULL, mini.n, sizeof(*mini.v));
+	mini.cap = mini.n;
+	for (size_t i = 0, j = 0; i < set->n; i++)
+		if (!want || want[i])
+			mini.v[j++] = set->v[i];
+	attribution_reset(&mini);
+	if (walker)
+		r = walker_ask(walker, &mini, d);
+	else
+		attribute_all(ctx, &mini, d);
+	if (r == 0)
+		merge(set, want, &mini);
+	listener_set_free(&mini);
+	return r;
+}
+
+void listeners_owners_keep(struct listener_set *set, const bool *want)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (want[i])
+			continue;
+		set->v[i].nowners = 0;
+		set->v[i].owner_off = 0;
+		set->v[i].owners_truncated = false;
+		set->v[i].owners_known = false;
+		set->v[i].owners_looked_up = false;
+	}
+}
+
+int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d)
+{
+	attribution_reset(set);
+	set->attributed = false;
+	return listeners_attribute_some(ctx, NULL, set, NULL, d);
+}
