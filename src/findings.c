@@ -115,9 +115,14 @@ static void owners_phrase(const struct listener_set *set, const struct listener 
 		sb_add(b, " and %u more", (unsigned)(total - named));
 }
 
-/* Why the owner is not named, when it is not: one reason, the true one. */
+/* Why the owner is not named, when it is not: one reason, the true one.
+ * Owners not asked for (listeners --no-owners) come first: whoever ran
+ * qtune, privileges have nothing to do with it. */
 static const char *owners_unknown_reason(const struct listener_set *set, const struct listener *l)
 {
+	if (!l->owners_looked_up)
+		return "its owners were not looked up: run `qtune listeners` without --no-owners "
+		       "to name them";
 	if (!l->owners_known)
 		return set->viewer_root
 		       ? "its owner is unknown: its process could not be inspected (qtune needs "

@@ -216,6 +216,34 @@ Test(findings, advice_names_owners_or_says_unknown)
 	cr_assert_str_eq(buf, "restart ngin...");
 }
 
+/* listeners --no-owners: the owners were not asked for. Whoever runs
+ * qtune (root here), the advice says so and how to get them, never "run
+ * qtune as root". */
+Test(findings, owners_not_looked_up_are_not_called_unknown)
+{
+	char buf[512];
+	size_t ix = fake_listener(&set, "127.0.0.1", 8080, 128, 0);
+	fake_attribute(&set, true);
+	set.v[ix].owners_looked_up = false;
+	set.v[ix].owners_known = false;
+	struct finding_limits lim = { .somaxconn_before = 4096, .somaxconn_after = 4096 };
+
+	for (int root = 0; root < 2; root++) {
+		set.viewer_root = root;
+		findings_free(&fs);
+		findings_build(&set, &lim, &fs);
+		cr_assert_str_eq(kinds_of(ix), "maybe-clamped");
+		const struct finding_advice *a = findings_advice_of(&fs, ix);
+		cr_assert_not_null(a);
+		cr_assert_eq(a->action, ADVICE_OWNER_UNKNOWN);
+		cr_assert_str_eq(a->text, "its owners were not looked up: run `qtune listeners` "
+					  "without --no-owners to name them");
+		findings_restart_advice(&set, &set.v[ix], buf, sizeof(buf));
+		cr_assert_str_eq(buf, a->text);
+		cr_assert_null(strstr(a->text, "as root"));
+	}
+}
+
 Test(findings, advice_never_names_a_user_unit_as_a_system_unit)
 {
 	char buf[512];
