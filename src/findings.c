@@ -229,6 +229,11 @@ static const struct finding_port *port_entry(const struct finding_limits *lim, u
 	return NULL;
 }
 
+bool findings_accept_queue_full(uint32_t queued, uint32_t backlog)
+{
+	return queued > backlog;
+}
+
 int64_t findings_port_requirement(const struct finding_limits *lim, uint16_t port)
 {
 	const struct finding_port *own = port_entry(lim, port);
@@ -356,12 +361,9 @@ static void judge(const struct listener_set *set, const struct finding_limits *l
 		       (int64_t)l->backlog == lim->somaxconn_before;
 	v->maybe = !v->recorded && !v->predicted && maybe_clamped(lim, l);
 	v->below = v->req > 0 && (int64_t)l->backlog < v->req;
-	/* sk_acceptq_is_full() is queued > backlog: the queue admits
-	 * backlog + 1. Only then are SYNs and completing ACKs dropped
-	 * (ListenOverflows); at queued == backlog one slot is left,
-	 * worth telling (info) but not drift. */
-	v->full = l->queued > l->backlog;
-	v->last_slot = l->queued > 0 && l->queued == l->backlog;
+	/* One slot left is worth telling (info) but is not drift. */
+	v->full = findings_accept_queue_full(l->queued, l->backlog);
+	v->last_slot = !v->full && l->queued > 0 && l->queued == l->backlog;
 }
 
 static void messages(const struct listener_set *set, const struct finding_limits *lim,
@@ -613,10 +615,10 @@ size_t findings_dropping(const struct listener_set *before, const struct listene
 		uint32_t d = l->drops - was->drops;
 		double rate = seconds > 0 ? d / seconds : 0;
 		/* One sample cannot show a queue that filled and emptied again:
-		 * a full queue now, or a backlog the SYN queue cannot exceed,
-		 * is what the sample says. */
+		 * a full queue now is what the sample says. */
 		enum drop_remedy r = findings_drop_remedy(l->backlog, lim->somaxconn_after,
-							  l->queued >= l->backlog);
+							  findings_accept_queue_full(l->queued,
+										     l->backlog));
 		who[0] = '\0';
 		owners_phrase(now, l, &wb);
 		add(out, i, FINDING_DROPPING, QT_LEVEL_DRIFT, d,

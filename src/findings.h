@@ -146,6 +146,13 @@ const char *findings_drop_remedy_text(enum drop_remedy r);
 size_t findings_dropping(const struct listener_set *before, const struct listener_set *now,
 			 double seconds, const struct finding_limits *lim, struct findings *out);
 
+/* The one rule for a full accept queue, the kernel's sk_acceptq_is_full():
+ * sk_ack_backlog > sk_max_ack_backlog, queued > backlog. A listener with
+ * backlog B holds B + 1 connections (backlog 0 holds one); only beyond
+ * that are SYNs and completing ACKs dropped (ListenOverflows). At queued
+ * == backlog one slot is left. */
+bool findings_accept_queue_full(uint32_t queued, uint32_t backlog);
+
 /* The backlog port must reach: its own requirement, else min_backlog, else
  * 0 (none); -1 when the port is ignored. */
 int64_t findings_port_requirement(const struct finding_limits *lim, uint16_t port);

@@ -48,7 +48,7 @@ void watch_update(struct watch_state *w, const struct listener_set *set, const u
 			r->peak_queued = l->queued;
 		if (l->syn_recv > r->peak_syn_recv)
 			r->peak_syn_recv = l->syn_recv;
-		if (l->queued > 0 && l->queued >= l->backlog)
+		if (findings_accept_queue_full(l->queued, l->backlog))
 			r->filled = true;
 	}
 	free(byino);

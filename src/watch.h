@@ -27,7 +27,8 @@ struct watch_row {
 	uint32_t first_drops;           /* its count when it was first seen */
 	uint64_t window_drops;          /* drops since then */
 	double drops_rate;              /* drops/s over the last interval; 0 on the first */
-	bool filled;                    /* its accept queue reached its backlog in some sample */
+	bool filled;                    /* its accept queue was full in some sample
+					 * (findings_accept_queue_full) */
 };
 
 struct watch_state {

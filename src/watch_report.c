@@ -10,13 +10,17 @@
 void watch_format_bar(uint32_t queued, uint32_t backlog, char *buf, size_t size)
 {
 	char bar[WATCH_BAR_WIDTH + 3];
-	unsigned fill = backlog == 0 ? (queued ? WATCH_BAR_WIDTH : 0)
-		      : queued >= backlog ? WATCH_BAR_WIDTH
+	unsigned fill = queued == 0 ? 0
+		      : findings_accept_queue_full(queued, backlog) ? WATCH_BAR_WIDTH
 		      : (unsigned)((uint64_t)queued * WATCH_BAR_WIDTH / backlog);
 
-	/* A queue that holds anything shows at least one mark. */
+	/* A queue that holds anything shows at least one mark; every mark
+	 * only when it is full (the kernel's rule: over the backlog), so one
+	 * left slot does not look like drops. */
 	if (queued && fill == 0)
 		fill = 1;
+	if (fill == WATCH_BAR_WIDTH && !findings_accept_queue_full(queued, backlog))
+		fill = WATCH_BAR_WIDTH - 1;
 	bar[0] = '[';
 	for (unsigned i = 0; i < WATCH_BAR_WIDTH; i++)
 		bar[1 + i] = i < fill ? '#' : '.';

@@ -15,7 +15,8 @@
 #define WATCH_BAR_WIDTH 20
 
 /* "[#######.............]": filled in proportion of queued to backlog,
- * full at or over it. buf holds at least WATCH_BAR_WIDTH + 3. */
+ * every mark only when the queue is full (findings_accept_queue_full:
+ * over the backlog). buf holds at least WATCH_BAR_WIDTH + 3. */
 void watch_format_bar(uint32_t queued, uint32_t backlog, char *buf, size_t size);
 
 /* One frame, ending in a newline; rows with nothing to show are kept so a

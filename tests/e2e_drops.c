@@ -110,6 +110,43 @@ static bool has_finding(const char *doc, uint16_t port, const char *kind)
 	return hit && (!next || hit < next);
 }
 
+/* The level of the listener on port's finding of kind ("info",
+ * "warning"), or NULL when it has none. */
+static const char *finding_level(const char *doc, uint16_t port, const char *kind)
+{
+	char needle[48], k[48];
+	const char *l, *next, *hit, *lv;
+
+	snprintf(needle, sizeof(needle), "\"port\":%u,", port);
+	l = strstr(doc, needle);
+	cr_assert(l, "no listener on %u: %s", port, doc);
+	next = strstr(l + 1, "\"port\":");
+	snprintf(k, sizeof(k), "\"kind\":\"%s\"", kind);
+	hit = strstr(l, k);
+	if (!hit || (next && hit > next))
+		return NULL;
+	lv = strstr(hit, "\"level\":\"");
+	cr_assert(lv);
+	return strncmp(lv + 9, "warning", 7) == 0 ? "warning" : "info";
+}
+
+/* The listener on port as qtune sees it, once its accept queue holds
+ * queued (loopback handshakes complete in softirq; allow a moment). */
+static char *listeners_at(uint16_t port, long long queued)
+{
+	char *out = NULL;
+
+	for (int tries = 0; tries < 100; tries++) {
+		free(out);
+		cr_assert_eq(sandbox_qtune(&out, NULL, (const char *[]){ "--json", "listeners", NULL }), 0);
+		if (member_of(out, port, "queued") == queued)
+			break;
+		usleep(10 * 1000);
+	}
+	cr_assert_eq(member_of(out, port, "queued"), queued, "%s", out);
+	return out;
+}
+
 static const char *profile(void)
 {
 	sandbox_write("p/drops.yaml", "qtune: 1\nsysctl:\n  net.core.somaxconn: {min: 1}\n", 0644);
@@ -143,6 +180,40 @@ Test(e2e_drops, accept_queue_overflow_counted_on_its_socket_and_adds_up)
 	free(out);
 	close(a);
 	close(b);
+}
+
+/* The kernel's full (sk_acceptq_is_full(): queued > backlog), seen from
+ * outside: backlog B takes B + 1 connections, drops nothing; qtune calls
+ * B queued one slot left (info), B + 1 full (warning); the next connect
+ * is dropped at that socket and counted as an overflow. */
+Test(e2e_drops, backlog_b_admits_b_plus_one_then_drops)
+{
+	const int B = 3;
+	uint16_t port;
+	int a = sandbox_listen("127.0.0.1", 0, B, &port);
+	char *out;
+
+	connect_n(port, B);
+	out = listeners_at(port, B);
+	cr_assert_eq(member_of(out, port, "drops"), 0, "%s", out);
+	cr_assert_str_eq(finding_level(out, port, "queue-full"), "info", "%s", out);
+	free(out);
+
+	long long overflows = tcpext("ListenOverflows");
+	connect_n(port, 1);
+	out = listeners_at(port, B + 1);
+	cr_assert_eq(member_of(out, port, "drops"), 0, "B + 1 fit: %s", out);
+	cr_assert_eq(tcpext("ListenOverflows"), overflows);
+	cr_assert_str_eq(finding_level(out, port, "queue-full"), "warning", "%s", out);
+	free(out);
+
+	connect_n(port, 1);
+	usleep(200 * 1000);
+	out = listeners_at(port, B + 1);
+	cr_assert_gt(member_of(out, port, "drops"), 0, "the next one is dropped: %s", out);
+	cr_assert_gt(tcpext("ListenOverflows"), overflows);
+	free(out);
+	close(a);
 }
 
 Test(e2e_drops, syn_queue_overflow_without_cookies)

@@ -327,6 +327,41 @@ Test(findings, dropping_between_two_samples)
 	listener_set_free(&before);
 }
 
+/* One rule for "full", the kernel's sk_acceptq_is_full() (queued >
+ * backlog): findings, the drop remedy, watch and its bar all ask it. A
+ * listener dropping with its queue at the backlog still had a slot: the
+ * sample does not show a full accept queue. */
+Test(findings, accept_queue_full_is_the_kernels_rule_everywhere)
+{
+	struct listener_set before = { 0 };
+
+	cr_assert_not(findings_accept_queue_full(0, 0));
+	cr_assert(findings_accept_queue_full(1, 0), "backlog 0 holds one");
+	cr_assert_not(findings_accept_queue_full(128, 128), "backlog B holds B + 1");
+	cr_assert(findings_accept_queue_full(129, 128));
+	cr_assert_not(findings_accept_queue_full(65535, 65535));
+	cr_assert(findings_accept_queue_full(65536, 65535));
+
+	size_t at = fake_listener(&set, "127.0.0.1", 80, 127, 127);
+	size_t over = fake_listener(&set, "127.0.0.1", 81, 127, 128);
+	fake_attribute(&set, true);
+	for (size_t i = 0; i < set.n; i++)
+		set.v[i].drops_known = true;
+	before.n = set.n;
+	before.v = calloc(set.n, sizeof(*before.v));
+	memcpy(before.v, set.v, set.n * sizeof(*set.v));
+	set.v[at].drops = set.v[over].drops = 10;
+	struct finding_limits lim = { .somaxconn_before = 4096, .somaxconn_after = 4096 };
+
+	findings_build(&set, &lim, &fs);
+	cr_assert_eq(findings_dropping(&before, &set, 1.0, &lim, &fs), 2);
+	cr_assert(strstr(find(at, FINDING_DROPPING)->message, "the SYN queue overflows"), "%s",
+		  find(at, FINDING_DROPPING)->message);
+	cr_assert(strstr(find(over, FINDING_DROPPING)->message, "raise the backlog"), "%s",
+		  find(over, FINDING_DROPPING)->message);
+	listener_set_free(&before);
+}
+
 /* What to change: a large backlog that fills is a slow program, a backlog
  * at somaxconn wants somaxconn and a relisten, drops without a full accept
  * queue are the SYN queue's. */

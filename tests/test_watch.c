@@ -87,6 +87,10 @@ Test(watch, bar_against_the_backlog)
 	cr_assert_str_eq(bar, "[#...................]", "a queue that holds anything shows");
 	watch_format_bar(64, 128, bar, sizeof(bar));
 	cr_assert_str_eq(bar, "[##########..........]");
+	watch_format_bar(128, 128, bar, sizeof(bar));
+	cr_assert_str_eq(bar, "[###################.]", "at its backlog one slot is left");
+	watch_format_bar(0, 0, bar, sizeof(bar));
+	cr_assert_str_eq(bar, "[....................]");
 	watch_format_bar(129, 128, bar, sizeof(bar));
 	cr_assert_str_eq(bar, "[####################]");
 	watch_format_bar(1, 0, bar, sizeof(bar));
