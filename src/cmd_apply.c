@@ -101,6 +101,7 @@ struct apply_opts {
 	bool dry_run, persist, allow_global;
 	bool relisten;
 	enum relisten_mode relisten_mode;       /* --relisten=all: below-min too */
+	int64_t backlog;                        /* --backlog N: relisten to N; 0 not given */
 };
 
 static void report(struct qt_ctx *ctx, const struct apply_opts *o, const char *profile,
@@ -242,7 +243,7 @@ out:
 enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *args)
 {
 	const char *rv = args->value[CMD_OPT_RELISTEN];
-	const struct apply_opts o = {
+	struct apply_opts o = {
 		.dry_run = args->given[CMD_OPT_DRY_RUN],
 		.persist = args->given[CMD_OPT_PERSIST],
 		.allow_global = args->given[CMD_OPT_ALLOW_GLOBAL],
@@ -259,6 +260,15 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *args)
 	bool changed = false;
 	int64_t before, after;
 
+	/* Refused before anything is read or changed: --backlog is the
+	 * target of the relisten, which only --relisten runs. */
+	if (cmd_parse_backlog(ctx, args->value[CMD_OPT_BACKLOG], &o.backlog) < 0)
+		return QT_LEVEL_ERROR;
+	if (o.backlog && !o.relisten) {
+		diags_error(&ctx->diags, "--backlog %s: only with --relisten (it is the backlog the "
+			    "relisten gives)", args->value[CMD_OPT_BACKLOG]);
+		return QT_LEVEL_ERROR;
+	}
 	if (cmd_load_profile(ctx, args->argv[1], o.dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
 		return QT_LEVEL_ERROR;
 	if (cmd_build_plan(ctx, p, &plan) < 0 || apply_preflight(ctx, plan, o.allow_global, o.dry_run, &ctx->diags) < 0 ||
@@ -285,7 +295,7 @@ enum qt_level cmd_apply(struct qt_ctx *ctx, const struct cmd_args *args)
 		plan_somaxconn(plan, &before, &after);
 		audited = audit_run(ctx, p, before, o.dry_run ? after : -1, &audit) == 0;
 		if (audited && o.relisten) {
-			cmd_relisten_run(ctx, p, &audit, o.relisten_mode, 0, o.dry_run, &run);
+			cmd_relisten_run(ctx, p, &audit, o.relisten_mode, o.backlog, o.dry_run, &run);
 			cmd_relisten_forget(ctx, &run, false);      /* apply holds the lock */
 		}
 		/* The values are in place: a listener audit that fails must not

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -228,6 +229,17 @@ int cmd_persist_put(struct qt_ctx *ctx, const char *name, const char *content, s
 	close(dfd);
 	free(dir);
 	return r;
+}
+
+int cmd_parse_backlog(struct qt_ctx *ctx, const char *value, int64_t *backlog)
+{
+	*backlog = 0;
+	if (value && (util_parse_i64(value, backlog) < 0 || *backlog < 1 || *backlog > INT_MAX)) {
+		diags_error(&ctx->diags, "--backlog %s: expected a backlog from 1 to %d", value, INT_MAX);
+		*backlog = 0;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int cmd_relisten_run(struct qt_ctx *ctx, const struct profile *p, struct audit *a,

@@ -56,6 +56,10 @@ struct relisten_run {
 	bool moved;
 };
 
+/* The value of --backlog (relisten, apply --relisten): 1 to INT_MAX, as
+ * listen() takes it; NULL (not given) is 0. 0 or -EINVAL with the error
+ * in ctx's diagnostics. */
+int cmd_parse_backlog(struct qt_ctx *ctx, const char *value, int64_t *backlog);
 /* backlog > 0: the explicit target (--backlog N), capped at somaxconn. */
 int cmd_relisten_run(struct qt_ctx *ctx, const struct profile *p, struct audit *a,
 		     enum relisten_mode mode, int64_t backlog, bool dry_run, struct relisten_run *run);

@@ -3,8 +3,6 @@
  * below a PROFILE's requirement too; --backlog N: to N) without
  * restarting their services: listen() again on a duplicate of the socket
  * taken with pidfd_getfd (relisten.c). */
-#include <limits.h>
-
 #include "audit.h"
 #include "cmd_common.h"
 #include "commands.h"
@@ -18,13 +16,10 @@ enum qt_level cmd_relisten(struct qt_ctx *ctx, const struct cmd_args *args)
 	struct relisten_run run = { 0 };
 	struct audit a = { 0 };
 	enum qt_level worst = QT_LEVEL_OK;
-	const char *bv = args->value[CMD_OPT_BACKLOG];
-	int64_t backlog = 0;
+	int64_t backlog;
 
-	if (bv && (util_parse_i64(bv, &backlog) < 0 || backlog < 1 || backlog > INT_MAX)) {
-		diags_error(&ctx->diags, "--backlog %s: expected a backlog from 1 to %d", bv, INT_MAX);
+	if (cmd_parse_backlog(ctx, args->value[CMD_OPT_BACKLOG], &backlog) < 0)
 		return QT_LEVEL_ERROR;
-	}
 	if (args->argc > 1 &&
 	    cmd_load_profile(ctx, args->argv[1], dry_run ? QT_LEVEL_WARN : QT_LEVEL_ERROR, &p) < 0)
 		return QT_LEVEL_ERROR;

@@ -189,3 +189,47 @@ Test(e2e_relisten, a_bad_backlog_is_refused_and_nothing_changes)
 	free(out);
 	stop(&s);
 }
+
+/* apply --relisten --backlog N: the same option as relisten's, the same
+ * bounds; a bad value, or --backlog without --relisten, is refused before
+ * the apply writes anything. */
+Test(e2e_relisten, apply_relisten_takes_backlog_as_relisten_does)
+{
+	static const char *const bad[] = { "0", "-5", "12x", "", "2147483648" };
+	char *out, *err;
+
+	sandbox_sysctl_set("net/core/somaxconn", "128");
+	struct server s = serve(0);
+	sandbox_write("p/raise.yaml", raise_profile, 0644);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "apply", "--relisten", "--backlog",
+							bad[i], sandbox_path("p/raise.yaml"), NULL });
+		cr_assert_eq(rc, 2, "--backlog '%s': %s", bad[i], out);
+		cr_assert(strstr(err, "expected a backlog from 1 to 2147483647"), "%s", err);
+		free(out);
+		free(err);
+	}
+	int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "apply", "--backlog", "2048",
+						sandbox_path("p/raise.yaml"), NULL });
+	cr_assert_eq(rc, 2, "%s", out);
+	cr_assert(strstr(err, "--backlog 2048: only with --relisten"), "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 128, "nothing was applied");
+	cr_assert_eq(sandbox_qtune(&out, NULL, (const char *[]){ "--json", "listeners", NULL }), 0);
+	cr_assert(strstr(listener_json(out, s.port), "\"backlog\":128"), "nothing raised: %s", out);
+	free(out);
+
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "apply", "--relisten", "--backlog", "2048",
+					    sandbox_path("p/raise.yaml"), NULL });
+	cr_assert_eq(rc, 0, "%s %s", out, err);
+	cr_assert(strstr(out, "raised 128 -> 2048"), "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(sandbox_sysctl_get("net/core/somaxconn"), 4096);
+	cr_assert_eq(sandbox_qtune(&out, NULL, (const char *[]){ "--json", "listeners", NULL }), 0);
+	cr_assert(strstr(listener_json(out, s.port), "\"backlog\":2048"), "raised to N: %s", out);
+	free(out);
+	connect_and_expect_accept(&s);
+	stop(&s);
+}
