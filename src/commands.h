@@ -38,6 +38,45 @@ struct cmd_args {
 	const char *value[CMD_OPT_COUNT];       /* an option's argument, or NULL */
 };
 
+/* What main prepares for a command (the flags of its row). */
+enum {
+	NEEDS_LOCK = 1 << 0,    /* serialised with other apply/rollback runs (not a --dry-run) */
+	/* Writes /proc/sys, the state record and sysctl.d (not a --dry-run).
+	 * Without it a command may write no file but the --textfile. */
+	WRITES_SETTINGS = 1 << 1,
+	/* Takes other processes' sockets (pidfd_getfd, not a --dry-run),
+	 * which needs ptrace access that Landlock denies: not confined. */
+	TAKES_SOCKETS = 1 << 2,
+	/* --json: the command writes its own documents, one per line (JSON
+	 * Lines), the last with the messages; main opens none for the run. */
+	JSON_LINES = 1 << 3,
+	/* Takes --all-netns: a reading command, run once per namespace
+	 * (allnetns.h). */
+	ALL_NETNS = 1 << 4,
+};
+
+/* One row of main's command table: everything main needs to know about
+ * a command (the --all-netns run reads it too). */
+struct command {
+	const char *name;
+	enum qt_level (*run)(struct qt_ctx *, const struct cmd_args *);
+	unsigned flags;
+	unsigned caps;          /* CAPS_* the command keeps; every other one is dropped */
+	unsigned formats;       /* FORMAT(QT_OUT_*) of the outputs it renders */
+	int min_args, max_args; /* max -1: unbounded */
+	const char *args;       /* its arguments, for the usage line */
+	const enum cmd_option *options; /* ends with CMD_OPT_COUNT */
+};
+
+/* Whether the row lists option o. */
+static inline bool command_takes(const struct command *cmd, enum cmd_option o)
+{
+	for (const enum cmd_option *p = cmd->options; *p != CMD_OPT_COUNT; p++)
+		if (*p == o)
+			return true;
+	return false;
+}
+
 enum qt_level cmd_show(struct qt_ctx *ctx, const struct cmd_args *a);
 enum qt_level cmd_validate(struct qt_ctx *ctx, const struct cmd_args *a);
 enum qt_level cmd_check(struct qt_ctx *ctx, const struct cmd_args *a);

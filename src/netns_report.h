@@ -1,7 +1,7 @@
 /* netns_report: the frame of a --all-netns run in text and JSON: the
  * one-line header of each namespace's section and the closing summary
  * (namespace, label, somaxconn, listeners, findings, verdict). A renderer:
- * the rows come from main, which audited each namespace. */
+ * the rows come from allnetns.c, which audited each namespace. */
 #ifndef QTUNE_NETNS_REPORT_H
 #define QTUNE_NETNS_REPORT_H
 

@@ -1,0 +1,447 @@
+/* allnetns: `show`, `check` and `listeners` with --all-netns: every
+ * network namespace of the host audited as --netns would audit it, in one
+ * run and one output: find them, dump each one's listeners, one owner walk
+ * over /proc for all, a confined child per namespace that runs the command
+ * there, the merged output and the summary, the worst exit status.
+ *
+ * The parent keeps CAP_SYS_ADMIN (setns) and the owner-walk capabilities,
+ * and does only what needs them: it finds the namespaces, enters each to
+ * dump its listeners, walks /proc once for the owners of all of them, and
+ * forks one child per namespace. The child enters it, drops every
+ * capability its command's row does not keep, applies Landlock and runs
+ * the command as a --netns run does, writing its section (text), its
+ * document (JSON, into the parent's "namespaces" array) or its metrics
+ * (into a pipe; the parent merges the families) and a short result for
+ * the summary. The parent parses nothing but that result. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "allnetns.h"
+#include "caps.h"
+#include "cgroup.h"
+#include "listeners.h"
+#include "netns.h"
+#include "netns_report.h"
+#include "netns_scan.h"
+#include "output.h"
+#include "owners.h"
+#include "prometheus.h"
+#include "run.h"
+#include "sysctl.h"
+#include "util.h"
+
+/* What a child tells the parent besides its output. */
+/* Sent whole over a pipe: no member leaves padding (the bytes written are
+ * all initialised). */
+struct ns_result {
+	int64_t somaxconn;
+	int64_t findings;
+	int64_t exit_code;
+};
+
+struct ns_run {
+	int fd;                 /* the namespace, open for setns; -1: not entered */
+	int err;                /* why not: -errno */
+	int dump;               /* listeners_dump's result there */
+	struct qt_diags diags;  /* the parent's diagnostics there, for the child's document */
+	char *prom;             /* the child's metrics */
+	size_t prom_len;
+};
+
+/* One --all-netns run: what the parent gathered, by namespace (the
+ * arrays are parallel to list.v). */
+struct allnetns {
+	struct netns_list list;
+	struct cgroup_map *cgroups;     /* walked once for every dump */
+	struct ns_run *runs;
+	struct listener_set *sets;      /* each namespace's dump */
+	struct netns_row *rows;         /* the summary */
+	uint64_t *inodes;               /* the dumped namespaces' inodes, 0 for the others */
+	bool walked;                    /* one owner walk covered every set */
+};
+
+static const char *verdict_of(const struct command *cmd, int code)
+{
+	switch (code) {
+	case 0: return cmd->run == cmd_check ? "compliant" : "ok";
+	case 1: return "drift";
+	case 3: return "fatal";
+	}
+	return "error";
+}
+
+/* The diagnostics of one namespace's run say which one on stderr. */
+static void diags_prefix(struct qt_diags *d, uint64_t inode, const char *label)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *m = xasprintf("netns %llu (%s): %s", (unsigned long long)inode, label, d->v[i].msg);
+
+		free(d->v[i].msg);
+		d->v[i].msg = m;
+	}
+}
+
+/* The child: main's own steps, in the namespace the parent opened. */
+static int run_in_netns(struct qt_ctx *c, const struct command *cmd, const struct cmd_args *args,
+			struct ns_result *res)
+{
+	struct run_delivery dv = { 0 };
+	struct queue_limits k;
+	struct qt_diags ignored = { 0 };
+	enum qt_level worst;
+	char kept[256];
+	struct jw w;
+	int r = run_prepare(c, NULL);
+
+	run_document_open(c, &w, cmd);
+	if (r < 0)
+		goto fail;
+	if (sysctl_read_limits(c->procsys_fd, &k, &ignored) == 0 && k.have_somaxconn)
+		res->somaxconn = k.somaxconn;
+	diags_free(&ignored);
+	if (caps_restrict(cmd->caps, kept, sizeof(kept), &c->diags) < 0 ||
+	    run_confine(c, cmd, args, NULL) < 0 || run_delivery_begin(c, &dv, NULL) < 0)
+		goto fail;
+	worst = cmd->run(c, args);
+	worst = run_delivery_end(c, &dv, worst);
+	if (diags_worst(&c->diags) > worst)
+		worst = diags_worst(&c->diags);
+	res->findings = c->audit_findings;
+	run_document_close(c);
+	diags_prefix(&c->diags, c->netns_inode, c->netns_label);
+	return run_finish(c, worst);
+fail:
+	run_document_close(c);
+	diags_prefix(&c->diags, c->netns_inode, c->netns_label);
+	return run_finish(c, QT_LEVEL_ERROR);
+}
+
+/* Forks the child of run i and collects what it reports in row. */
+static void audit_netns(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+			struct allnetns *an, size_t i)
+{
+	const struct netns_entry *e = &an->list.v[i];
+	struct ns_run *run = &an->runs[i];
+	struct netns_row *row = &an->rows[i];
+	struct ns_result res = { -1, -1, 2 };
+	int out[2] = { -1, -1 }, rp[2], status = 0;
+	pid_t pid;
+
+	if (pipe2(rp, O_CLOEXEC) < 0 || (ctx->output == QT_OUT_PROMETHEUS && pipe2(out, O_CLOEXEC) < 0)) {
+		diags_error(&ctx->diags, "netns %llu (%s): %s", (unsigned long long)e->inode,
+			    e->label.text, strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct qt_ctx c = { .root = ctx->root, .procsys_fd = -1, .proc_fd = -1,
+				    .netns_initial = -1, .out = stdout, .output = ctx->output,
+				    .verbosity = ctx->verbosity, .color = ctx->color, .audit_findings = -1,
+				    .netns_label = e->label.text };
+		int code;
+
+		memcpy(c.kernel_release, ctx->kernel_release, sizeof(c.kernel_release));
+		c.diags = run->diags;
+		if ((code = netns_setns(run->fd)) < 0)
+			diags_error(&c.diags, "cannot enter the namespace: %s", strerror(-code));
+		for (size_t j = 0; j < an->list.n; j++)
+			if (an->runs[j].fd >= 0)
+				close(an->runs[j].fd);
+		if (out[1] >= 0 && dup2(out[1], STDOUT_FILENO) < 0)
+			_exit(2);
+		if (diags_worst(&c.diags) < QT_LEVEL_ERROR && (cmd->caps & CAPS_OWNERS)) {
+			c.owners_scan = xmalloc(sizeof(*c.owners_scan));
+			*c.owners_scan = an->sets[i];
+			c.owners_scan_result = run->dump;
+			c.owners_prewalked = an->walked && run->dump == 0;
+		}
+		code = diags_worst(&c.diags) >= QT_LEVEL_ERROR ? 2 : run_in_netns(&c, cmd, args, &res);
+		res.exit_code = code;
+		util_write_all(rp[1], &res, sizeof(res));
+		_exit(code);
+	}
+	close(rp[1]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (pid < 0) {
+		diags_error(&ctx->diags, "netns %llu (%s): cannot fork: %s", (unsigned long long)e->inode,
+			    e->label.text, strerror(errno));
+		close(rp[0]);
+		if (out[0] >= 0)
+			close(out[0]);
+		return;
+	}
+	if (out[0] >= 0) {
+		/* Bounded: the metrics of a namespace with LISTENERS_MAX listeners. */
+		if (util_read_fd(out[0], 256u << 20, &run->prom, &run->prom_len) < 0)
+			diags_error(&ctx->diags, "netns %llu (%s): its metrics could not be read",
+				    (unsigned long long)e->inode, e->label.text);
+		close(out[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read(rp[0], &res, sizeof(res)) != (ssize_t)sizeof(res) || res.exit_code < 0 || res.exit_code > 3)
+		res = (struct ns_result){ -1, -1, 2 };
+	close(rp[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != res.exit_code) {
+		diags_error(&ctx->diags, "netns %llu (%s): its audit ended abnormally (%s %d)",
+			    (unsigned long long)e->inode, e->label.text,
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		res.exit_code = 2;
+	}
+	row->somaxconn = res.somaxconn;
+	row->findings = res.findings;
+	row->exit_code = res.exit_code;
+	row->verdict = verdict_of(cmd, res.exit_code);
+}
+
+/* A namespace that could not be entered: reported, counted; a JSON
+ * document of its own, as --netns would print for it. */
+static enum qt_level report_unentered(struct qt_ctx *ctx, const struct command *cmd,
+				      const struct netns_entry *e, int err, struct netns_row *row)
+{
+	bool vanished = err == -ENOENT || err == -ESTALE;
+	enum qt_level level = vanished ? QT_LEVEL_WARN : QT_LEVEL_ERROR;
+	struct qt_diags one = { 0 };
+
+	row->verdict = vanished ? "vanished" : "not entered";
+	row->exit_code = vanished ? 0 : 2;
+	row->error = vanished ? "it vanished before it could be audited" : strerror(-err);
+	diags_add(&one, level, NULL, 0, 0, "%s%s%s", vanished ? "vanished before it could be audited" : "cannot enter: ",
+		  vanished ? "" : strerror(-err), err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+	if (ctx->json) {
+		struct jw *w = ctx->json;
+
+		jw_object_begin(w);
+		output_json_header(w, cmd->name, ctx->kernel_release,
+				   (struct output_netns){ e->inode, e->initial, e->label.text });
+		output_json_diags(w, &one);
+		jw_object_end(w);
+	} else if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0) {
+		fprintf(ctx->out, "not audited: %s\n\n", one.v[0].msg);
+	}
+	diags_add(&ctx->diags, level, NULL, 0, 0, "netns %llu (%s): %s", (unsigned long long)e->inode,
+		  e->label.text, one.v[0].msg);
+	diags_free(&one);
+	return level;
+}
+
+#ifdef QTUNE_TEST_HOOKS
+/* Test build only: a named namespace disappears between the scan and its
+ * audit, as `ip netns del` would remove it. */
+static void vanish_probe(void)
+{
+	const char *name = getenv("QTUNE_TEST_VANISH");
+	char *path;
+
+	if (!name)
+		return;
+	path = xasprintf("%s/%s", NETNS_RUN_DIR, name);
+	umount2(path, MNT_DETACH);
+	unlink(path);
+	free(path);
+}
+#endif
+
+/* Finds the namespaces, with the privileges the parent keeps for the
+ * run. 0, or -1 with a diagnostic. */
+static int enumerate(struct qt_ctx *ctx, struct allnetns *an)
+{
+	struct rlimit rl;
+	char kept[256];
+
+	/* One fd per namespace, held from its dump to its audit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	ctx->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->proc_fd < 0) {
+		diags_error(&ctx->diags, "/proc is not mounted or not readable: %s", strerror(errno));
+		return -1;
+	}
+	/* Reading another process's ns/net is a ptrace-read check: the scan
+	 * needs CAPS_OWNERS whatever the command. */
+	if (caps_restrict(CAPS_SETNS | CAPS_OWNERS, kept, sizeof(kept), &ctx->diags) < 0 ||
+	    netns_scan(ctx->proc_fd, &an->list, &ctx->diags) < 0)
+		return -1;
+	if (ctx->verbosity > 0)
+		fprintf(stderr, "qtune: --all-netns: %zu network namespaces; the parent keeps %s\n",
+			an->list.n, kept);
+	ctx->netns_inode = an->list.v[0].inode;
+	ctx->netns_initial = an->list.v[0].initial ? 1 : -1;
+#ifdef QTUNE_TEST_HOOKS
+	vanish_probe();
+#endif
+	an->runs = xcalloc(an->list.n, sizeof(*an->runs));
+	an->sets = xcalloc(an->list.n, sizeof(*an->sets));
+	an->rows = xcalloc(an->list.n, sizeof(*an->rows));
+	an->inodes = xcalloc(an->list.n, sizeof(*an->inodes));
+	return 0;
+}
+
+/* Enters each namespace (its fd stays open for its child) and dumps its
+ * listeners; one that cannot be entered keeps its error for the report. */
+static void dump_each(struct qt_ctx *ctx, struct allnetns *an)
+{
+	ctx->cgroup_cache = &an->cgroups;
+	for (size_t i = 0; i < an->list.n; i++) {
+		const struct netns_entry *e = &an->list.v[i];
+		struct ns_run *run = &an->runs[i];
+		struct qt_ctx here = *ctx;
+
+		run->fd = -1;
+		run->err = netns_entry_open(e, &run->fd);
+		if (run->err == 0 && (run->err = netns_setns(run->fd)) < 0) {
+			close(run->fd);
+			run->fd = -1;
+		}
+		an->rows[i] = (struct netns_row){ e->inode, e->label.text, e->initial, -1, -1, -1, 2,
+						  "error", NULL };
+		if (run->err < 0)
+			continue;
+		here.netns_inode = e->inode;
+		run->dump = listeners_dump(&here, &an->sets[i], &run->diags);
+		if (run->dump == 0) {
+			an->inodes[i] = e->inode;
+			an->rows[i].listeners = (int64_t)an->sets[i].n;
+		}
+	}
+	ctx->cgroup_cache = NULL;
+}
+
+/* Each namespace's section, document or metrics, in the scan's order;
+ * the worst level over them. */
+static enum qt_level audit_each(struct qt_ctx *ctx, const struct command *cmd,
+				const struct cmd_args *args, struct allnetns *an)
+{
+	enum qt_level worst = QT_LEVEL_OK;
+
+	for (size_t i = 0; i < an->list.n; i++) {
+		enum qt_level l;
+
+		if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0) {
+			if (i)
+				fputc('\n', ctx->out);
+			netns_render_header(ctx->out, ctx->color, &an->rows[i]);
+		}
+		if (an->runs[i].err < 0) {
+			l = report_unentered(ctx, cmd, &an->list.v[i], an->runs[i].err, &an->rows[i]);
+		} else {
+			if (ctx->json)
+				jw_external_element(ctx->json);
+			audit_netns(ctx, cmd, args, an, i);
+			l = run_level_of_exit(an->rows[i].exit_code);
+		}
+		worst = l > worst ? l : worst;
+	}
+	return worst;
+}
+
+/* The children's metrics and the parent's per-namespace "up" family,
+ * merged family by family and delivered whole. */
+static enum qt_level deliver_metrics(struct qt_ctx *ctx, struct allnetns *an, const char *textfile,
+				     enum qt_level worst)
+{
+	size_t n = an->list.n;
+	struct run_delivery dv = { 0 };
+	char **texts, *upbuf = NULL;
+	size_t *lens, uplen = 0;
+	struct prom_netns *up;
+	FILE *f;
+
+	if (run_delivery_begin(ctx, &dv, textfile) < 0)
+		return worst;
+	texts = xcalloc(n + 1, sizeof(*texts));
+	lens = xcalloc(n + 1, sizeof(*lens));
+	up = xcalloc(n, sizeof(*up));
+	for (size_t i = 0; i < n; i++) {
+		texts[i] = an->runs[i].prom ? an->runs[i].prom : (char *)"";
+		lens[i] = an->runs[i].prom_len;
+		up[i] = (struct prom_netns){ an->list.v[i].inode, an->list.v[i].label.text, an->runs[i].err == 0 };
+	}
+	if ((f = open_memstream(&upbuf, &uplen))) {
+		prom_render_netns(f, up, n);
+		fclose(f);
+	}
+	texts[n] = upbuf ? upbuf : (char *)"";
+	lens[n] = uplen;
+	prom_merge(ctx->out, texts, lens, n + 1);
+	worst = run_delivery_end(ctx, &dv, worst);
+	free(upbuf);
+	free(up);
+	free(lens);
+	free(texts);
+	return worst;
+}
+
+/* The closing summary table, the "summary" array, or the metrics. */
+static enum qt_level summarise(struct qt_ctx *ctx, struct allnetns *an, const char *textfile,
+			       enum qt_level worst)
+{
+	if (ctx->json) {
+		jw_array_end(ctx->json);
+		netns_render_summary_json(ctx->json, an->rows, an->list.n);
+	} else if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0) {
+		netns_render_summary(ctx->out, ctx->color, an->rows, an->list.n);
+	} else if (ctx->output == QT_OUT_PROMETHEUS) {
+		worst = deliver_metrics(ctx, an, textfile, worst);
+	}
+	return worst;
+}
+
+static void allnetns_free(struct allnetns *an)
+{
+	for (size_t i = 0; an->runs && i < an->list.n; i++) {
+		if (an->runs[i].fd >= 0)
+			close(an->runs[i].fd);
+		diags_free(&an->runs[i].diags);
+		free(an->runs[i].prom);
+		listener_set_free(&an->sets[i]);
+	}
+	free(an->runs);
+	free(an->sets);
+	free(an->rows);
+	free(an->inodes);
+	cgroup_map_free(an->cgroups);
+	netns_list_free(&an->list);
+}
+
+int allnetns_run(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+		 const char *textfile)
+{
+	struct allnetns an = { 0 };
+	enum qt_level worst = QT_LEVEL_OK;
+	struct jw w;
+
+	if (enumerate(ctx, &an) < 0)
+		goto out;
+	dump_each(ctx, &an);
+	/* The one owner walk, for every namespace's listeners. */
+	if ((cmd->caps & CAPS_OWNERS) && !args->given[CMD_OPT_NO_OWNERS]) {
+		listeners_attribute_netns(ctx, an.sets, an.inodes, an.list.n, &ctx->diags);
+		an.walked = true;
+	}
+	if (ctx->output == QT_OUT_JSON) {
+		run_document_open(ctx, &w, cmd);
+		jw_kbool(&w, "all_netns", true);
+		jw_key(&w, "namespaces");
+		jw_array_begin(&w);
+	}
+	worst = audit_each(ctx, cmd, args, &an);
+	worst = summarise(ctx, &an, textfile, worst);
+out:
+	allnetns_free(&an);
+	if (ctx->output == QT_OUT_JSON && !ctx->json)
+		run_document_open(ctx, &w, cmd);
+	return run_finish(ctx, worst > diags_worst(&ctx->diags) ? worst : diags_worst(&ctx->diags));
+}
