@@ -133,19 +133,6 @@ static const char *owners_unknown_reason(const struct listener_set *set, const s
 	return NULL;
 }
 
-/* "; REASON" when the owner is not named, else "" (a static buffer of
- * this module's own texts). */
-static const char *owners_note(const struct listener_set *set, const struct listener *l)
-{
-	static char note[320];
-	const char *why = owners_unknown_reason(set, l);
-
-	if (!why)
-		return "";
-	snprintf(note, sizeof(note), "; %s", why);
-	return note;
-}
-
 void findings_restart_advice(const struct listener_set *set, const struct listener *l,
 			     char *buf, size_t size)
 {
@@ -299,15 +286,6 @@ static void add(struct findings *out, size_t listener, enum finding_kind kind,
 	};
 }
 
-static void add_advice(struct findings *out, size_t listener, enum advice_action action,
-		       int64_t target, char *text)
-{
-	out->advice = xreallocarray(out->advice, out->nadvice + 1, sizeof(*out->advice));
-	out->advice[out->nadvice++] = (struct finding_advice){
-		.listener = listener, .action = action, .target = target, .text = text,
-	};
-}
-
 /* "web at 2026-12-01 09:05 UTC": which apply a finding comes from. */
 static void apply_phrase(const struct clamp_socket *c, char *buf, size_t size)
 {
@@ -432,36 +410,109 @@ static void messages(const struct listener_set *set, const struct finding_limits
 			      l->queued, l->backlog, who));
 }
 
-/* The one best action for listener i. */
+/* Replaces listener i's advice, or adds it: one per listener, kept in
+ * listener order. */
+static void set_advice(struct findings *out, size_t i, enum advice_action action, int64_t target,
+		       char *text)
+{
+	size_t k = 0;
+
+	for (; k < out->nadvice && out->advice[k].listener < i; k++)
+		;
+	if (k < out->nadvice && out->advice[k].listener == i) {
+		free(out->advice[k].text);
+	} else {
+		out->advice = xreallocarray(out->advice, out->nadvice + 1, sizeof(*out->advice));
+		memmove(&out->advice[k + 1], &out->advice[k],
+			(out->nadvice - k) * sizeof(*out->advice));
+		out->nadvice++;
+	}
+	out->advice[k] = (struct finding_advice){
+		.listener = i, .action = action, .target = target, .text = text,
+	};
+}
+
+/* What the queues call for, once the accept queue is full now (or drops
+ * are counted): findings_drop_remedy() in words that name the owner. */
+static void advise_queues(const struct listener_set *set, size_t i, const struct verdict *v,
+			  enum drop_remedy r, const char *who, const char *restart,
+			  struct findings *out)
+{
+	const struct listener *l = &set->v[i];
+	char setting[256];
+	int64_t larger = v->now > (int64_t)l->backlog ? v->now : 2 * (int64_t)l->backlog;
+
+	switch (r) {
+	case DROP_REMEDY_ADD_WORKERS:
+		set_advice(out, i, ADVICE_ACCEPT, 0,
+			   xasprintf("%s accepts too slowly: its backlog %u is already large and its "
+				     "accept queue still fills; add workers or make accepting cheaper "
+				     "rather than raise the limit", who, l->backlog));
+		return;
+	case DROP_REMEDY_RAISE_SOMAXCONN:
+		set_advice(out, i, ADVICE_SOMAXCONN, v->req > v->now ? v->req : 0,
+			   xasprintf("its accept queue overflows at backlog %u, which net.core.somaxconn "
+				     "%lld caps: raise net.core.somaxconn, apply, then run `qtune relisten "
+				     "--all` (%s)", l->backlog, (long long)v->now, who));
+		return;
+	case DROP_REMEDY_RAISE_BACKLOG:
+		findings_program_setting(set, l, larger, setting, sizeof(setting));
+		set_advice(out, i, ADVICE_PROGRAM, larger,
+			   xasprintf("its accept queue overflows at backlog %u: set %s, then %s",
+				     l->backlog, setting, restart));
+		return;
+	case DROP_REMEDY_SYN_QUEUE:
+		findings_program_setting(set, l, larger, setting, sizeof(setting));
+		set_advice(out, i, ADVICE_PROGRAM, 0,
+			   xasprintf("its SYN queue overflows while its accept queue does not: enable "
+				     "net.ipv4.tcp_syncookies, or set %s (the SYN queue follows the "
+				     "backlog), then %s", setting, restart));
+		return;
+	}
+}
+
+/* The one best action for listener i. Dropping now (drops rose between
+ * two samples) outranks what one sample shows: the advice is what the
+ * drops call for, unless a live relisten to a higher ceiling is what the
+ * socket lacks. A full accept queue without such a cause is judged as
+ * drops are (a large backlog that fills: the program accepts too slowly). */
 static void advise(const struct listener_set *set, size_t i, const struct verdict *v,
-		   struct findings *out)
+		   bool dropping, struct findings *out)
 {
 	const struct listener *l = &set->v[i];
 	const char *unknown = owners_unknown_reason(set, l);
 	char restart[ADVICE_MAX], setting[256], who[ADVICE_MAX];
 	struct sbuf wb = { who, sizeof(who), 0 };
 	bool cut = v->recorded || v->predicted || v->maybe;
+	bool full = findings_accept_queue_full(l->queued, l->backlog);
+	enum drop_remedy r = findings_drop_remedy(l->backlog, v->now, full);
 
 	if (unknown) {
-		add_advice(out, i, ADVICE_OWNER_UNKNOWN, 0, xstrdup(unknown));
+		set_advice(out, i, ADVICE_OWNER_UNKNOWN, 0,
+			   dropping ? xasprintf("%s; %s", findings_drop_remedy_text(r), unknown)
+				    : xstrdup(unknown));
 		return;
 	}
 	owners_phrase(set, l, &wb);
 	findings_restart_advice(set, l, restart, sizeof(restart));
+	if (dropping && !(cut && l->inode && r == DROP_REMEDY_RAISE_BACKLOG)) {
+		advise_queues(set, i, v, r, who, restart, out);
+		return;
+	}
 	if (cut && l->inode) {
 		/* Live, no restart: the relisten that reaches the ceiling. */
 		int64_t target = v->now;
 		bool all = v->maybe;
 
 		findings_program_setting(set, l, v->req > 0 ? v->req : target, setting, sizeof(setting));
-		add_advice(out, i, all ? ADVICE_RELISTEN_ALL : ADVICE_RELISTEN, target,
+		set_advice(out, i, all ? ADVICE_RELISTEN_ALL : ADVICE_RELISTEN, target,
 			   xasprintf("run `qtune relisten%s` to raise it live to %lld, no restart (%s%s"
 				     "; its own setting: %s)", all ? " --all" : "", (long long)target,
 				     who, all ? ", if it asked for more than its backlog" : "", setting));
 		return;
 	}
 	if (v->below && v->now > 0 && v->req > v->now && (int64_t)l->backlog == v->now) {
-		add_advice(out, i, ADVICE_SOMAXCONN, v->req,
+		set_advice(out, i, ADVICE_SOMAXCONN, v->req,
 			   xasprintf("raise net.core.somaxconn to at least %lld (the profile asks a "
 				     "backlog above its own somaxconn), apply, then run `qtune relisten "
 				     "--all PROFILE` (%s)", (long long)v->req, who));
@@ -470,20 +521,29 @@ static void advise(const struct listener_set *set, size_t i, const struct verdic
 	if (v->below) {
 		findings_program_setting(set, l, v->req, setting, sizeof(setting));
 		if (v->now > 0 && v->req > v->now)
-			add_advice(out, i, ADVICE_PROGRAM, v->req,
+			set_advice(out, i, ADVICE_PROGRAM, v->req,
 				   xasprintf("set %s and raise net.core.somaxconn to at least %lld (it is "
 					     "%lld), then %s", setting, (long long)v->req,
 					     (long long)v->now, restart));
 		else
-			add_advice(out, i, ADVICE_PROGRAM, v->req,
+			set_advice(out, i, ADVICE_PROGRAM, v->req,
 				   xasprintf("set %s, then %s", setting, restart));
 		return;
 	}
-	findings_program_setting(set, l, v->now > 0 ? v->now : 2 * (int64_t)l->backlog, setting,
-				 sizeof(setting));
-	add_advice(out, i, ADVICE_ACCEPT, 0,
-		   xasprintf("check that %s accepts fast enough, or give it a larger backlog (%s)",
-			     who, setting));
+	if (full) {
+		advise_queues(set, i, v, r, who, restart, out);
+		return;
+	}
+	/* One slot left: nothing dropped yet. */
+	findings_program_setting(set, l, v->now > (int64_t)l->backlog ? v->now : 2 * (int64_t)l->backlog,
+				 setting, sizeof(setting));
+	set_advice(out, i, ADVICE_ACCEPT, 0,
+		   l->backlog >= FINDINGS_LARGE_BACKLOG
+		   ? xasprintf("check that %s accepts fast enough: its backlog %u is already large "
+			       "(add workers or make accepting cheaper rather than raise the limit)",
+			       who, l->backlog)
+		   : xasprintf("check that %s accepts fast enough, or give it a larger backlog (%s)",
+			       who, setting));
 }
 
 size_t findings_build(const struct listener_set *set, const struct finding_limits *lim,
@@ -499,7 +559,7 @@ size_t findings_build(const struct listener_set *set, const struct finding_limit
 				   v.last_slot))
 			continue;
 		messages(set, lim, i, &v, out);
-		advise(set, i, &v, out);
+		advise(set, i, &v, false, out);
 	}
 	return out->n - before;
 }
@@ -614,18 +674,20 @@ size_t findings_dropping(const struct listener_set *before, const struct listene
 			continue;
 		uint32_t d = l->drops - was->drops;
 		double rate = seconds > 0 ? d / seconds : 0;
-		/* One sample cannot show a queue that filled and emptied again:
-		 * a full queue now is what the sample says. */
-		enum drop_remedy r = findings_drop_remedy(l->backlog, lim->somaxconn_after,
-							  findings_accept_queue_full(l->queued,
-										     l->backlog));
+		struct verdict v;
+
+		judge(now, lim, l, &v);
 		who[0] = '\0';
 		owners_phrase(now, l, &wb);
 		add(out, i, FINDING_DROPPING, QT_LEVEL_DRIFT, d,
-		    xasprintf("dropped %u connections in %.1f s (%.1f/s); accept queue %u of backlog %u, "
-			      "%u half-open; owned by %s: %s%s", d, seconds, rate, l->queued,
-			      l->backlog, l->syn_recv, who, findings_drop_remedy_text(r),
-			      owners_note(now, l)));
+		    xasprintf("dropped %u connections in %.1f s (%.1f/s); accept queue %u of backlog %u%s, "
+			      "%u half-open (%s)", d, seconds, rate, l->queued, l->backlog,
+			      findings_accept_queue_full(l->queued, l->backlog) ? " (full)" : "",
+			      l->syn_recv, who));
+		/* Its advice becomes the one the drops call for. One sample
+		 * cannot show a queue that filled and emptied again: a full
+		 * queue now is what the sample says. */
+		advise(now, i, &v, true, out);
 		out->v[out->n - 1].rate = rate;
 		added++;
 	}

@@ -7,7 +7,9 @@
  * between two samples) — each with a message on what is wrong; one line
  * of advice per listener (the single best action: relisten when it can
  * be done live, else the program's own setting and a restart of its unit
- * or master); and the SYN-queue limit the kernel applies to a listener.
+ * or master; for a listener dropping now, what its drops call for); the
+ * one rule for a full accept queue; and the SYN-queue limit the kernel
+ * applies to a listener.
  * Pure: data in, data out, no I/O. The limits are plain values so this
  * module does not depend on profiles. */
 #ifndef QTUNE_FINDINGS_H
@@ -141,8 +143,10 @@ const char *findings_drop_remedy_text(enum drop_remedy r);
 
 /* Appends a `dropping` finding (warning level) for each listener of now
  * whose drop count rose since before, the same socket (inode) a sample
- * taken seconds earlier; ignored ports never. Keeps out in listener order,
- * kinds in enum order. Returns the number added. */
+ * taken seconds earlier; ignored ports never. Its advice becomes the one
+ * the drops call for (dropping now outranks what one sample shows; still
+ * one advice per listener, in listener order). Keeps out in listener
+ * order, kinds in enum order. Returns the number added. */
 size_t findings_dropping(const struct listener_set *before, const struct listener_set *now,
 			 double seconds, const struct finding_limits *lim, struct findings *out);
 

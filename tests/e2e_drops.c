@@ -275,6 +275,26 @@ Test(e2e_drops, check_interval_reports_dropping_for_the_dropping_listener_only)
 	cr_assert(has_finding(out, full, "dropping"), "%s", out);
 	cr_assert(!has_finding(out, idle, "dropping"), "%s", out);
 	cr_assert(strstr(out, "\"drops_per_second\":"), "%s", out);
+	/* One advice, the one the drops call for: backlog 1, full. */
+	const char *adv = strstr(strstr(out, "\"dropping\""), "\"advice\":");
+	static const char program[] = "\"advice\":{\"action\":\"program\"";
+	cr_assert(adv && strncmp(adv, program, strlen(program)) == 0, "%.300s", adv ? adv : "none");
+	cr_assert(strstr(adv, "its accept queue overflows at backlog 1"), "%s", adv);
+	free(out);
+	free(err);
+
+	/* In text too: one advice line for it, no remedy beside it. */
+	f = flood(full, 3000);
+	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", "--interval", "1", profile(), NULL });
+	reap(f);
+	cr_assert_eq(rc, 1, "%s %s", out, err);
+	char needle[32];
+	int lines = 0;
+	snprintf(needle, sizeof(needle), "  127.0.0.1:%u: ", full);
+	for (const char *p = strstr(out, "\nadvice:\n"); p && (p = strstr(p, needle)); p++)
+		lines++;
+	cr_assert_eq(lines, 1, "%s", out);
+	cr_assert_null(strstr(out, "raise the backlog the program passes"), "%s", out);
 	free(out);
 	free(err);
 

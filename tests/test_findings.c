@@ -293,6 +293,7 @@ Test(findings, dropping_between_two_samples)
 	size_t idle = fake_listener(&set, "127.0.0.1", 81, 127, 0);
 	size_t fresh = fake_listener(&set, "127.0.0.1", 82, 127, 0);
 	size_t skip = fake_listener(&set, "127.0.0.1", 22, 16, 0);
+	fake_owner(&set, busy, 50, "app", "app.service");
 	fake_attribute(&set, true);
 	for (size_t i = 0; i < set.n; i++)
 		set.v[i].drops_known = true;
@@ -323,7 +324,14 @@ Test(findings, dropping_between_two_samples)
 	cr_assert_eq(f->limit, 30);
 	cr_assert_float_eq(f->rate, 15.0, 1e-9);
 	cr_assert(strstr(f->message, "dropped 30 connections in 2.0 s (15.0/s)"), "%s", f->message);
-	cr_assert(strstr(f->message, "raise the backlog the program passes to listen()"), "%s", f->message);
+	cr_assert(strstr(f->message, "accept queue 128 of backlog 127 (full)"), "%s", f->message);
+	/* The remedy is the listener's one advice, not a second voice in the
+	 * message. */
+	cr_assert_null(strstr(f->message, "raise"), "%s", f->message);
+	const struct finding_advice *a = findings_advice_of(&fs, busy);
+	cr_assert_eq(a->action, ADVICE_PROGRAM);
+	cr_assert(strstr(a->text, "its accept queue overflows at backlog 127: set a listen() backlog of "
+			 "at least 4096 in the program, then restart app.service (pid 50 app)"), "%s", a->text);
 	listener_set_free(&before);
 }
 
@@ -344,6 +352,8 @@ Test(findings, accept_queue_full_is_the_kernels_rule_everywhere)
 
 	size_t at = fake_listener(&set, "127.0.0.1", 80, 127, 127);
 	size_t over = fake_listener(&set, "127.0.0.1", 81, 127, 128);
+	fake_owner(&set, at, 50, "app", "");
+	fake_owner(&set, over, 51, "app", "");
 	fake_attribute(&set, true);
 	for (size_t i = 0; i < set.n; i++)
 		set.v[i].drops_known = true;
@@ -355,10 +365,66 @@ Test(findings, accept_queue_full_is_the_kernels_rule_everywhere)
 
 	findings_build(&set, &lim, &fs);
 	cr_assert_eq(findings_dropping(&before, &set, 1.0, &lim, &fs), 2);
-	cr_assert(strstr(find(at, FINDING_DROPPING)->message, "the SYN queue overflows"), "%s",
-		  find(at, FINDING_DROPPING)->message);
-	cr_assert(strstr(find(over, FINDING_DROPPING)->message, "raise the backlog"), "%s",
-		  find(over, FINDING_DROPPING)->message);
+	cr_assert(strstr(findings_advice_of(&fs, at)->text, "its SYN queue overflows"), "%s",
+		  findings_advice_of(&fs, at)->text);
+	cr_assert(strstr(findings_advice_of(&fs, over)->text, "its accept queue overflows"), "%s",
+		  findings_advice_of(&fs, over)->text);
+	listener_set_free(&before);
+}
+
+/* One advice per listener, the most useful: drops between two samples
+ * outrank what one sample shows; a large backlog that fills is a program
+ * that accepts too slowly, said instead of "raise the limit"; a socket a
+ * lower ceiling cut is raised live; drops where nothing was flagged before
+ * get their advice too. */
+Test(findings, one_advice_per_listener_dropping_outranks_a_static_finding)
+{
+	struct listener_set before = { 0 };
+	size_t small = fake_listener(&set, "127.0.0.1", 80, 127, 128);      /* full, small */
+	size_t large = fake_listener(&set, "127.0.0.1", 81, 8192, 8193);    /* full, large */
+	size_t cut = fake_listener(&set, "127.0.0.1", 82, 128, 129);        /* maybe-clamped, full */
+	size_t quiet = fake_listener(&set, "127.0.0.1", 83, 127, 0);        /* drops, nothing else */
+	size_t still = fake_listener(&set, "127.0.0.1", 84, 8192, 8193);    /* full, not dropping */
+	for (size_t i = 0; i < set.n; i++)
+		fake_owner(&set, i, 100 + (pid_t)i, "app", "");
+	fake_attribute(&set, true);
+	for (size_t i = 0; i < set.n; i++)
+		set.v[i].drops_known = true;
+	before.n = set.n;
+	before.v = calloc(set.n, sizeof(*before.v));
+	memcpy(before.v, set.v, set.n * sizeof(*set.v));
+	set.v[small].drops = set.v[large].drops = set.v[cut].drops = set.v[quiet].drops = 5;
+	struct finding_limits lim = { .somaxconn_before = 65535, .somaxconn_after = 65535 };
+
+	findings_build(&set, &lim, &fs);
+	cr_assert_eq(fs.nadvice, 4, "quiet has no advice before it drops");
+	cr_assert_eq(findings_dropping(&before, &set, 1.0, &lim, &fs), 4);
+	cr_assert_eq(fs.nadvice, 5, "one advice per listener");
+	for (size_t k = 1; k < fs.nadvice; k++)
+		cr_assert_lt(fs.advice[k - 1].listener, fs.advice[k].listener, "in listener order");
+
+	const struct finding_advice *a = findings_advice_of(&fs, small);
+	cr_assert_eq(a->action, ADVICE_PROGRAM);
+	cr_assert(strstr(a->text, "its accept queue overflows at backlog 127: set a listen() backlog "
+			 "of at least 65535"), "%s", a->text);
+	a = findings_advice_of(&fs, large);
+	cr_assert_eq(a->action, ADVICE_ACCEPT);
+	cr_assert_str_eq(a->text, "app (pid 101) accepts too slowly: its backlog 8192 is already large "
+			 "and its accept queue still fills; add workers or make accepting cheaper rather "
+			 "than raise the limit");
+	a = findings_advice_of(&fs, cut);
+	cr_assert_eq(a->action, ADVICE_RELISTEN_ALL, "raised live: %s", a->text);
+	cr_assert_eq(a->target, 65535);
+	a = findings_advice_of(&fs, quiet);
+	cr_assert_eq(a->action, ADVICE_PROGRAM);
+	cr_assert(strstr(a->text, "its SYN queue overflows while its accept queue does not"), "%s", a->text);
+	/* Not dropping, but full at a large backlog: the same judgement. */
+	a = findings_advice_of(&fs, still);
+	cr_assert_eq(a->action, ADVICE_ACCEPT);
+	cr_assert(strstr(a->text, "accepts too slowly"), "%s", a->text);
+	/* No message repeats an advice. */
+	for (size_t k = 0; k < fs.n; k++)
+		cr_assert_null(strstr(fs.v[k].message, "accepts too slowly"), "%s", fs.v[k].message);
 	listener_set_free(&before);
 }
 
