@@ -45,11 +45,45 @@ static void owner_cell(const struct watch_row *r, char *buf, size_t size)
 			 r->nowners > 1 ? ",+" : "", r->nowners > 1 ? "more" : "");
 }
 
+/* The cells of a row as they are printed; the columns are as wide as the
+ * widest cell of this sample (or the heading), as listeners_report sizes
+ * its table, so 65535/65535 lines up as well as 0/128. */
+struct watch_cells {
+	char ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 16];
+	char bar[WATCH_BAR_WIDTH + 3];
+	char q[24], peak[12], half[24], rate[32];
+	char own[LISTENERS_COMM_MAX + 32];
+};
+
+enum { COL_EP, COL_BAR, COL_Q, COL_PEAK, COL_HALF, COL_RATE, COL_OWN, NCOLS };
+static const char *const watch_heads[NCOLS] = {
+	"Local Address:Port", "Accept queue", "now/backlog", "peak", "half-open", "drops/s", "Owner",
+};
+
+static void row_cells(const struct watch_row *r, struct watch_cells *c)
+{
+	listeners_format_endpoint(&r->l, c->ep, sizeof(c->ep));
+	watch_format_bar(r->l.queued, r->l.backlog, c->bar, sizeof(c->bar));
+	snprintf(c->q, sizeof(c->q), "%u/%u", r->l.queued, r->l.backlog);
+	snprintf(c->peak, sizeof(c->peak), "%u", r->peak_queued);
+	snprintf(c->half, sizeof(c->half), "%u (%u)", r->l.syn_recv, r->peak_syn_recv);
+	snprintf(c->rate, sizeof(c->rate), "%.1f", r->drops_rate);
+	owner_cell(r, c->own, sizeof(c->own));
+}
+
+static void widen(int *w, const char *cell)
+{
+	int n = (int)strlen(cell);
+
+	if (n > *w)
+		*w = n;
+}
+
 void watch_render_text(const struct qt_ctx *ctx, FILE *f, const struct watch_state *w)
 {
-	char ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], bar[WATCH_BAR_WIDTH + 3], own[LISTENERS_COMM_MAX + 32];
 	const char *yellow = output_color(ctx->color, OUT_YELLOW), *reset = output_color(ctx->color, OUT_RESET);
-	int wep = (int)strlen("Local Address:Port");
+	struct watch_cells c;
+	int wd[NCOLS];
 
 	fprintf(f, "qtune watch: sample %u, %.1f s", w->samples, elapsed(w));
 	if (w->have_tcpext)
@@ -57,26 +91,30 @@ void watch_render_text(const struct qt_ctx *ctx, FILE *f, const struct watch_sta
 			w->tcpext_rate[WATCH_LISTEN_OVERFLOWS], w->tcpext_rate[WATCH_LISTEN_DROPS],
 			w->tcpext_rate[WATCH_SYNCOOKIES_SENT]);
 	fputc('\n', f);
+	for (int k = 0; k < NCOLS; k++)
+		wd[k] = (int)strlen(watch_heads[k]);
+	wd[COL_BAR] = WATCH_BAR_WIDTH + 2 > wd[COL_BAR] ? WATCH_BAR_WIDTH + 2 : wd[COL_BAR];
+	/* Two passes over the rows: one for the column widths, one to print. */
 	for (size_t i = 0; i < w->n; i++) {
-		listeners_format_endpoint(&w->rows[i].l, ep, sizeof(ep));
-		if ((int)strlen(ep) > wep)
-			wep = (int)strlen(ep);
+		row_cells(&w->rows[i], &c);
+		widen(&wd[COL_EP], c.ep);
+		widen(&wd[COL_Q], c.q);
+		widen(&wd[COL_PEAK], c.peak);
+		widen(&wd[COL_HALF], c.half);
+		widen(&wd[COL_RATE], c.rate);
 	}
-	fprintf(f, "%-*s  %-*s  %13s  %9s  %9s  %9s  %s\n", wep, "Local Address:Port",
-		WATCH_BAR_WIDTH + 2, "Accept queue", "now/backlog", "peak", "half-open", "drops/s",
-		"Owner");
+	fprintf(f, "%-*s  %-*s  %*s  %*s  %*s  %*s  %s\n", wd[COL_EP], watch_heads[COL_EP],
+		wd[COL_BAR], watch_heads[COL_BAR], wd[COL_Q], watch_heads[COL_Q], wd[COL_PEAK],
+		watch_heads[COL_PEAK], wd[COL_HALF], watch_heads[COL_HALF], wd[COL_RATE],
+		watch_heads[COL_RATE], watch_heads[COL_OWN]);
 	for (size_t i = 0; i < w->n; i++) {
 		const struct watch_row *r = &w->rows[i];
-		char q[32], h[32];
 		bool hot = r->drops_rate > 0;
 
-		listeners_format_endpoint(&r->l, ep, sizeof(ep));
-		watch_format_bar(r->l.queued, r->l.backlog, bar, sizeof(bar));
-		snprintf(q, sizeof(q), "%u/%u", r->l.queued, r->l.backlog);
-		snprintf(h, sizeof(h), "%u (%u)", r->l.syn_recv, r->peak_syn_recv);
-		owner_cell(r, own, sizeof(own));
-		fprintf(f, "%-*s  %s  %13s  %9u  %9s  %s%9.1f%s  %s\n", wep, ep, bar, q, r->peak_queued,
-			h, hot ? yellow : "", r->drops_rate, hot ? reset : "", own);
+		row_cells(r, &c);
+		fprintf(f, "%-*s  %-*s  %*s  %*s  %*s  %s%*s%s  %s\n", wd[COL_EP], c.ep, wd[COL_BAR],
+			c.bar, wd[COL_Q], c.q, wd[COL_PEAK], c.peak, wd[COL_HALF], c.half,
+			hot ? yellow : "", wd[COL_RATE], c.rate, hot ? reset : "", c.own);
 	}
 }
 
