@@ -329,3 +329,14 @@ void sandbox_ctx(struct qt_ctx *ctx)
 	cr_assert(netns_identify(ctx, &how) == 0);
 	cr_assert_eq(ctx->netns_initial, 0, "the sandbox is not the initial namespace (%s)", how);
 }
+
+void sandbox_enter_files(struct qt_ctx *ctx)
+{
+	sandbox_enter();
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->root = sandbox_root;
+	ctx->procsys_fd = -1;
+	ctx->proc_fd = -1;
+	umask(022);
+	sandbox_mkdir("etc");
+}

@@ -22,6 +22,12 @@ void sandbox_enter(void);
 struct qt_ctx;
 void sandbox_ctx(struct qt_ctx *ctx);
 
+/* sandbox_enter(), then a context for modules that read and write only
+ * files beneath the temporary root (sysctl.d, persistence): root is
+ * sandbox_root, no /proc/sys or /proc fd, umask 022, and an /etc, which
+ * every target system has. */
+void sandbox_enter_files(struct qt_ctx *ctx);
+
 /* Removes the temporary root. */
 void sandbox_leave(void);
 

@@ -137,14 +137,8 @@ static const char *dir;
 
 static void setup(void)
 {
-	sandbox_enter();
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.root = sandbox_root;
-	ctx.procsys_fd = -1;
-	ctx.proc_fd = -1;
-	umask(022);
-	/* Every target system has /etc; the directory itself is the tests'. */
-	sandbox_mkdir("etc");
+	sandbox_enter_files(&ctx);
+	/* /etc is there; the directory itself is the tests'. */
 	dir = strdup(sandbox_path("etc/sysctl.d"));
 }
 

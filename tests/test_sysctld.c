@@ -22,14 +22,7 @@ static struct sysctld_config *conf;
 
 static void setup(void)
 {
-	sandbox_enter();
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.root = sandbox_root;
-	ctx.procsys_fd = -1;
-	ctx.proc_fd = -1;
-	umask(022);
-	/* Every target system has /etc. */
-	sandbox_mkdir("etc");
+	sandbox_enter_files(&ctx);
 }
 
 static void teardown(void)
