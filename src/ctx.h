@@ -48,6 +48,7 @@ struct qt_ctx {
 	/* The child that walks /proc for owners once the command knows which
 	 * listeners need them (forked before Landlock; NULL: walk in-process). */
 	struct owner_walker *owners_walker;
+	unsigned owner_jobs;    /* --jobs: threads of the owner walk; 0: one per CPU (capped) */
 	/* --all-netns: the label of the namespace this run audits (NULL
 	 * otherwise), whether owners_scan was walked for every listener
 	 * already (the one walk for all namespaces), and how many findings

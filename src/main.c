@@ -124,6 +124,7 @@ static void usage(FILE *f)
 	      "  --netns NAME|PATH|LABEL      work in that network namespace\n"
 	      "  --all-netns                  show, check, listeners: every network namespace of the host\n"
 	      "  --root DIR                   treat DIR as / for the files qtune reads and writes\n"
+	      "  --jobs N                     threads that look up owners, 1 to 64 (default: one per CPU, at most 8)\n"
 	      "  -q, --quiet                  only errors on stderr\n"
 	      "  -v, --verbose                say more\n"
 	      "  --version, --help\n"
@@ -144,7 +145,7 @@ struct options {
 	const char *value[CMD_OPT_COUNT];
 };
 
-enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ALL_NETNS, O_ROOT, O_VERSION, O_HELP, O_TEXTFILE, O_CMD };
+enum { O_OUTPUT = 256, O_JSON, O_NETNS, O_ALL_NETNS, O_ROOT, O_VERSION, O_HELP, O_TEXTFILE, O_JOBS, O_CMD };
 
 static const struct option global_options[] = {
 	{ "output", required_argument, NULL, O_OUTPUT },
@@ -157,6 +158,7 @@ static const struct option global_options[] = {
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "textfile", required_argument, NULL, O_TEXTFILE },
+	{ "jobs", required_argument, NULL, O_JOBS },
 };
 
 /* The global options, then every command option (val O_CMD + its id). */
@@ -230,6 +232,15 @@ static int parse_options(int argc, char **argv, struct qt_ctx *ctx, struct optio
 		case O_ALL_NETNS: o->all_netns = true; break;
 		case O_ROOT: ctx->root = optarg; break;
 		case O_TEXTFILE: o->textfile = optarg; break;
+		case O_JOBS: {
+			int64_t v;
+
+			if (util_parse_i64(optarg, &v) < 0 || v < 1 || v > 64)
+				diags_error(&ctx->diags, "--jobs %s: expected a number of threads from 1 to 64", optarg);
+			else
+				ctx->owner_jobs = (unsigned)v;
+			break;
+		}
 		case 'q': ctx->verbosity = -1; break;
 		case 'v': ctx->verbosity = ctx->verbosity < 0 ? 1 : ctx->verbosity + 1; break;
 		case O_VERSION:

@@ -4,7 +4,11 @@
  * of the processes of the other namespaces. Bounded, and never failing for
  * lack of privilege: what it cannot see it marks unknown (owners_known,
  * owners_complete). The walk runs in this process or in the owner walker,
- * a child forked before Landlock that answers over a socket. */
+ * a child forked before Landlock that answers over a socket, on
+ * ctx->owner_jobs threads (0: one per CPU the process may run on, at most
+ * 8, and no more than one per 32 processes): whatever their number, the result is the one a
+ * single thread finds, and they are joined before any function returns,
+ * so the caller is single-threaded again for its setns() and fork(). */
 #ifndef QTUNE_OWNERS_H
 #define QTUNE_OWNERS_H
 
@@ -52,8 +56,7 @@ int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walk
  * of inode netns[i] (0: none, it could not be entered), each set is
  * attributed as listeners_attribute() would attribute it there. The walk
  * reads each process's ns/net once and scans the fds only of processes in
- * one of the namespaces. Single-threaded: the caller setns()es between
- * dumps, which a multi-threaded process may not. 0. */
+ * one of the namespaces. 0. */
 int listeners_attribute_netns(const struct qt_ctx *ctx, struct listener_set *sets,
 			      const uint64_t *netns, size_t n, struct qt_diags *d);
 
@@ -68,5 +71,11 @@ int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out);
 
 /* Hangs up and reaps it; NULL is fine. */
 void listeners_walker_stop(struct owner_walker *w);
+
+#ifdef QTUNE_TEST_HOOKS
+/* Test build only: the threads the last walk of this process ran on, the
+ * calling one included. */
+extern unsigned owners_last_walk_threads;
+#endif
 
 #endif

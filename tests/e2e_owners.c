@@ -20,6 +20,7 @@
 
 #include "listener_json.h"
 #include "sandbox.h"
+#include "util.h"
 
 static pid_t server = -1;
 
@@ -269,4 +270,85 @@ Test(e2e_owners, a_forked_server_keeps_every_owner_when_only_it_is_flagged)
 	free(l);
 	free(out);
 	stop_server();
+}
+
+/* The "owners" array of the listener on port, as the JSON has it. */
+static char *owners_json(const char *doc, uint16_t port)
+{
+	char *l = listener_json(doc, port), *p = strstr(l, "\"owners\":["), *end;
+
+	cr_assert(p, "%s", l);
+	end = strchr(p, ']');
+	cr_assert(end, "%s", l);
+	char *o = strndup(p, (size_t)(end - p + 1));
+	free(l);
+	return o;
+}
+
+/* The walker child walks with threads (it is forked before Landlock, and
+ * Landlock forbids no thread): two threads name the same owners, in the
+ * same order, as one, for every listener and for check's flagged one. */
+Test(e2e_owners, two_threads_name_the_owners_one_thread_names)
+{
+	const char *jobs[] = { "1", "2", "3" };
+	char *first = NULL, *first_mine = NULL, *out;
+	uint16_t port = 18082, mine;
+
+	sandbox_listen("127.0.0.1", 0, 100, &mine);
+	start_nginx(port, 3);
+	sandbox_write("p/flag.yaml", FLAGGED, 0644);
+	for (size_t j = 0; j < ARRAY_SIZE(jobs); j++) {
+		long pids[16];
+
+		run(&out, (const char *[]){ "--jobs", jobs[j], "--json", "listeners", NULL });
+		cr_assert_eq(owner_pids(out, port, pids, 16), 4, "the master and three workers: %s", out);
+		char *o = owners_json(out, port), *m = owners_json(out, mine);
+		free(out);
+		if (!first) {
+			first = o;
+			first_mine = m;
+			continue;
+		}
+		cr_assert_str_eq(o, first, "--jobs %s", jobs[j]);
+		cr_assert_str_eq(m, first_mine, "--jobs %s", jobs[j]);
+		free(o);
+		free(m);
+		cr_assert_eq(run(&out, (const char *[]){ "--jobs", jobs[j], "--json", "check",
+							 sandbox_path("p/flag.yaml"), NULL }), 1);
+		o = owners_json(out, port);
+		cr_assert_str_eq(o, first, "check --jobs %s", jobs[j]);
+		free(o);
+		free(out);
+	}
+	free(first);
+	free(first_mine);
+	stop_server();
+}
+
+/* --jobs takes a number of threads from 1 to 64; anything else is refused
+ * before the command runs, with exit 2 and the reason. */
+Test(e2e_owners, a_bad_jobs_count_is_refused)
+{
+	const char *bad[] = { "0", "65", "-1", "two", "2x", "", "99999999999999999999" };
+
+	sandbox_listen("127.0.0.1", 0, 100, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *out, *err, want[96];
+		int rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "--jobs", bad[i], "listeners", NULL });
+
+		snprintf(want, sizeof(want), "--jobs %s: expected a number of threads from 1 to 64", bad[i]);
+		cr_assert_eq(rc, 2, "--jobs '%s': exit %d", bad[i], rc);
+		cr_assert(strstr(err, want), "--jobs '%s': %s", bad[i], err);
+		cr_assert_null(strstr(out, "127.0.0.1"), "nothing listed: %s", out);
+		free(out);
+		free(err);
+	}
+	/* Both ends of the range are taken. */
+	for (int i = 0; i < 2; i++) {
+		char *out;
+
+		run(&out, (const char *[]){ "--jobs", i ? "64" : "1", "listeners", NULL });
+		cr_assert(strstr(out, "127.0.0.1"), "%s", out);
+		free(out);
+	}
 }

@@ -625,6 +625,175 @@ Test(listeners, a_socket_passed_over_a_unix_socket_is_owned_from_the_other_names
 	owner_found_across_namespaces(true);
 }
 
+/* ------------------------------------------------------ parallel walk */
+
+/* b found what a found: the same owners in the same order, every
+ * listener's links and fds. (The host's other processes come and go
+ * between two walks, other tests' among them: the processes seen, and the
+ * fd tables read by a pass over the other namespaces, may differ.) */
+static void same_attribution(const struct listener_set *a, const struct listener_set *b)
+{
+	cr_assert_eq(b->n, a->n);
+	cr_assert_eq(b->nowners, a->nowners);
+	cr_assert_eq(b->pids_denied, a->pids_denied);
+	cr_assert_eq(b->owners_complete, a->owners_complete);
+	for (size_t o = 0; o < a->nowners; o++) {
+		cr_assert_eq(b->owners[o].pid, a->owners[o].pid, "owner %zu", o);
+		cr_assert_eq(b->owners[o].ppid, a->owners[o].ppid);
+		cr_assert_str_eq(b->owners[o].comm, a->owners[o].comm);
+		cr_assert_str_eq(b->owners[o].exe, a->owners[o].exe);
+	}
+	cr_assert_eq(b->nlinks, a->nlinks);
+	cr_assert_arr_eq(b->links, a->links, a->nlinks * sizeof(*a->links));
+	cr_assert_arr_eq(b->link_fds, a->link_fds, a->nlinks * sizeof(*a->link_fds));
+	for (size_t i = 0; i < a->n; i++) {
+		cr_assert_eq(b->v[i].inode, a->v[i].inode);
+		cr_assert_eq(b->v[i].owner_off, a->v[i].owner_off);
+		cr_assert_eq(b->v[i].nowners, a->v[i].nowners);
+		cr_assert_eq(b->v[i].owners_total, a->v[i].owners_total);
+		cr_assert_eq(b->v[i].owners_known, a->v[i].owners_known);
+	}
+}
+
+static void reap(pid_t *kids, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+}
+
+/* The parallel walk merges in /proc's order: the owners, their order and
+ * every listener's links are those of a walk by one thread; and the pass
+ * over the other namespaces that follows the merge still finds the owner
+ * of a listener held only from there. */
+Test(listeners, a_parallel_walk_finds_what_one_thread_finds)
+{
+	struct listener_set one = { 0 };
+	pid_t kids[4];
+	uint16_t away;
+	int hangup, lfd;
+
+	for (int i = 0; i < 6; i++)
+		sandbox_listen("127.0.0.1", 0, 10, NULL);
+	for (size_t k = 0; k < ARRAY_SIZE(kids); k++)
+		kids[k] = spawn_holder(false, 0);
+	sandbox_listen("::1", 0, 10, NULL);        /* ours alone */
+	lfd = sandbox_listen("127.0.0.1", 0, 10, &away);
+	child = hold_in_another_netns(lfd, false, &hangup);
+	ctx.owner_jobs = 1;
+	cr_assert_eq(listeners_dump(&ctx, &one, &diags), 0);
+	cr_assert_eq(listeners_attribute(&ctx, &one, &diags), 0);
+	cr_assert_eq(owners_last_walk_threads, 1);
+	ctx.owner_jobs = 2;
+	dump();
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	cr_assert_eq(owners_last_walk_threads, 2, "two threads walked");
+	cr_assert_eq(set.nowners, 1 + ARRAY_SIZE(kids) + 1, "us, the holders, the one away");
+	same_attribution(&one, &set);
+	const struct listener *l = find(AF_INET, away);
+	cr_assert(l && l->nowners == 1 && listener_owner_at(&set, l, 0)->pid == child);
+	ctx.owner_jobs = 4;
+	dump();
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	cr_assert_eq(owners_last_walk_threads, 4);
+	same_attribution(&one, &set);
+	listener_set_free(&one);
+	close(hangup);
+	reap(kids, ARRAY_SIZE(kids));
+}
+
+/* --all-netns walks /proc once for every namespace: with two threads each
+ * namespace's set is the one a single thread finds. */
+Test(listeners, the_all_netns_walk_finds_the_same_with_one_thread_and_two)
+{
+	struct listener_set one[2] = { { 0 } }, two[2] = { { 0 } };
+	uint64_t inodes[2];
+	pid_t kids[3], away[2];
+	struct stat st;
+	int here, there;
+
+	for (int i = 0; i < 4; i++)
+		sandbox_listen("127.0.0.1", 0, 10, NULL);
+	for (size_t k = 0; k < ARRAY_SIZE(kids); k++)
+		kids[k] = spawn_holder(false, 0);
+	away[0] = spawn_holder(true, 18301);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)away[0]);
+	here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	there = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(here >= 0 && there >= 0);
+	cr_assert(fstat(here, &st) == 0);
+	inodes[0] = st.st_ino;
+	cr_assert(fstat(there, &st) == 0);
+	inodes[1] = st.st_ino;
+	cr_assert_neq(inodes[0], inodes[1]);
+	/* A second owner there: a child of the first would be in its
+	 * namespace; this one enters it and listens on nothing of its own. */
+	cr_assert(setns(there, CLONE_NEWNET) == 0);
+	away[1] = spawn_holder(false, 0);
+	for (int round = 0; round < 2; round++) {
+		struct listener_set *sets = round ? two : one;
+
+		cr_assert(setns(here, CLONE_NEWNET) == 0);
+		cr_assert_eq(listeners_dump(&ctx, &sets[0], &diags), 0);
+		cr_assert(setns(there, CLONE_NEWNET) == 0);
+		cr_assert_eq(listeners_dump(&ctx, &sets[1], &diags), 0);
+		cr_assert_eq(sets[1].n, 1, "the listener of the other namespace");
+		/* Back home, where this process's listeners are. */
+		cr_assert(setns(here, CLONE_NEWNET) == 0);
+		ctx.owner_jobs = round ? 2 : 1;
+		cr_assert_eq(listeners_attribute_netns(&ctx, sets, inodes, 2, &diags), 0);
+		cr_assert_eq(owners_last_walk_threads, round ? 2u : 1u);
+	}
+	cr_assert_eq(one[0].nowners, 1 + ARRAY_SIZE(kids));
+	cr_assert_eq(one[1].nowners, 1, "the holder that listens; the other holds none of it");
+	cr_assert_eq(one[1].owners[0].pid, away[0]);
+	same_attribution(&one[0], &two[0]);
+	same_attribution(&one[1], &two[1]);
+	/* Every listener has an owner in its namespace: no pass over the
+	 * others, so the fd tables read are those of the two namespaces. */
+	cr_assert_eq(one[0].fd_tables_read, 1 + ARRAY_SIZE(kids));
+	cr_assert_eq(two[0].fd_tables_read, 1 + ARRAY_SIZE(kids));
+	cr_assert_eq(one[1].fd_tables_read, 2);
+	cr_assert_eq(two[1].fd_tables_read, 2);
+	for (int k = 0; k < 2; k++) {
+		listener_set_free(&one[k]);
+		listener_set_free(&two[k]);
+	}
+	close(here);
+	close(there);
+	reap(kids, ARRAY_SIZE(kids));
+	reap(away, ARRAY_SIZE(away));
+}
+
+/* By default one thread per CPU the process may run on: taskset -c 0
+ * means one. */
+Test(listeners, by_default_one_cpu_walks_with_one_thread)
+{
+	cpu_set_t cpus, all;
+
+	sandbox_listen("127.0.0.1", 0, 10, NULL);
+	cr_assert(sched_getaffinity(0, sizeof(all), &all) == 0);
+	CPU_ZERO(&cpus);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &all)) {
+			CPU_SET(c, &cpus);
+			break;
+		}
+	cr_assert(sched_setaffinity(0, sizeof(cpus), &cpus) == 0);
+	ctx.owner_jobs = 0;
+	dump();
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	cr_assert_eq(owners_last_walk_threads, 1);
+	cr_assert_eq(set.nowners, 1);
+	cr_assert(sched_setaffinity(0, sizeof(all), &all) == 0);
+	dump();
+	cr_assert_eq(listeners_attribute(&ctx, &set, &diags), 0);
+	cr_assert_leq(owners_last_walk_threads, CPU_COUNT(&all) < 8 ? (unsigned)CPU_COUNT(&all) : 8u);
+	cr_assert_geq(owners_last_walk_threads, 1);
+}
+
 /* ------------------------------------------- the unit from the cgroup id */
 
 #include <sys/statfs.h>
