@@ -15,6 +15,7 @@
  * the summary. The parent parses nothing but that result. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "allnetns.h"
+#include "allnetns_int.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "listeners.h"
@@ -44,27 +46,6 @@ struct ns_result {
 	int64_t somaxconn;
 	int64_t findings;
 	int64_t exit_code;
-};
-
-struct ns_run {
-	int fd;                 /* the namespace, open for setns; -1: not entered */
-	int err;                /* why not: -errno */
-	int dump;               /* listeners_dump's result there */
-	struct qt_diags diags;  /* the parent's diagnostics there, for the child's document */
-	char *prom;             /* the child's metrics */
-	size_t prom_len;
-};
-
-/* One --all-netns run: what the parent gathered, by namespace (the
- * arrays are parallel to list.v). */
-struct allnetns {
-	struct netns_list list;
-	struct cgroup_map *cgroups;     /* walked once for every dump */
-	struct ns_run *runs;
-	struct listener_set *sets;      /* each namespace's dump */
-	struct netns_row *rows;         /* the summary */
-	uint64_t *inodes;               /* the dumped namespaces' inodes, 0 for the others */
-	bool walked;                    /* one owner walk covered every set */
 };
 
 static const char *verdict_of(const struct command *cmd, int code)
@@ -100,14 +81,20 @@ static int run_in_netns(struct qt_ctx *c, const struct command *cmd, const struc
 	struct jw w;
 	int r = run_prepare(c, NULL);
 
-	run_document_open(c, &w, cmd);
+	if (r < 0 || !(cmd->flags & JSON_LINES))
+		run_document_open(c, &w, cmd);
 	if (r < 0)
 		goto fail;
 	if (sysctl_read_limits(c->procsys_fd, &k, &ignored) == 0 && k.have_somaxconn)
 		res->somaxconn = k.somaxconn;
 	diags_free(&ignored);
-	if (caps_restrict(cmd->caps, kept, sizeof(kept), &c->diags) < 0 ||
-	    run_confine(c, cmd, args, NULL) < 0 || run_delivery_begin(c, &dv, NULL) < 0)
+	if (caps_restrict(cmd->caps, kept, sizeof(kept), &c->diags) < 0)
+		goto fail;
+	/* A watch names the owners of the listeners that appear later as a
+	 * watch does: through a walker forked before Landlock. */
+	if (c->watch_paced && (cmd->caps & CAPS_OWNERS))
+		listeners_walker_start(c, &c->owners_walker);
+	if (run_confine(c, cmd, args, NULL) < 0 || run_delivery_begin(c, &dv, NULL) < 0)
 		goto fail;
 	worst = cmd->run(c, args);
 	worst = run_delivery_end(c, &dv, worst);
@@ -123,74 +110,142 @@ fail:
 	return run_finish(c, QT_LEVEL_ERROR);
 }
 
-/* Forks the child of run i and collects what it reports in row. */
-static void audit_netns(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
-			struct allnetns *an, size_t i)
+static void child_ctx(const struct qt_ctx *ctx, const struct netns_entry *e, struct qt_ctx *c)
 {
-	const struct netns_entry *e = &an->list.v[i];
-	struct ns_run *run = &an->runs[i];
-	struct netns_row *row = &an->rows[i];
-	struct ns_result res = { -1, -1, 2 };
-	int out[2] = { -1, -1 }, rp[2], status = 0;
-	pid_t pid;
+	*c = (struct qt_ctx){ .root = ctx->root, .procsys_fd = -1, .proc_fd = -1, .netns_initial = -1,
+			      .out = stdout, .output = ctx->output, .verbosity = ctx->verbosity,
+			      .color = ctx->color, .audit_findings = -1, .netns_label = e->label.text };
+	memcpy(c->kernel_release, ctx->kernel_release, sizeof(c->kernel_release));
+}
 
-	if (pipe2(rp, O_CLOEXEC) < 0 || (ctx->output == QT_OUT_PROMETHEUS && pipe2(out, O_CLOEXEC) < 0)) {
-		diags_error(&ctx->diags, "netns %llu (%s): %s", (unsigned long long)e->inode,
-			    e->label.text, strerror(errno));
+/* Closes every descriptor above stderr but a and b (-1: none). */
+static void keep_only(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 0)
+		lo = hi;
+	if (lo < 0) {
+		close_range(3, ~0u, 0);
 		return;
 	}
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		struct qt_ctx c = { .root = ctx->root, .procsys_fd = -1, .proc_fd = -1,
-				    .netns_initial = -1, .out = stdout, .output = ctx->output,
-				    .verbosity = ctx->verbosity, .color = ctx->color, .audit_findings = -1,
-				    .netns_label = e->label.text };
-		int code;
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
 
-		memcpy(c.kernel_release, ctx->kernel_release, sizeof(c.kernel_release));
-		c.diags = run->diags;
-		if ((code = netns_setns(run->fd)) < 0)
-			diags_error(&c.diags, "cannot enter the namespace: %s", strerror(-code));
-		for (size_t j = 0; j < an->list.n; j++)
-			if (an->runs[j].fd >= 0)
-				close(an->runs[j].fd);
-		if (out[1] >= 0 && dup2(out[1], STDOUT_FILENO) < 0)
-			_exit(2);
-		if (diags_worst(&c.diags) < QT_LEVEL_ERROR && (cmd->caps & CAPS_OWNERS)) {
-			c.owners_scan = xmalloc(sizeof(*c.owners_scan));
-			*c.owners_scan = an->sets[i];
-			c.owners_scan_result = run->dump;
-			c.owners_prewalked = an->walked && run->dump == 0;
-		}
-		code = diags_worst(&c.diags) >= QT_LEVEL_ERROR ? 2 : run_in_netns(&c, cmd, args, &res);
-		res.exit_code = code;
-		util_write_all(rp[1], &res, sizeof(res));
-		_exit(code);
+/* In the child: enter, take the parent's dump, run; never returns. */
+static void child_main(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+		       struct allnetns *an, size_t i, int out, int pace, int result)
+{
+	struct ns_run *run = &an->runs[i];
+	struct ns_result res = { -1, -1, 2 };
+	struct qt_ctx c;
+	int code;
+
+	child_ctx(ctx, &an->list.v[i], &c);
+	c.diags = run->diags;
+	if ((code = netns_setns(run->fd)) < 0)
+		diags_error(&c.diags, "cannot enter the namespace: %s", strerror(-code));
+	if (out >= 0 && dup2(out, STDOUT_FILENO) < 0)
+		_exit(2);
+	/* Nothing of the parent's stays: no other namespace, and no pipe of
+	 * another child (a watch ends each child by closing its pace pipe,
+	 * which a sibling holding a copy would keep open). */
+	keep_only(pace, result);
+	if (pace >= 0) {
+		/* The parent ends the watch, for every namespace at once: the
+		 * terminal's ^C is its to handle. */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		c.watch_paced = true;
+		c.watch_pace_fd = pace;
+	}
+	if (diags_worst(&c.diags) < QT_LEVEL_ERROR && (cmd->caps & CAPS_OWNERS)) {
+		c.owners_scan = xmalloc(sizeof(*c.owners_scan));
+		*c.owners_scan = an->sets[i];
+		c.owners_scan_result = run->dump;
+		c.owners_prewalked = an->walked && run->dump == 0;
+	}
+	code = diags_worst(&c.diags) >= QT_LEVEL_ERROR ? 2 : run_in_netns(&c, cmd, args, &res);
+	res.exit_code = code;
+	util_write_all(result, &res, sizeof(res));
+	_exit(code);
+}
+
+int allnetns_spawn(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+		   struct allnetns *an, size_t i, unsigned how, struct ns_child *ch)
+{
+	const struct netns_entry *e = &an->list.v[i];
+	int out[2] = { -1, -1 }, pace[2] = { -1, -1 }, rp[2] = { -1, -1 }, r;
+
+	*ch = (struct ns_child){ -1, -1, -1, -1 };
+	if (pipe2(rp, O_CLOEXEC) < 0 || ((how & NS_CHILD_CAPTURE) && pipe2(out, O_CLOEXEC) < 0) ||
+	    ((how & NS_CHILD_PACED) && pipe2(pace, O_CLOEXEC) < 0)) {
+		r = -errno;
+		diags_error(&ctx->diags, "netns %llu (%s): %s", (unsigned long long)e->inode,
+			    e->label.text, strerror(-r));
+		goto fail;
+	}
+	fflush(stdout);
+	ch->pid = fork();
+	if (ch->pid == 0) {
+		close(rp[0]);
+		if (out[0] >= 0)
+			close(out[0]);
+		if (pace[1] >= 0)
+			close(pace[1]);
+		child_main(ctx, cmd, args, an, i, out[1], pace[0], rp[1]);
+	}
+	if (ch->pid < 0) {
+		r = -errno;
+		diags_error(&ctx->diags, "netns %llu (%s): cannot fork: %s", (unsigned long long)e->inode,
+			    e->label.text, strerror(-r));
+		goto fail;
 	}
 	close(rp[1]);
 	if (out[1] >= 0)
 		close(out[1]);
-	if (pid < 0) {
-		diags_error(&ctx->diags, "netns %llu (%s): cannot fork: %s", (unsigned long long)e->inode,
-			    e->label.text, strerror(errno));
-		close(rp[0]);
-		if (out[0] >= 0)
-			close(out[0]);
-		return;
+	if (pace[0] >= 0)
+		close(pace[0]);
+	ch->result = rp[0];
+	ch->out = out[0];
+	ch->pace = pace[1];
+	return 0;
+fail:
+	for (int k = 0; k < 2; k++) {
+		if (rp[k] >= 0)
+			close(rp[k]);
+		if (out[k] >= 0)
+			close(out[k]);
+		if (pace[k] >= 0)
+			close(pace[k]);
 	}
-	if (out[0] >= 0) {
-		/* Bounded: the metrics of a namespace with LISTENERS_MAX listeners. */
-		if (util_read_fd(out[0], 256u << 20, &run->prom, &run->prom_len) < 0)
-			diags_error(&ctx->diags, "netns %llu (%s): its metrics could not be read",
-				    (unsigned long long)e->inode, e->label.text);
-		close(out[0]);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	ch->pid = -1;
+	return r;
+}
+
+void allnetns_reap(struct qt_ctx *ctx, const struct command *cmd, struct allnetns *an, size_t i,
+		   struct ns_child *ch)
+{
+	const struct netns_entry *e = &an->list.v[i];
+	struct netns_row *row = &an->rows[i];
+	struct ns_result res = { -1, -1, 2 };
+	int status = 0;
+
+	if (ch->pace >= 0)
+		close(ch->pace);
+	if (ch->out >= 0)
+		close(ch->out);
+	while (waitpid(ch->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (read(rp[0], &res, sizeof(res)) != (ssize_t)sizeof(res) || res.exit_code < 0 || res.exit_code > 3)
+	if (read(ch->result, &res, sizeof(res)) != (ssize_t)sizeof(res) || res.exit_code < 0 ||
+	    res.exit_code > 3)
 		res = (struct ns_result){ -1, -1, 2 };
-	close(rp[0]);
+	close(ch->result);
+	*ch = (struct ns_child){ -1, -1, -1, -1 };
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != res.exit_code) {
 		diags_error(&ctx->diags, "netns %llu (%s): its audit ended abnormally (%s %d)",
 			    (unsigned long long)e->inode, e->label.text,
@@ -204,19 +259,39 @@ static void audit_netns(struct qt_ctx *ctx, const struct command *cmd, const str
 	row->verdict = verdict_of(cmd, res.exit_code);
 }
 
-/* A namespace that could not be entered: reported, counted; a JSON
- * document of its own, as --netns would print for it. */
-static enum qt_level report_unentered(struct qt_ctx *ctx, const struct command *cmd,
-				      const struct netns_entry *e, int err, struct netns_row *row)
+/* The child of namespace i, its metrics read back, its row filled. */
+static void audit_netns(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+			struct allnetns *an, size_t i)
+{
+	const struct netns_entry *e = &an->list.v[i];
+	struct ns_run *run = &an->runs[i];
+	struct ns_child ch;
+
+	if (allnetns_spawn(ctx, cmd, args, an, i,
+			   ctx->output == QT_OUT_PROMETHEUS ? NS_CHILD_CAPTURE : 0, &ch) < 0)
+		return;
+	/* Bounded: the metrics of a namespace with LISTENERS_MAX listeners. */
+	if (ch.out >= 0 && util_read_fd(ch.out, 256u << 20, &run->prom, &run->prom_len) < 0)
+		diags_error(&ctx->diags, "netns %llu (%s): its metrics could not be read",
+			    (unsigned long long)e->inode, e->label.text);
+	allnetns_reap(ctx, cmd, an, i, &ch);
+}
+
+enum qt_level allnetns_report_unentered(struct qt_ctx *ctx, const struct command *cmd,
+					const struct netns_entry *e, int err, bool during_watch,
+					struct netns_row *row)
 {
 	bool vanished = err == -ENOENT || err == -ESTALE;
 	enum qt_level level = vanished ? QT_LEVEL_WARN : QT_LEVEL_ERROR;
+	const char *gone = during_watch ? "vanished during the watch; dropped from it"
+			 : "vanished before it could be audited";
 	struct qt_diags one = { 0 };
 
 	row->verdict = vanished ? "vanished" : "not entered";
 	row->exit_code = vanished ? 0 : 2;
-	row->error = vanished ? "it vanished before it could be audited" : strerror(-err);
-	diags_add(&one, level, NULL, 0, 0, "%s%s%s", vanished ? "vanished before it could be audited" : "cannot enter: ",
+	row->error = !vanished ? strerror(-err) : during_watch ? "it vanished during the watch"
+		     : "it vanished before it could be audited";
+	diags_add(&one, level, NULL, 0, 0, "%s%s%s", vanished ? gone : "cannot enter: ",
 		  vanished ? "" : strerror(-err), err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 	if (ctx->json) {
 		struct jw *w = ctx->json;
@@ -227,7 +302,7 @@ static enum qt_level report_unentered(struct qt_ctx *ctx, const struct command *
 		output_json_diags(w, &one);
 		jw_object_end(w);
 	} else if (ctx->output == QT_OUT_TEXT && ctx->verbosity >= 0) {
-		fprintf(ctx->out, "not audited: %s\n\n", one.v[0].msg);
+		fprintf(ctx->out, "%s: %s\n\n", during_watch ? "not watched" : "not audited", one.v[0].msg);
 	}
 	diags_add(&ctx->diags, level, NULL, 0, 0, "netns %llu (%s): %s", (unsigned long long)e->inode,
 		  e->label.text, one.v[0].msg);
@@ -319,6 +394,19 @@ static void dump_each(struct qt_ctx *ctx, struct allnetns *an)
 	ctx->cgroup_cache = NULL;
 }
 
+int allnetns_gather(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
+		    struct allnetns *an)
+{
+	if (enumerate(ctx, an) < 0)
+		return -1;
+	dump_each(ctx, an);
+	if ((cmd->caps & CAPS_OWNERS) && !args->given[CMD_OPT_NO_OWNERS]) {
+		listeners_attribute_netns(ctx, an->sets, an->inodes, an->list.n, &ctx->diags);
+		an->walked = true;
+	}
+	return 0;
+}
+
 /* Each namespace's section, document or metrics, in the scan's order;
  * the worst level over them. */
 static enum qt_level audit_each(struct qt_ctx *ctx, const struct command *cmd,
@@ -335,7 +423,8 @@ static enum qt_level audit_each(struct qt_ctx *ctx, const struct command *cmd,
 			netns_render_header(ctx->out, ctx->color, &an->rows[i]);
 		}
 		if (an->runs[i].err < 0) {
-			l = report_unentered(ctx, cmd, &an->list.v[i], an->runs[i].err, &an->rows[i]);
+			l = allnetns_report_unentered(ctx, cmd, &an->list.v[i], an->runs[i].err, false,
+						      &an->rows[i]);
 		} else {
 			if (ctx->json)
 				jw_external_element(ctx->json);
@@ -399,7 +488,7 @@ static enum qt_level summarise(struct qt_ctx *ctx, struct allnetns *an, const ch
 	return worst;
 }
 
-static void allnetns_free(struct allnetns *an)
+void allnetns_free(struct allnetns *an)
 {
 	for (size_t i = 0; an->runs && i < an->list.n; i++) {
 		if (an->runs[i].fd >= 0)
@@ -423,14 +512,8 @@ int allnetns_run(struct qt_ctx *ctx, const struct command *cmd, const struct cmd
 	enum qt_level worst = QT_LEVEL_OK;
 	struct jw w;
 
-	if (enumerate(ctx, &an) < 0)
+	if (allnetns_gather(ctx, cmd, args, &an) < 0)
 		goto out;
-	dump_each(ctx, &an);
-	/* The one owner walk, for every namespace's listeners. */
-	if ((cmd->caps & CAPS_OWNERS) && !args->given[CMD_OPT_NO_OWNERS]) {
-		listeners_attribute_netns(ctx, an.sets, an.inodes, an.list.n, &ctx->diags);
-		an.walked = true;
-	}
 	if (ctx->output == QT_OUT_JSON) {
 		run_document_open(ctx, &w, cmd);
 		jw_kbool(&w, "all_netns", true);

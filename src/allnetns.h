@@ -1,4 +1,4 @@
-/* allnetns: `show`, `check` and `listeners` with --all-netns: every network
+/* allnetns: `show`, `check`, `listeners` and `watch` with --all-netns: every network
  * namespace of the host audited as --netns would audit it, each in a
  * confined child, in one run: sections and a summary table (text), one
  * document with a "namespaces" array (JSON), or the metrics merged with
@@ -13,5 +13,10 @@
  * once (it ends with run_finish): the exit status. textfile: --textfile. */
 int allnetns_run(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args,
 		 const char *textfile);
+
+/* watch --all-netns (allnetns_watch.c): every namespace watched at once,
+ * in one live view, a confined child each, paced by the parent; the
+ * summaries at the end. The exit status. */
+int allnetns_watch(struct qt_ctx *ctx, const struct command *cmd, const struct cmd_args *args);
 
 #endif

@@ -7,7 +7,12 @@
  * and SIGTERM; elsewhere one block per sample; with --json one document
  * per line. Owners are looked up once per listener: on the first sample,
  * then only for listeners that appear later, by the owner walker main
- * forked before Landlock (audit_prescan), so watch runs confined. */
+ * forked before Landlock (audit_prescan), so watch runs confined.
+ * Under --all-netns (allnetns_watch.c) the parent paces the samples of
+ * every namespace's watch and frames their output (ctx->watch_paced), and
+ * the first sample is the parent's dump, whose owners its one walk for
+ * every namespace found. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,14 +93,32 @@ static void attribute_new(struct qt_ctx *ctx, struct watch_state *w)
 	free(row);
 }
 
+/* The first sample of an --all-netns watch: the parent's dump, with the
+ * owners its walk found (NULL otherwise: watch dumps its own). */
+static struct listener_set *prewalked(struct qt_ctx *ctx)
+{
+	struct listener_set *set = ctx->owners_scan;
+
+	if (!set || !ctx->owners_prewalked || ctx->owners_scan_result < 0)
+		return NULL;
+	ctx->owners_scan = NULL;
+	return set;
+}
+
 static int take_sample(struct qt_ctx *ctx, const struct profile *p, struct watch_state *w)
 {
-	struct listener_set set = { 0 };
+	struct listener_set set = { 0 }, *first = prewalked(ctx);
 	struct netstat_counter c[NETSTAT_COUNTERS];
 	uint64_t tcpext[WATCH_TCPEXT];
 	bool have = netstat_read(ctx, c) == 0;
-	int r = listeners_dump(ctx, &set, &ctx->diags);
+	int r = 0;
 
+	if (first) {
+		set = *first;
+		free(first);
+	} else {
+		r = listeners_dump(ctx, &set, &ctx->diags);
+	}
 	if (r < 0)
 		return r;
 	for (int k = 0; k < WATCH_TCPEXT; k++) {
@@ -110,9 +133,24 @@ static int take_sample(struct qt_ctx *ctx, const struct profile *p, struct watch
 	}
 	drop_ignored(&set, p);
 	watch_update(w, &set, have ? tcpext : NULL);
+	for (size_t i = 0; i < set.n; i++)
+		if (set.v[i].owners_looked_up)
+			watch_set_owners(w, i, &set, i);
 	listener_set_free(&set);
 	attribute_new(ctx, w);
 	return 0;
+}
+
+/* Waits for the parent's go for the next sample: false when it says the
+ * watch is over (end of file, or an error: it is gone). */
+static bool paced_go(struct qt_ctx *ctx)
+{
+	char c;
+	ssize_t n;
+
+	while ((n = read(ctx->watch_pace_fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	return n == 1;
 }
 
 enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
@@ -133,8 +171,9 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 		worst = QT_LEVEL_ERROR;
 		goto summary;
 	}
-	/* main's dump before confining: watch takes its own samples. */
-	if (ctx->owners_scan) {
+	/* main's dump before confining: watch takes its own samples (but
+	 * the first of an --all-netns watch, see prewalked). */
+	if (ctx->owners_scan && !ctx->owners_prewalked) {
 		listener_set_free(ctx->owners_scan);
 		free(ctx->owners_scan);
 		ctx->owners_scan = NULL;
@@ -142,10 +181,13 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 	sysctl_read_limits(ctx->procsys_fd, &k, &ctx->diags);
 	w.somaxconn = k.have_somaxconn ? k.somaxconn : 0;
 	stop_requested = 0;
-	catch_stop_signals(&old_int, &old_term);
+	if (!ctx->watch_paced)
+		catch_stop_signals(&old_int, &old_term);
 	if (tty)
 		fputs(ALT_SCREEN_ON, ctx->out);
 	while (!stop_requested) {
+		if (ctx->watch_paced && !paced_go(ctx))
+			break;
 		if (take_sample(ctx, p, &w) < 0) {
 			worst = QT_LEVEL_ERROR;
 			break;
@@ -155,9 +197,14 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 		} else {
 			if (tty)
 				fputs(FRAME_START, ctx->out);
-			else if (w.samples > 1)
+			else if (w.samples > 1 && !ctx->watch_paced)
 				fputc('\n', ctx->out);
 			watch_render_text(ctx, ctx->out, &w);
+		}
+		if (ctx->watch_paced) {
+			fputc('\0', ctx->out);   /* the parent counts the samples */
+			fflush(ctx->out);
+			continue;
 		}
 		fflush(ctx->out);
 		if (count && w.samples >= (uint64_t)count)
@@ -166,8 +213,10 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 	}
 	if (tty)
 		fputs(ALT_SCREEN_OFF, ctx->out);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	if (!ctx->watch_paced) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 summary:
 	/* The run's own document (main opens none for watch): the summary,
 	 * with the messages, as the last line. */

@@ -59,6 +59,12 @@ struct qt_ctx {
 	struct cgroup_map **cgroup_cache;
 	bool owners_prewalked;
 	long audit_findings;
+	/* watch --all-netns: the parent paces the samples. A byte on
+	 * watch_pace_fd asks for one, end of file ends the watch; each
+	 * sample's output ends with a NUL byte, so the parent can cut the
+	 * stream into samples and frame them. */
+	bool watch_paced;
+	int watch_pace_fd;
 };
 
 #endif

@@ -68,7 +68,7 @@ static const struct command commands[] = {
 	  OPTIONS(CMD_OPT_DRY_RUN, CMD_OPT_ALL, CMD_OPT_BACKLOG) },
 	{ "listeners", cmd_listeners, ALL_NETNS, CAPS_OWNERS, FORMATS_DOC | FORMAT(QT_OUT_PROMETHEUS), 0, 1,
 	  "[PROFILE]", OPTIONS(CMD_OPT_NO_OWNERS, CMD_OPT_INTERVAL) },
-	{ "watch", cmd_watch, JSON_LINES, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
+	{ "watch", cmd_watch, JSON_LINES | ALL_NETNS, CAPS_OWNERS, FORMATS_DOC, 0, 1, "[PROFILE]",
 	  OPTIONS(CMD_OPT_INTERVAL, CMD_OPT_COUNT_N) },
 	{ "rollback", cmd_rollback, NEEDS_LOCK | WRITES_SETTINGS, CAPS_WRITE_NET, FORMATS_DOC, 0, 0, "",
 	  OPTIONS(CMD_OPT_ALLOW_GLOBAL) },
@@ -122,7 +122,7 @@ static void usage(FILE *f)
 	fputs("\n"
 	      "  --textfile PATH              write the prometheus metrics atomically to PATH\n"
 	      "  --netns NAME|PATH|LABEL      work in that network namespace\n"
-	      "  --all-netns                  show, check, listeners: every network namespace of the host\n"
+	      "  --all-netns                  show, check, listeners, watch: every network namespace of the host\n"
 	      "  --root DIR                   treat DIR as / for the files qtune reads and writes\n"
 	      "  --jobs N                     threads that look up owners, 1 to 64 (default: one per CPU, at most 8)\n"
 	      "  -q, --quiet                  only errors on stderr\n"
@@ -321,7 +321,7 @@ static int check_command_line(const struct command *cmd, const struct options *o
 		diags_error(d, "%s does not take --all-netns: %s", cmd->name,
 			    (cmd->flags & WRITES_SETTINGS)
 			    ? "a change names each namespace it makes (--netns A --netns B, or --netns A,B)"
-			    : "only show, check and listeners audit every namespace");
+			    : "only show, check, listeners and watch take every namespace");
 		return -1;
 	}
 	if (o->nnetns > 1 && cmd->run != cmd_apply) {
@@ -487,8 +487,11 @@ int main(int argc, char **argv)
 		return run_finish(&ctx, QT_LEVEL_ERROR);
 	}
 	ctx.color = output_use_color(ctx.output == QT_OUT_TEXT, ctx.out, getenv("NO_COLOR"));
+	/* A command that samples over time (watch) watches every namespace
+	 * at once; the others audit each in turn. */
 	if (opts.all_netns)
-		return allnetns_run(&ctx, cmd, &args, opts.textfile);
+		return (cmd->flags & JSON_LINES) ? allnetns_watch(&ctx, cmd, &args)
+						 : allnetns_run(&ctx, cmd, &args, opts.textfile);
 
 	if (opts.nnetns > 1)
 		return run_each_netns(&ctx, cmd, &args, &opts);

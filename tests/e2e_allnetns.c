@@ -6,14 +6,17 @@
  * merged metrics. The test runs in a PID namespace of its own, with its
  * /proc, so that the host's other namespaces stay out of the count. */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -540,6 +543,242 @@ Test(e2e_apply_netns, several_namespaces_each_applied_and_reported)
 	rc = sandbox_qtune_rooted(&out, &err, (const char *[]){ "check", "--netns", "blue,green", "t", NULL });
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err, "check takes one --netns"), "%s", err);
+	free(out);
+	free(err);
+}
+
+/* ------------------------------------------------------ watch --all-netns */
+
+/* A namespace whose one listener (127.0.0.1:9000, backlog 1, never
+ * accepting) drops connections all the time: its holder connects to it
+ * without end, a non-blocking connect every 20 ms; once the accept queue
+ * holds backlog + 1, every SYN is dropped (ListenOverflows, ListenDrops,
+ * the socket's sk_drops). Named under /run/netns. */
+static pid_t spawn_dropper(const char *name, unsigned long long *inode)
+{
+	int ready[2];
+	pid_t pid;
+
+	cr_assert(pipe2(ready, O_CLOEXEC) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9000),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		char path[128];
+		struct stat st;
+
+		close(ready[0]);
+		if (unshare(CLONE_NEWNET) < 0 || system("ip link set lo up") != 0)
+			_exit(101);
+		if (sandbox_listen("127.0.0.1", 9000, 1, NULL) < 0)
+			_exit(102);
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+		if (fd < 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0 ||
+		    stat("/proc/self/ns/net", &st) < 0)
+			_exit(103);
+		close(fd);
+		unsigned long long ino = (unsigned long long)st.st_ino;
+		if (write(ready[1], &ino, sizeof(ino)) != sizeof(ino))
+			_exit(104);
+		close(ready[1]);
+		for (int n = 0; n < 900; n++) {
+			int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			if (s >= 0)
+				connect(s, (struct sockaddr *)&to, sizeof(to));
+			usleep(20000);
+		}
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	cr_assert(read(ready[0], inode, sizeof(*inode)) == sizeof(*inode), "the dropper did not start");
+	close(ready[0]);
+	return pid;
+}
+
+/* validate.py --strict docs/schema watch LINE for every line of file. */
+static void validate_watch_lines(const char *file)
+{
+	char cmd[2048];
+	const char *src = getenv("QTUNE_SRCDIR") && *getenv("QTUNE_SRCDIR") ? getenv("QTUNE_SRCDIR") : ".";
+
+	if (system("/usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1") != 0) {
+		cr_assert_null(getenv("QTUNE_REQUIRE_TOOLS"), "python3-jsonschema is required");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "d=$(mktemp -d) && split -l 1 '%s' \"$d/l\" && set -- && for f in \"$d\"/l*; do "
+		 "set -- \"$@\" watch \"$f\"; done && /usr/bin/python3 '%s/tests/json/validate.py' --strict "
+		 "'%s/docs/schema' \"$@\" >/dev/null; r=$?; rm -rf \"$d\"; exit $r",
+		 file, src, src);
+	cr_assert_eq(system(cmd), 0, "a line of %s is not valid against watch.json", file);
+}
+
+Test(e2e_allnetns, watch_json_lines_hold_every_namespace_and_drops_rise_where_provoked)
+{
+	char *out, *err, cmd[4096], inodes[NNS * 24] = "";
+	unsigned long long dropper_ino;
+	pid_t dropper = spawn_dropper("qt-dropper", &dropper_ino);
+	int rc;
+
+	rc = sandbox_qtune(&out, &err, (const char *[]){ "watch", "--all-netns", "--count", "3", "--json", NULL });
+	kill(dropper, SIGKILL);
+	waitpid(dropper, NULL, 0);
+	cr_assert_eq(rc, 0, "rc %d\n%s", rc, err);
+	sandbox_write("watch.jsonl", out, 0644);
+	for (int i = 0; i < NNS; i++)
+		snprintf(inodes + strlen(inodes), sizeof(inodes) - strlen(inodes), "%s%llu", i ? "," : "",
+			 nss[i].inode);
+	/* Three samples and the summary; every sample holds every namespace
+	 * once, as watch --netns would print it; the dropper's listener alone
+	 * drops, more at each sample, and its namespace alone has a
+	 * ListenDrops rate. */
+	sandbox_write("check.py",
+		      "import json, sys\n"
+		      "lines = [json.loads(l) for l in open(sys.argv[1])]\n"
+		      "dropper = int(sys.argv[2]); ours = set(map(int, sys.argv[3].split(',')))\n"
+		      "assert len(lines) == 4, len(lines)\n"
+		      "samples, summ = lines[:3], lines[3]\n"
+		      "assert summ['type'] == 'summary' and summ['all_netns'] is True and summ['samples'] == 3\n"
+		      "every = {r['inode'] for r in summ['summary']}\n"
+		      "assert ours | {dropper} <= every, (ours | {dropper}) - every\n"
+		      "prev = -1\n"
+		      "for k, d in enumerate(samples, 1):\n"
+		      "    assert d['all_netns'] is True and d['type'] == 'sample' and d['sample'] == k\n"
+		      "    inos = [n['netns']['inode'] for n in d['namespaces']]\n"
+		      "    assert len(inos) == len(set(inos)) and set(inos) == every, k\n"
+		      "    for n in d['namespaces']:\n"
+		      "        assert n['command'] == 'watch' and n['type'] == 'sample' and n['sample'] == k\n"
+		      "        assert n['netns']['label']\n"
+		      "        drops = sum(l['drops'] for l in n['listeners'])\n"
+		      "        rate = n['tcpext_per_second']['ListenDrops']\n"
+		      "        if n['netns']['inode'] == dropper:\n"
+		      "            assert n['netns']['label'] == 'qt-dropper'\n"
+		      "            assert drops > prev, (k, drops, prev)\n"
+		      "            prev = drops\n"
+		      "            if k > 1:\n"
+		      "                assert rate > 0 and n['listeners'][0]['drops_per_second'] > 0, n\n"
+		      "        elif n['netns']['inode'] in ours:\n"
+		      "            assert drops == 0 and rate == 0, n\n"
+		      "d = [n for n in summ['namespaces'] if n['netns']['inode'] == dropper][0]\n"
+		      "assert d['type'] == 'summary' and d['listeners'][0]['window_drops'] > 0\n"
+		      "assert d['listeners'][0]['advice'], d\n",
+		      0644);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s %llu %s", sandbox_path("check.py"),
+		 sandbox_path("watch.jsonl"), dropper_ino, inodes);
+	cr_assert_eq(system(cmd), 0, "watch --all-netns --json:\n%.4000s", out);
+	validate_watch_lines(sandbox_path("watch.jsonl"));
+	free(out);
+	free(err);
+}
+
+/* qtune in the background, its stdout into file: its pid. */
+static pid_t qtune_background(const char *file, const char *const argv[])
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		size_t n = 0;
+		const char *args[16] = { "qtune" };
+
+		while (argv[n] && n < 14) {
+			args[n + 1] = argv[n];
+			n++;
+		}
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+			_exit(127);
+		execv(getenv("QTUNE_BIN"), (char *const *)args);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* How many lines file holds now. */
+static int lines_in(const char *file)
+{
+	FILE *f = fopen(file, "re");
+	int n = 0, c;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+Test(e2e_allnetns, watch_reports_a_namespace_deleted_mid_watch_once_and_goes_on)
+{
+	const struct ns *gone = &nss[10];   /* named, no process: the mount holds it */
+	char file[512], cmd[2048], path[128];
+	int status;
+	pid_t pid;
+
+	snprintf(file, sizeof(file), "%s", sandbox_path("vanish.jsonl"));
+	pid = qtune_background(file, (const char *[]){ "watch", "--all-netns", "--count", "4",
+							      "--interval", "1", "--json", NULL });
+
+	for (int i = 0; i < 600 && lines_in(file) < 1; i++)
+		usleep(50000);
+	cr_assert_geq(lines_in(file), 1, "no first sample");
+	/* ip netns del: the name goes; qtune's child still holds it. */
+	snprintf(path, sizeof(path), "/run/netns/%s", gone->name);
+	cr_assert(umount2(path, MNT_DETACH) == 0 && unlink(path) == 0, "%s: %s", path, strerror(errno));
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	/* In the first sample; in one later sample a document of its own
+	 * saying it vanished; absent after; "vanished" in the summary. */
+	sandbox_write("vanish.py",
+		      "import json, sys\n"
+		      "lines = [json.loads(l) for l in open(sys.argv[1])]\n"
+		      "ino = int(sys.argv[2])\n"
+		      "assert len(lines) == 5 and lines[-1]['type'] == 'summary', len(lines)\n"
+		      "seen = [[n for n in d['namespaces'] if n['netns']['inode'] == ino] for d in lines[:4]]\n"
+		      "assert all(len(s) <= 1 for s in seen) and seen[0] and seen[0][0]['type'] == 'sample'\n"
+		      "told = [k for k, s in enumerate(seen) if s and 'type' not in s[0]]\n"
+		      "assert len(told) == 1, seen\n"
+		      "k = told[0]\n"
+		      "assert any('vanished during the watch' in m['message'] for m in seen[k][0]['messages']), seen[k]\n"
+		      "assert all(not s for s in seen[k + 1:]), seen\n"
+		      "assert all(s and s[0]['type'] == 'sample' for s in seen[:k])\n"
+		      "row = [r for r in lines[-1]['summary'] if r['inode'] == ino][0]\n"
+		      "assert row['verdict'] == 'vanished' and row['audited'] is False, row\n"
+		      "assert any('vanished during the watch' in m['message'] for m in lines[-1]['messages'])\n"
+		      "assert all(len(d['namespaces']) >= 50 for d in lines[:k])\n",
+		      0644);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s %llu", sandbox_path("vanish.py"), file, gone->inode);
+	cr_assert_eq(system(cmd), 0, "see %s", file);
+	validate_watch_lines(file);
+}
+
+Test(e2e_allnetns, watch_text_has_a_labelled_section_per_namespace_and_the_summaries)
+{
+	char *out, *err, want[256];
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "watch", "--all-netns", "--count", "2",
+							     "--interval", "1", NULL });
+
+	cr_assert_eq(rc, 0, "rc %d\n%s", rc, err);
+	for (int i = 0; i < NNS; i++) {
+		const char *p = out;
+		int n = 0;
+
+		snprintf(want, sizeof(want), "== network namespace %llu: %s ==", nss[i].inode, nss[i].label);
+		while ((p = strstr(p, want))) {
+			n++;
+			p++;
+		}
+		/* a section in each of the two samples, and its summary */
+		cr_assert_eq(n, 3, "%s: %d sections in:\n%.3000s", want, n, out);
+	}
+	cr_assert(strstr(out, "qtune watch: sample 2"), "%.2000s", out);
+	cr_assert(strstr(out, "\nsummary of 2 samples"), "%.2000s", out);
+	const char *sum = strstr(out, "\nsummary: ");
+	cr_assert(sum && strstr(sum, "VERDICT"), "no summary table:\n%s", out);
 	free(out);
 	free(err);
 }

@@ -265,6 +265,7 @@ Test(e2e_json_schema, every_failing_command_prints_one_valid_document, .timeout 
 		{ "profiles", { "--json", "profiles", "extra", NULL } },
 		{ "watch", { "--json", "watch", "--count", "0", NULL } },
 		{ "watch", { "--json", "watch", bad, NULL } },
+		{ "watch", { "--json", "watch", "--all-netns", "--count", "0", NULL } },
 	};
 
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
