@@ -95,7 +95,8 @@ void netns_label_from_cgroup(const char *cgroup, struct netns_label *out)
 	};
 	size_t len;
 	const char *path = cgroup ? unit_cgroup_path(cgroup, &len) : NULL;
-	const char *end = path ? path + len : NULL, *prev = NULL;
+	/* Only what the system named: a user names what lies below a unit. */
+	const char *end = path ? path + unit_named_len(path, len) : NULL, *prev = NULL;
 	size_t prevlen = 0;
 	bool kubepods = false;
 	char uid[40];

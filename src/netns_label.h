@@ -45,7 +45,9 @@ struct netns_label_source {
 
 /* The container or pod a cgroup text (/proc/PID/cgroup) names; kind
  * NETNS_KIND_NONE when it names none. A pod wins over its container: the
- * containers of a pod share the pod's namespace. */
+ * containers of a pod share the pod's namespace. Only the part of the path
+ * the system named counts (unit_named_len): a user names what lies below
+ * user@UID.service. */
 void netns_label_from_cgroup(const char *cgroup, struct netns_label *out);
 
 /* The label: initial, else the /run/netns name, else the container or pod,

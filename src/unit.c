@@ -80,6 +80,19 @@ static enum unit_kind judge_path(const char *path, size_t len, char *unit, size_
 	return UNIT_NONE;
 }
 
+size_t unit_named_len(const char *path, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		const char *slash = memchr(path + i, '/', len - i);
+		size_t end = slash ? (size_t)(slash - path) : len;
+
+		if (!has_suffix(path + i, end - i, ".slice") && process_unit(path + i, end - i))
+			return end;
+		i = end + 1;
+	}
+	return len;
+}
+
 const char *unit_cgroup_path(const char *text, size_t *len)
 {
 	const char *v2 = NULL, *v1 = NULL;

@@ -29,4 +29,11 @@ enum unit_kind unit_from_cgroup(const char *text, char *unit, size_t size, uint3
  * labeller (netns_label.c) reads container names from the same path. */
 const char *unit_cgroup_path(const char *text, size_t *len);
 
+/* How much of such a path (len bytes) the system named: up to and with
+ * its first component that is a unit (.service, .scope, ...), or all of
+ * it when none is. Below a unit its own processes name the cgroups
+ * (Delegate=, every user@UID.service), so nothing there may pass for a
+ * container or a pod (netns_label.c). */
+size_t unit_named_len(const char *path, size_t len);
+
 #endif

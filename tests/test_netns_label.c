@@ -67,6 +67,28 @@ Test(netns_label, lookalikes_are_nobodys)
 	cr_assert_eq(from("0::/other/" ID64 "\n").kind, NETNS_KIND_NONE);
 }
 
+/* Below a unit, cgroups are named by the unit's own processes: every user
+ * may create them beneath user@UID.service (Delegate=yes), and a
+ * delegated service beneath itself. A container's name there is anyone's
+ * claim, so it names no container; the unit itself still does. */
+Test(netns_label, names_below_a_delegated_unit_are_nobodys)
+{
+	cr_assert_eq(from("0::/user.slice/user-1000.slice/user@1000.service/docker-" ID64 ".scope\n").kind,
+		     NETNS_KIND_NONE);
+	cr_assert_eq(from("0::/user.slice/user-1000.slice/user@1000.service/app.slice/libpod-" ID64
+			  ".scope\n").kind, NETNS_KIND_NONE);
+	cr_assert_eq(from("0::/user.slice/user-1000.slice/user@1000.service/kubepods/"
+			  "pod1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901\n").kind, NETNS_KIND_NONE);
+	cr_assert_eq(from("0::/system.slice/runner.service/docker/" ID64 "\n").kind, NETNS_KIND_NONE);
+	cr_assert_eq(from("0::/system.slice/runner.service/cri-containerd-" ID64 ".scope\n").kind,
+		     NETNS_KIND_NONE);
+	/* The container's own scope is a unit: what lies below it is its own. */
+	cr_assert_str_eq(from("0::/system.slice/docker-" ID64 ".scope/init.scope\n").text,
+			 "docker 3f4e5d6a7b8c");
+	cr_assert_eq(from("0::/system.slice/docker-" ID64 ".scope/libpod-" ID64 ".scope\n").kind,
+		     NETNS_KIND_DOCKER);
+}
+
 Test(netns_label, precedence_and_escaping)
 {
 	struct netns_label l;

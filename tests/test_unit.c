@@ -111,3 +111,17 @@ Test(unit, names_systemd_would_not_give)
 	cr_assert_eq(unit_from_cgroup("0::/nginx.service\n", small, sizeof(small), &uid), UNIT_NONE);
 	cr_assert_str_eq(small, "");
 }
+
+/* The named part ends with the first unit; slices and cgroupfs
+ * directories above it are the system's. */
+Test(unit, named_part_of_a_path_ends_with_its_first_unit)
+{
+	static const char a[] = "/user.slice/user-1000.slice/user@1000.service/docker-x.scope";
+	static const char b[] = "/system.slice/docker-x.scope/init.scope";
+	static const char c[] = "/kubepods/burstable/podx/abc";
+
+	cr_assert_eq(unit_named_len(a, strlen(a)), strlen("/user.slice/user-1000.slice/user@1000.service"));
+	cr_assert_eq(unit_named_len(b, strlen(b)), strlen("/system.slice/docker-x.scope"));
+	cr_assert_eq(unit_named_len(c, strlen(c)), strlen(c));
+	cr_assert_eq(unit_named_len("", 0), 0);
+}
