@@ -33,11 +33,16 @@ void audit_prescan(struct qt_ctx *ctx)
 {
 	int r;
 
-	ctx->owners_scan = xcalloc(1, sizeof(*ctx->owners_scan));
-	ctx->owners_scan_result = listeners_dump(ctx, ctx->owners_scan, &ctx->diags);
-	if (ctx->owners_scan_result == 0 && (r = listeners_walker_start(ctx, &ctx->owners_walker)) < 0)
+	/* The walker first: it need not hold a copy of the listeners. */
+	if ((r = listeners_walker_start(ctx, &ctx->owners_walker)) < 0)
 		diags_warn(&ctx->diags, "listeners: cannot start the owner walker: %s; owners unknown",
 			   strerror(-r));
+	ctx->owners_scan = xcalloc(1, sizeof(*ctx->owners_scan));
+	ctx->owners_scan_result = listeners_dump(ctx, ctx->owners_scan, &ctx->diags);
+	if (ctx->owners_scan_result < 0) {
+		listeners_walker_stop(ctx->owners_walker);
+		ctx->owners_walker = NULL;
+	}
 }
 
 int audit_attribute(struct qt_ctx *ctx, struct listener_set *set, const bool *want)

@@ -49,12 +49,23 @@ char *xstrndup(const char *s, size_t n)
 	return oom_check(strndup(s, n));
 }
 
+/* Measured first, then allocated once at its size: a run that words a
+ * finding and an advice for each of 10,000 listeners keeps 20,000 texts,
+ * and peaks 650 KiB lower so than with glibc's vasprintf, which grows its
+ * buffer as it formats (bench/README.md). */
 char *xvasprintf(const char *fmt, va_list ap)
 {
 	char *s = NULL;
+	va_list again;
+	int n;
 
-	if (vasprintf(&s, fmt, ap) < 0)
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n >= 0 && (s = malloc((size_t)n + 1)) && vsnprintf(s, (size_t)n + 1, fmt, again) != n) {
+		free(s);
 		s = NULL;
+	}
+	va_end(again);
 	return oom_check(s);
 }
 

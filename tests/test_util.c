@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -38,6 +39,29 @@ Test(util, strict_integers)
 	cr_assert_eq(util_parse_i64("+", &v), -EINVAL);
 	cr_assert_eq(util_parse_i64("-+5", &v), -EINVAL);
 	cr_assert_eq(v, 7, "nothing stored on refusal");
+}
+
+/* xasprintf measures, then formats into a buffer of the text's size: the
+ * text is whole, empty or long, and takes no more than it needs. */
+Test(util, a_formatted_text_is_whole_in_the_bytes_it_needs)
+{
+	char *s = xasprintf("backlog %u is below %lld (%s): it is the program's own backlog "
+			    "(somaxconn %lld did not cut it)", 511u, 8192LL, "listeners.min_backlog",
+			    4096LL);
+	char *e = xasprintf("%s", "");
+	char *big = xasprintf("%5000d|%s", 7, "end");
+
+	cr_assert_str_eq(s, "backlog 511 is below 8192 (listeners.min_backlog): it is the program's "
+			    "own backlog (somaxconn 4096 did not cut it)");
+	cr_assert_leq(malloc_usable_size(s), strlen(s) + 1 + 2 * sizeof(void *), "%zu bytes for %zu",
+		      malloc_usable_size(s), strlen(s) + 1);
+	cr_assert_str_eq(e, "");
+	cr_assert_eq(strlen(big), 5004);
+	cr_assert_str_eq(big + 5000, "|end");
+	cr_assert_leq(malloc_usable_size(big), 5005 + 2 * sizeof(void *));
+	free(s);
+	free(e);
+	free(big);
 }
 
 Test(util, utf8_sequences)
