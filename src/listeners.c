@@ -319,65 +319,65 @@ static int listener_cmp(const void *a, const void *b)
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
-static bool raw_unspecified(const uint8_t *raw, size_t len)
+/* The first listener of port, family, raw and ifindex (listener_cmp's
+ * order, which sorted set), or SIZE_MAX: a binary search, so a request
+ * costs the logarithm of the listeners, however many share its port. */
+static size_t first_with(const struct listener_set *set, uint16_t port, uint8_t family,
+			 const uint8_t raw[16], uint32_t ifindex)
 {
-	for (size_t i = 0; i < len; i++)
-		if (raw[i])
-			return false;
-	return true;
-}
+	struct listener key = { .port = port, .family = family, .ifindex = ifindex };
+	size_t lo = 0, hi = set->n;
 
-/* How well listener l would receive request k: 4 its own address, 3 its
- * family's wildcard, 2 an IPv6 listener's v4-mapped address, 1 an IPv6
- * wildcard taking IPv4 (a v4 request to a dual-stack listener is an AF_INET
- * socket); 0 not at all. A listener bound to a device takes only requests
- * that arrived on it. */
-static int request_match(const struct listener *l, const struct request_key *k)
-{
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	memcpy(key.raw, raw, sizeof(key.raw));
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-	if (l->ifindex && l->ifindex != k->ifindex)
-		return 0;
-	if (l->family == k->family) {
-		size_t len = l->family == AF_INET ? 4 : 16;
-
-		if (memcmp(l->raw, k->raw, len) == 0)
-			return 4;
-		return raw_unspecified(l->raw, len) ? 3 : 0;
+		if (listener_cmp(&set->v[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (l->family != AF_INET6 || k->family != AF_INET)
-		return 0;
-	if (memcmp(l->raw, v4mapped, 12) == 0 && memcmp(l->raw + 12, k->raw, 4) == 0)
-		return 2;
-	return raw_unspecified(l->raw, 16) ? 1 : 0;
+	if (lo < set->n && set->v[lo].port == port && set->v[lo].family == family &&
+	    memcmp(set->v[lo].raw, raw, sizeof(key.raw)) == 0 && set->v[lo].ifindex == ifindex)
+		return lo;
+	return SIZE_MAX;
 }
 
-/* Counts each half-open request against the listener that receives it: the
- * best match among the (sorted) listeners of its port. With SO_REUSEPORT
- * several listeners share an address and port, and the kernel does not say
- * which one a request belongs to (a request's diag message has no inode):
- * they are counted against the first. */
+/* The first listener bound to this address that takes a request arriving
+ * on ifindex: one bound to no device sorts before one bound to it. */
+static size_t first_taking(const struct listener_set *set, uint16_t port, uint8_t family,
+			   const uint8_t raw[16], uint32_t ifindex)
+{
+	size_t i = first_with(set, port, family, raw, 0);
+
+	return i == SIZE_MAX && ifindex ? first_with(set, port, family, raw, ifindex) : i;
+}
+
+/* Counts each half-open request against the listener that receives it, the
+ * best of its port: its own address, else its family's wildcard, else (an
+ * IPv4 request) an IPv6 listener's v4-mapped address, else the IPv6
+ * wildcard (a v4 request to a dual-stack listener is an AF_INET socket). A
+ * listener bound to a device takes only requests that arrived on it. With
+ * SO_REUSEPORT several listeners share an address and port, and the kernel
+ * does not say which one a request belongs to (a request's diag message
+ * has no inode): they are counted against the first. */
 static void count_requests(struct listener_set *set, const struct request_key *reqs, size_t n)
 {
+	static const uint8_t any[16];
+
 	for (size_t r = 0; r < n; r++) {
-		size_t lo = 0, hi = set->n, best = SIZE_MAX;
-		int best_score = 0;
+		const struct request_key *k = &reqs[r];
+		size_t best = first_taking(set, k->port, k->family, k->raw, k->ifindex);
 
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
+		if (best == SIZE_MAX)
+			best = first_taking(set, k->port, k->family, any, k->ifindex);
+		if (best == SIZE_MAX && k->family == AF_INET) {
+			uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
 
-			if (set->v[mid].port < reqs[r].port)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (size_t i = lo; i < set->n && set->v[i].port == reqs[r].port; i++) {
-			int score = request_match(&set->v[i], &reqs[r]);
-
-			if (score > best_score) {
-				best_score = score;
-				best = i;
-			}
+			memcpy(mapped + 12, k->raw, 4);
+			best = first_taking(set, k->port, AF_INET6, mapped, k->ifindex);
+			if (best == SIZE_MAX)
+				best = first_taking(set, k->port, AF_INET6, any, k->ifindex);
 		}
 		if (best != SIZE_MAX)
 			set->v[best].syn_recv++;

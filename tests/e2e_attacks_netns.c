@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -272,6 +271,200 @@ Test(e2e_attacks_netns, container_label_spoofed_from_a_delegated_cgroup, .fini =
 	/* Its label names the victim alone. */
 	rc = sandbox_qtune(&out, &err, (const char *[]){ "show", "--netns", "docker:a1b2c3d4e5f6", NULL });
 	cr_assert_eq(rc, 0, "--netns docker:ID is the victim's alone: rc %d\n%s", rc, err);
+	free(out);
+	free(err);
+}
+
+/* ---- half-open requests against many listeners of one port ---- */
+
+#define SPREAD_PORT 8080
+
+#define SPREAD_CHUNK 4000    /* sockets pairs per holder: 8000 fds, below any hard limit */
+
+static pid_t spread_holders[64];
+static int nspread_holders, nspread;
+
+static void spread_fini(void)
+{
+	for (int i = 0; i < nspread_holders; i++) {
+		kill(spread_holders[i], SIGKILL);
+		waitpid(spread_holders[i], NULL, 0);
+	}
+	sandbox_leave();
+}
+
+/* n more listeners on SPREAD_PORT, one per address 127.1.x.y, each holding
+ * one half-open request (TCP_DEFER_ACCEPT keeps a completed handshake in
+ * the SYN queue): what root in a network namespace of its own can make
+ * with 2n descriptors, in processes of SPREAD_CHUNK each. */
+static void listeners_with_a_request_each(int n)
+{
+	int defer = 30;
+
+	for (int first = nspread; first < nspread + n; first += SPREAD_CHUNK) {
+		int p[2], last = first + SPREAD_CHUNK < nspread + n ? first + SPREAD_CHUNK : nspread + n;
+		char c;
+
+		cr_assert(pipe2(p, O_CLOEXEC) == 0 && nspread_holders < 64);
+		pid_t pid = fork();
+		cr_assert(pid >= 0);
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (int i = first; i < last; i++) {
+				struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(SPREAD_PORT),
+							 .sin_addr.s_addr = htonl(0x7f010000u + (uint32_t)i) };
+				int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+				int cl = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+				if (l < 0 || cl < 0 ||
+				    setsockopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)) < 0 ||
+				    bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 4) < 0 ||
+				    (connect(cl, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS))
+					_exit(1);
+			}
+			if (write(p[1], "x", 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		spread_holders[nspread_holders++] = pid;
+		close(p[1]);
+		cr_assert(read(p[0], &c, 1) == 1, "the holder of sockets %d..%d failed", first, last);
+		close(p[0]);
+	}
+	nspread += n;
+	usleep(500 * 1000);
+}
+
+static double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static double listeners_run_seconds(int n)
+{
+	struct timespec t0, t1;
+	char *out, *err, want[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "--json", "listeners", "--no-owners", NULL });
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_eq(rc, 0, "%s", err);
+	/* Each request counted against its own listener. */
+	snprintf(want, sizeof(want), "\"port\":%d,", SPREAD_PORT);
+	size_t listeners = 0, ones = 0;
+	for (const char *p = out; (p = strstr(p, want)); p++)
+		listeners++;
+	for (const char *p = out; (p = strstr(p, "\"syn_recv\":1,")); p++)
+		ones++;
+	cr_assert(listeners >= (size_t)n && ones >= (size_t)n, "%d listeners, each with one request: "
+		  "%zu listeners, %zu with one", n, listeners, ones);
+	free(out);
+	free(err);
+	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* Each half-open request is matched against the listeners of its port:
+ * one by one, n requests to n listeners of one port cost n * n, and a user
+ * with 2n descriptors makes every root run (check, listeners, each watch
+ * sample) take minutes (40,000 sockets: 18.7 s, where 10,000 took 0.68).
+ * The cost must grow with n, not n * n: four times the sockets may take
+ * at most ten times as long (a quadratic count takes sixteen and more;
+ * the best of two runs each, so that a stall does not decide). */
+Test(e2e_attacks_netns, half_open_requests_spread_over_listeners_of_one_port, .fini = spread_fini)
+{
+	const int n = 10000;
+
+	listeners_with_a_request_each(n);
+	double small = min2(listeners_run_seconds(n), listeners_run_seconds(n));
+	listeners_with_a_request_each(3 * n);
+	double large = min2(listeners_run_seconds(4 * n), listeners_run_seconds(4 * n));
+
+	cr_log_info("listeners: %d sockets %.3f s, %d sockets %.3f s", n, small, 4 * n, large);
+	cr_assert_lt(large, 10 * small, "%d listeners and requests: %.3f s; %d: %.3f s (%.1f times)", n, small,
+		     4 * n, large, large / small);
+}
+
+/* A listener with TCP_DEFER_ACCEPT (and SO_REUSEPORT, so that an address
+ * and its wildcard listen together) at addr:port. */
+static int deferring_listener(int family, const char *addr, uint16_t port, int v6only)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int one = 1, defer = 30, fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(fd >= 0);
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		cr_assert(inet_pton(AF_INET, addr, &a->sin_addr) == 1);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		cr_assert(inet_pton(AF_INET6, addr, &a->sin6_addr) == 1);
+		len = sizeof(*a);
+		cr_assert(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == 0);
+	}
+	cr_assert(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 &&
+		  setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)) == 0);
+	cr_assert(bind(fd, (struct sockaddr *)&ss, len) == 0 && listen(fd, 16) == 0, "%s port %u: %s", addr,
+		  port, strerror(errno));
+	return fd;
+}
+
+static void connect_v4(const char *addr, uint16_t port, int n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	cr_assert(inet_pton(AF_INET, addr, &a.sin_addr) == 1);
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		cr_assert(fd >= 0);
+		cr_assert(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	}
+}
+
+/* syn_recv of the listener at "addr" port in a listeners --json document. */
+static long syn_recv_of(const char *doc, const char *addr, uint16_t port)
+{
+	char key[96];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\"address\":\"%s\",\"port\":%u,", addr, port);
+	p = strstr(doc, key);
+	cr_assert(p, "no %s in %s", key, doc);
+	p = strstr(p, "\"syn_recv\":");
+	cr_assert(p);
+	return strtol(p + strlen("\"syn_recv\":"), NULL, 10);
+}
+
+/* The binary search finds what the walk over a port's listeners found: a
+ * request's own address first, then its family's wildcard, then an IPv6
+ * listener's v4-mapped address, then the dual-stack wildcard. */
+Test(e2e_attacks_netns, half_open_requests_go_to_the_best_listener_of_their_port)
+{
+	char *out, *err;
+
+	deferring_listener(AF_INET, "0.0.0.0", 9001, 0);
+	deferring_listener(AF_INET, "127.0.0.1", 9001, 0);
+	deferring_listener(AF_INET6, "::", 9002, 0);
+	deferring_listener(AF_INET6, "::ffff:127.0.0.1", 9003, 0);
+	deferring_listener(AF_INET6, "::", 9003, 0);
+	connect_v4("127.0.0.1", 9001, 1);
+	connect_v4("127.0.0.2", 9001, 2);
+	connect_v4("127.0.0.1", 9002, 3);
+	connect_v4("127.0.0.1", 9003, 4);
+	usleep(300 * 1000);
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "--json", "listeners", "--no-owners", NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(syn_recv_of(out, "127.0.0.1", 9001), 1, "%s", out);
+	cr_assert_eq(syn_recv_of(out, "0.0.0.0", 9001), 2, "%s", out);
+	cr_assert_eq(syn_recv_of(out, "::", 9002), 3, "%s", out);
+	cr_assert_eq(syn_recv_of(out, "::ffff:127.0.0.1", 9003), 4, "%s", out);
+	cr_assert_eq(syn_recv_of(out, "::", 9003), 0, "%s", out);
 	free(out);
 	free(err);
 }
