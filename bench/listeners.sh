@@ -15,7 +15,9 @@
 #
 # Environment: BUILD (build), CC (cc), RUNS (7), ROWS (the four rows of
 # issue 19), QTUNE ($BUILD/qtune), QTUNE_EXTRA (more commands for timeit,
-# `:::`-separated, e.g. "::: build-old/qtune listeners"), LDLIBS.
+# `:::`-separated, e.g. "::: build/qtune --jobs 1 listeners" for the walk
+# on one thread beside the default; each gets an EXTRA line after the
+# row's ROW line), LDLIBS.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -55,12 +57,20 @@ if [ "${1:-}" = --inside ]; then
 	awk -v l="$LISTENERS" -v c="$CONNECTIONS" -v fds="$fds" '
 		/^command / { next }
 		/^ratio / { next }
-		{ med[NR] = $(NF-3); rss[NR] = $NF; if ($NF == "(FAILED)") { med[NR] = $(NF-5); rss[NR] = $(NF-2) } }
+		{
+			k = $NF == "(FAILED)" ? 1 : 0;
+			med[NR] = $(NF-3-k); rss[NR] = $(NF-k);
+			name[NR] = $1; for (i = 2; i <= NF-4-k; i++) name[NR] = name[NR] " " $i
+		}
 		END {
 			ls = med[2]; ok = med[3]; bad = med[4]; ssp = med[5]; ssn = med[6];
 			printf "ROW %s/%s fds=%d | listeners %.1f ms (%.2f x ss -ltnp, %.2f x ss -ltn) | check ok %.1f ms (%.2f x ss -ltn) | check flagged %.1f ms | ss -ltnp %.1f ms | ss -ltn %.1f ms | RSS KiB listeners %d, check ok %d, flagged %d, ss -ltnp %d | us/fd qtune %.3f, ss -ltnp %.3f\n",
 				l, c, fds, ls, ls / ssp, ls / ssn, ok, ok / ssn, bad, ssp, ssn,
 				rss[2], rss[3], rss[4], rss[5], ls * 1000 / fds, ssp * 1000 / fds
+			# QTUNE_EXTRA: each against the default listeners and both ss.
+			for (r = 7; r in med; r++)
+				printf "EXTRA %s/%s | %s %.1f ms (%.2f x listeners, %.2f x ss -ltnp, %.2f x ss -ltn) | RSS KiB %d\n",
+					l, c, name[r], med[r], med[r] / ls, med[r] / ssp, med[r] / ssn, rss[r]
 		}' "$out"
 	exit 0
 fi
