@@ -160,6 +160,8 @@ static void child_main(struct qt_ctx *ctx, const struct command *cmd, const stru
 		 * terminal's ^C is its to handle. */
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
 		c.watch_paced = true;
 		c.watch_pace_fd = pace;
 	}

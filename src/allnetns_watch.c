@@ -314,7 +314,7 @@ int allnetns_watch(struct qt_ctx *ctx, const struct command *cmd, const struct c
 {
 	struct allnetns an = { 0 };
 	struct member *m = NULL;
-	struct sigaction sa, old_int, old_term, old_pipe;
+	struct sigaction sa, old_int, old_term, old_hup, old_quit, old_pipe;
 	int64_t interval = 1, count = 0;
 	enum qt_level worst = QT_LEVEL_OK;
 	unsigned samples = 0;
@@ -331,6 +331,8 @@ int allnetns_watch(struct qt_ctx *ctx, const struct command *cmd, const struct c
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);   /* each gives the terminal back, as in cmd_watch.c */
+	sigaction(SIGQUIT, &sa, &old_quit);
 	sa.sa_handler = SIG_IGN;   /* a child that died: its write fails, its read ends */
 	sigaction(SIGPIPE, &sa, &old_pipe);
 	m = xcalloc(an.list.n, sizeof(*m));
@@ -339,6 +341,8 @@ int allnetns_watch(struct qt_ctx *ctx, const struct command *cmd, const struct c
 	collect_summaries(ctx, cmd, &an, m);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGPIPE, &old_pipe, NULL);
 	for (size_t i = 0; i < an.list.n; i++)
 		if (m[i].state == M_LIVE && run_level_of_exit(an.rows[i].exit_code) > worst)

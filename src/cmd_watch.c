@@ -3,8 +3,8 @@
  * --count samples, then the summary of the window. On a terminal each frame
  * is redrawn in place on the alternate screen with plain ANSI sequences (a
  * table needs home, clear and cursor visibility, not curses: no new
- * dependency, no terminfo lookups) and the terminal is restored on SIGINT
- * and SIGTERM; elsewhere one block per sample; with --json one document
+ * dependency, no terminfo lookups) and the terminal is restored on SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT; elsewhere one block per sample; with --json one document
  * per line. Owners are looked up once per listener: on the first sample,
  * then only for listeners that appear later, by the owner walker main
  * forked before Landlock (audit_prescan), so watch runs confined.
@@ -41,16 +41,20 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+/* Every signal that ends watch by default from a terminal or a manager:
+ * each must give the terminal back (a hangup, ^\\, as well as ^C). */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
 /* Handlers without SA_RESTART, so a sleep or a read ends on the signal. */
-static void catch_stop_signals(struct sigaction *old_int, struct sigaction *old_term)
+static void catch_stop_signals(struct sigaction old[])
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, old_int);
-	sigaction(SIGTERM, &sa, old_term);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		sigaction(stop_signals[i], &sa, &old[i]);
 }
 
 /* Drops the listeners on ports the profile ignores. */
@@ -158,7 +162,7 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 	struct profile *p = NULL;
 	struct watch_state w = { 0 };
 	struct queue_limits k;
-	struct sigaction old_int, old_term;
+	struct sigaction old_stop[ARRAY_SIZE(stop_signals)];
 	int64_t interval = 1, count = 0;
 	enum qt_level worst = QT_LEVEL_OK;
 	bool json = ctx->output == QT_OUT_JSON;
@@ -182,7 +186,7 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 	w.somaxconn = k.have_somaxconn ? k.somaxconn : 0;
 	stop_requested = 0;
 	if (!ctx->watch_paced)
-		catch_stop_signals(&old_int, &old_term);
+		catch_stop_signals(old_stop);
 	if (tty)
 		fputs(ALT_SCREEN_ON, ctx->out);
 	while (!stop_requested) {
@@ -214,8 +218,8 @@ enum qt_level cmd_watch(struct qt_ctx *ctx, const struct cmd_args *args)
 	if (tty)
 		fputs(ALT_SCREEN_OFF, ctx->out);
 	if (!ctx->watch_paced) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
+		for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+			sigaction(stop_signals[i], &old_stop[i], NULL);
 	}
 summary:
 	/* The run's own document (main opens none for watch): the summary,

@@ -386,6 +386,49 @@ Test(e2e_drops, watch_on_a_terminal_redraws_in_place_and_restores_it_on_sigint)
 	close(a);
 }
 
+/* Whoever ends watch, the terminal is given back: a hangup (SIGHUP: the
+ * ssh session or the tmux pane closed, a process manager), ^\\ (SIGQUIT)
+ * as well as ^C and SIGTERM. Left on the alternate screen with the cursor
+ * hidden, the terminal shows nothing of what the user types next. */
+static void watch_restores_the_terminal_on(int sig)
+{
+	char cmd[512], *s;
+	int shell, pid = 0;
+
+	snprintf(cmd, sizeof(cmd), "new-session -d -x 160 -y 40 'TERM=xterm \"%s\" watch; sleep 30'",
+		 getenv("QTUNE_BIN"));
+	free(tmux(cmd));
+	usleep(1500 * 1000);
+	s = tmux("display -p '#{pane_pid}'");
+	shell = atoi(s);
+	free(s);
+	/* watch is the pane's shell's one child. */
+	snprintf(cmd, sizeof(cmd), "/proc/%d/task/%d/children", shell, shell);
+	FILE *f = fopen(cmd, "re");
+	cr_assert(f && fscanf(f, "%d", &pid) == 1 && pid > 0, "no watch below the pane's shell %d", shell);
+	fclose(f);
+	s = tmux("display -p '#{alternate_on}'");
+	cr_assert_str_eq(s, "1\n", "watch is on the alternate screen: %s", s);
+	free(s);
+	cr_assert_eq(kill(pid, sig), 0);
+	usleep(500 * 1000);
+	s = tmux("display -p '#{alternate_on} #{cursor_flag}'");
+	cr_assert_str_eq(s, "0 1\n", "after signal %d: normal screen and cursor back: %s", sig, s);
+	free(s);
+	cr_assert(kill(pid, 0) < 0 && errno == ESRCH, "watch ended on signal %d", sig);
+	free(tmux("kill-server"));
+}
+
+Test(e2e_drops, watch_restores_the_terminal_on_sighup)
+{
+	watch_restores_the_terminal_on(SIGHUP);
+}
+
+Test(e2e_drops, watch_restores_the_terminal_on_sigquit)
+{
+	watch_restores_the_terminal_on(SIGQUIT);
+}
+
 Test(e2e_drops, node_exporter_scrape_holds_the_drops)
 {
 	uint16_t full, ne_port;
