@@ -12,13 +12,23 @@
 
 #include "util.h"
 
+/* One cgroup: its directory's name and its parent, not its path, so that
+ * the map costs what the names cost (a path of 32 names of 255 bytes each
+ * is 8 KiB; the names a user creates below a delegated unit would cost
+ * their depth times over). */
 struct cg_entry {
+	uint32_t parent;        /* index in v; the root is its own parent */
+	char *name;             /* "" for the root */
+};
+
+struct cg_index {
 	uint64_t ino;
-	char *path;
+	uint32_t ix;
 };
 
 struct cgroup_map {
 	struct cg_entry *v;
+	struct cg_index *byino; /* sorted by inode */
 	size_t n, cap;
 };
 
@@ -64,17 +74,20 @@ static char *cgroup2_mount(int proc_fd)
 	return found;
 }
 
-static void add(struct cgroup_map *m, uint64_t ino, const char *path)
+static uint32_t add(struct cgroup_map *m, uint64_t ino, uint32_t parent, const char *name)
 {
 	if (m->n == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 64;
 		m->v = xreallocarray(m->v, m->cap, sizeof(*m->v));
+		m->byino = xreallocarray(m->byino, m->cap, sizeof(*m->byino));
 	}
-	m->v[m->n++] = (struct cg_entry){ ino, xstrdup(path) };
+	m->v[m->n] = (struct cg_entry){ parent, xstrdup(name) };
+	m->byino[m->n] = (struct cg_index){ ino, (uint32_t)m->n };
+	return (uint32_t)m->n++;
 }
 
-/* dirfd is the cgroup at path (closed here). */
-static void walk(struct cgroup_map *m, int dirfd, const char *path, int depth)
+/* dirfd is the cgroup of index self (closed here). */
+static void walk(struct cgroup_map *m, int dirfd, uint32_t self, int depth)
 {
 	DIR *d = fdopendir(dirfd);
 	struct dirent *e;
@@ -84,25 +97,23 @@ static void walk(struct cgroup_map *m, int dirfd, const char *path, int depth)
 		return;
 	}
 	while ((e = readdir(d)) && m->n < CGROUP_MAX_DIRS) {
-		char *sub;
+		uint32_t sub;
 		int fd;
 
 		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		sub = xasprintf("%s/%s", strcmp(path, "/") == 0 ? "" : path, e->d_name);
 		/* kernfs: the directory entry's inode is the cgroup id. */
-		add(m, e->d_ino, sub);
+		sub = add(m, e->d_ino, self, e->d_name);
 		if (depth < CGROUP_MAX_DEPTH &&
 		    (fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
 			walk(m, fd, sub, depth + 1);
-		free(sub);
 	}
 	closedir(d);
 }
 
-static int entry_cmp(const void *a, const void *b)
+static int index_cmp(const void *a, const void *b)
 {
-	const struct cg_entry *x = a, *y = b;
+	const struct cg_index *x = a, *y = b;
 
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
@@ -115,10 +126,10 @@ static struct cgroup_map *map_build(int proc_fd)
 	int fd;
 
 	if (mnt && (fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fstat(fd, &st) == 0)
-			add(m, st.st_ino, "/");
-		walk(m, fd, "/", 1);
-		qsort(m->v, m->n, sizeof(*m->v), entry_cmp);
+		/* The root is entry 0, every top cgroup's parent. */
+		add(m, fstat(fd, &st) == 0 ? st.st_ino : 0, 0, "");
+		walk(m, fd, 0, 1);
+		qsort(m->byino, m->n, sizeof(*m->byino), index_cmp);
 	}
 	free(mnt);
 	return m;
@@ -126,17 +137,33 @@ static struct cgroup_map *map_build(int proc_fd)
 
 int cgroup_path(struct cgroup_map **m, int proc_fd, uint64_t id, char *path, size_t size)
 {
-	struct cg_entry key = { id, NULL };
-	const struct cg_entry *hit;
+	struct cg_index key = { id, 0 };
+	const struct cg_index *hit;
+	size_t len = 0, at;
 
 	if (!*m)
 		*m = map_build(proc_fd);
-	hit = bsearch(&key, (*m)->v, (*m)->n, sizeof(*(*m)->v), entry_cmp);
-	if (!hit)
-		return -ENOENT;
-	if (strlen(hit->path) >= size)
+	hit = bsearch(&key, (*m)->byino, (*m)->n, sizeof(*(*m)->byino), index_cmp);
+	if (!hit || size < 2)
+		return hit ? -ENAMETOOLONG : -ENOENT;
+	/* "/a/b" from b up: its length first, then the names from the end. */
+	for (uint32_t i = hit->ix; i != 0; i = (*m)->v[i].parent)
+		len += 1 + strlen((*m)->v[i].name);
+	if (len >= size)
 		return -ENAMETOOLONG;
-	strcpy(path, hit->path);
+	if (len == 0) {
+		strcpy(path, "/");
+		return 0;
+	}
+	path[len] = '\0';
+	at = len;
+	for (uint32_t i = hit->ix; i != 0; i = (*m)->v[i].parent) {
+		size_t nl = strlen((*m)->v[i].name);
+
+		at -= nl;
+		memcpy(path + at, (*m)->v[i].name, nl);
+		path[--at] = '/';
+	}
 	return 0;
 }
 
@@ -145,7 +172,8 @@ void cgroup_map_free(struct cgroup_map *m)
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->n; i++)
-		free(m->v[i].path);
+		free(m->v[i].name);
 	free(m->v);
+	free(m->byino);
 	free(m);
 }

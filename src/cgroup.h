@@ -2,8 +2,9 @@
  * inet_diag reports as INET_DIAG_CGROUP_ID) is the inode number of its
  * directory, so the path is found by walking the cgroup2 mount (from
  * /proc/self/mountinfo: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a
- * hybrid host) once, the first time an id is looked up. Bounded; reads
- * only. */
+ * hybrid host) once, the first time an id is looked up. Bounded (in
+ * cgroups and depth; each name is held once, not each path, so a user's
+ * deep subtree costs what its names cost); reads only. */
 #ifndef QTUNE_CGROUP_H
 #define QTUNE_CGROUP_H
 

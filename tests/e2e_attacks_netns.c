@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -94,7 +95,8 @@ static void cg_rmtree(const char *rel)
 {
 	char cmd[1200];
 
-	snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -exec rmdir {} + 2>/dev/null", cg(rel));
+	/* -delete: unlinkat beneath each directory, for paths longer than PATH_MAX */
+	snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -delete 2>/dev/null", cg(rel));
 	if (system(cmd) != 0)
 		cr_log_warn("some test cgroups are left in %s", cgroot);
 }
@@ -467,4 +469,83 @@ Test(e2e_attacks_netns, half_open_requests_go_to_the_best_listener_of_their_port
 	cr_assert_eq(syn_recv_of(out, "::", 9003), 0, "%s", out);
 	free(out);
 	free(err);
+}
+
+/* ---- cgroups a user may create, as deep and as long-named as allowed ---- */
+
+#define DEEP_LEVELS 25      /* with the 5 above, within the walk's CGROUP_MAX_DEPTH */
+#define DEEP_LEAVES 1000
+
+/* In its delegated subtree the user makes a chain of DEEP_LEVELS cgroups
+ * with 250-byte names and DEEP_LEAVES more at its bottom: each path is
+ * some 6.3 KiB, all of them 6.3 MiB, which kernfs holds in a twenty-fifth
+ * of that (each name once). (With 20,000 leaves qtune listeners took
+ * 155 MiB; the bound of 65,536 cgroups would let it take 500.) */
+static void deep_cgroups_of_nobody(void)
+{
+	pid_t pid;
+	int status;
+
+	delegate_to_nobody();
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		char name[251];
+		int fd;
+
+		if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) < 0 ||
+		    (fd = open(cg(USER_MANAGER), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			_exit(1);
+		memset(name, 'x', 250);
+		name[250] = '\0';
+		for (int i = 0; i < DEEP_LEVELS; i++) {
+			int sub;
+
+			if (mkdirat(fd, name, 0755) < 0 ||
+			    (sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				_exit(2);
+			close(fd);
+			fd = sub;
+		}
+		for (int i = 0; i < DEEP_LEAVES; i++) {
+			memcpy(name, "00000", 5);
+			for (int k = 4, v = i; k >= 0; k--, v /= 10)
+				name[k] = (char)('0' + v % 10);
+			if (mkdirat(fd, name, 0755) < 0)
+				_exit(3);
+		}
+		_exit(0);
+	}
+	cr_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the user could not make its cgroups (status %d)", status);
+}
+
+/* The cgroup walk that names a listener's unit from its cgroup id holds
+ * each cgroup's name once, not its whole path: what the user created must
+ * not cost root's run more memory than it cost the kernel. */
+Test(e2e_attacks_netns, deep_long_named_cgroups_of_a_user_stay_cheap, .fini = label_fini)
+{
+	struct rusage before, after;
+	char *out, *err;
+	int l = sandbox_listen("127.0.0.1", 0, 16, NULL);
+
+	find_cgroup2();
+	cr_assert_eq(sandbox_qtune(&out, &err, (const char *[]){ "listeners", "--no-owners", NULL }), 0, "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(getrusage(RUSAGE_CHILDREN, &before), 0);
+	deep_cgroups_of_nobody();
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "listeners", "--no-owners", NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	/* The largest child's peak: this run's, if it grew past the first. */
+	cr_assert_eq(getrusage(RUSAGE_CHILDREN, &after), 0);
+	long grew = after.ru_maxrss - before.ru_maxrss;
+	cr_log_info("listeners with %d cgroups %d levels deep: peak RSS %ld KiB, %ld more", DEEP_LEAVES,
+		    DEEP_LEVELS, after.ru_maxrss, grew);
+	cr_assert_lt(grew, 2048, "qtune listeners took %ld KiB more for %d cgroups of the user's", grew,
+		     DEEP_LEAVES);
+	free(out);
+	free(err);
+	close(l);
 }
