@@ -282,7 +282,7 @@ static void add(struct findings *out, size_t listener, enum finding_kind kind,
 	}
 	out->v[out->n++] = (struct finding){
 		.listener = listener, .kind = kind, .level = level,
-		.limit = limit, .message = message,
+		.limit = limit, .message = util_texts_keep(&out->texts, message),
 	};
 }
 
@@ -419,16 +419,16 @@ static void set_advice(struct findings *out, size_t i, enum advice_action action
 
 	for (; k < out->nadvice && out->advice[k].listener < i; k++)
 		;
-	if (k < out->nadvice && out->advice[k].listener == i) {
-		free(out->advice[k].text);
-	} else {
+	/* A text replaced stays among the texts until findings_free. */
+	if (k == out->nadvice || out->advice[k].listener != i) {
 		out->advice = xreallocarray(out->advice, out->nadvice + 1, sizeof(*out->advice));
 		memmove(&out->advice[k + 1], &out->advice[k],
 			(out->nadvice - k) * sizeof(*out->advice));
 		out->nadvice++;
 	}
 	out->advice[k] = (struct finding_advice){
-		.listener = i, .action = action, .target = target, .text = text,
+		.listener = i, .action = action, .target = target,
+		.text = util_texts_keep(&out->texts, text),
 	};
 }
 
@@ -568,12 +568,9 @@ void findings_free(struct findings *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].message);
 	free(f->v);
-	for (size_t i = 0; i < f->nadvice; i++)
-		free(f->advice[i].text);
 	free(f->advice);
+	util_texts_free(&f->texts);
 	memset(f, 0, sizeof(*f));
 }
 

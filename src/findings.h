@@ -21,6 +21,7 @@
 
 #include "diag.h"
 #include "listener_set.h"
+#include "util.h"
 
 enum finding_kind {
 	FINDING_CLAMPED,
@@ -87,7 +88,7 @@ struct finding {
 				 * QT_LEVEL_OK: information (maybe-clamped) */
 	int64_t limit;          /* clamped, maybe-clamped: somaxconn now;
 				 * below-min: the requirement; queue-full: the backlog */
-	char *message;          /* what is wrong, and why (the true cause) */
+	const char *message;    /* what is wrong, and why (the true cause); in texts */
 	double rate;            /* dropping: drops per second over the interval (else 0) */
 };
 
@@ -105,8 +106,8 @@ struct finding_advice {
 	size_t listener;
 	enum advice_action action;
 	int64_t target;         /* the backlog the action gives; 0 none */
-	char *text;             /* one line, naming the owner; the same text for
-				 * the same owner and action (grouped by it) */
+	const char *text;       /* one line, naming the owner; the same text for
+				 * the same owner and action (grouped by it); in texts */
 };
 
 /* In listener order (v[i].listener ascending), kinds in enum order;
@@ -116,6 +117,7 @@ struct findings {
 	size_t n, cap;
 	struct finding_advice *advice;
 	size_t nadvice;
+	struct util_texts texts;        /* the messages and advice, each text once */
 };
 
 /* Appends the findings of every listener of set to out. Returns the

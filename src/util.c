@@ -80,6 +80,57 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+static size_t text_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037u;     /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return (size_t)h;
+}
+
+static void texts_grow(struct util_texts *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	char **slot = xcalloc(cap, sizeof(*slot));
+
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t k;
+
+		if (!t->slot[i])
+			continue;
+		for (k = text_hash(t->slot[i]) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+			;
+		slot[k] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+}
+
+const char *util_texts_keep(struct util_texts *t, char *s)
+{
+	size_t k;
+
+	if (2 * (t->n + 1) > t->cap)
+		texts_grow(t);
+	for (k = text_hash(s) & (t->cap - 1); t->slot[k]; k = (k + 1) & (t->cap - 1))
+		if (strcmp(t->slot[k], s) == 0) {
+			free(s);
+			return t->slot[k];
+		}
+	t->n++;
+	return t->slot[k] = s;
+}
+
+void util_texts_free(struct util_texts *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slot[i]);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
 int util_parse_i64(const char *s, int64_t *out)
 {
 	bool neg = false;

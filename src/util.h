@@ -27,6 +27,17 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* Texts kept once each, however often the same one is added: a run that
+ * words 10,000 listeners alike keeps one copy of the words. Zeroed: empty. */
+struct util_texts {
+	char **slot;            /* open addressing by hash; NULL: free */
+	size_t cap, n;          /* cap a power of two, at most half full */
+};
+/* Takes s (malloc'd) and returns the kept text equal to it: s itself, or
+ * the one kept before (s is freed then). Valid until util_texts_free. */
+const char *util_texts_keep(struct util_texts *t, char *s);
+void util_texts_free(struct util_texts *t);
+
 /* Decimal only, optional leading '-' (no '+'), no blanks, no "0x", no
  * trailing text. Returns 0, -EINVAL (not a number) or -ERANGE (outside
  * int64_t). */

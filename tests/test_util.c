@@ -64,6 +64,37 @@ Test(util, a_formatted_text_is_whole_in_the_bytes_it_needs)
 	free(big);
 }
 
+/* The same text added again is the one kept: one copy, the new one freed
+ * (ASan and valgrind see no leak); different texts stay apart, through
+ * the table's growth. */
+Test(util, a_text_is_kept_once)
+{
+	struct util_texts t = { 0 };
+	const char *a = util_texts_keep(&t, xstrdup("set listen()'s backlog, then restart nginx"));
+	const char *b = util_texts_keep(&t, xstrdup("set listen()'s backlog, then restart nginx"));
+	const char *c = util_texts_keep(&t, xstrdup("set listen()'s backlog, then restart redis"));
+	const char *many[1000];
+
+	cr_assert_eq(a, b, "one copy of one text");
+	cr_assert_neq(a, c);
+	cr_assert_str_eq(c, "set listen()'s backlog, then restart redis");
+	for (int i = 0; i < 1000; i++)
+		many[i] = util_texts_keep(&t, xasprintf("backlog %d", i));
+	cr_assert_eq(t.n, 1002);
+	cr_assert_leq(2 * t.n, t.cap);
+	for (int i = 0; i < 1000; i++) {
+		char *again = xasprintf("backlog %d", i);
+
+		cr_assert_eq(util_texts_keep(&t, again), many[i], "text %d found again", i);
+	}
+	cr_assert_eq(t.n, 1002);
+	cr_assert_eq(util_texts_keep(&t, xstrdup("set listen()'s backlog, then restart nginx")), a);
+	cr_assert_str_eq(util_texts_keep(&t, xstrdup("")), "");
+	util_texts_free(&t);
+	cr_assert_null(t.slot);
+	cr_assert_eq(t.n, 0);
+}
+
 Test(util, utf8_sequences)
 {
 	static const struct { const char *s; size_t len; } cases[] = {
