@@ -54,7 +54,8 @@ struct listener {
 	uint16_t port;
 	uint8_t raw[16];                 /* address, network order (4 bytes for AF_INET) */
 	char addr[INET6_ADDRSTRLEN];     /* "127.0.0.1", "::1" */
-	char ifname[IF_NAMESIZE];        /* bound device (idiag_if), "" when none */
+	char ifname[IF_NAMESIZE];        /* bound device (idiag_if), "" when none; "ifN" when
+					  * gone or its name needs escaping */
 	uint32_t ifindex;
 	uint32_t backlog;                /* idiag_wqueue: sk_max_ack_backlog */
 	uint32_t queued;                 /* idiag_rqueue: accept queue length now */

@@ -107,9 +107,14 @@ static void set_ifname(struct listener *l, struct dump *dp)
 	if (dp->cache_index != l->ifindex) {
 		char name[IF_NAMESIZE];
 
+		char shown[4 * IF_NAMESIZE];
+
 		/* The interface may be gone while the socket stays bound to
-		 * its index: show the number rather than nothing. */
-		if (!if_indextoname(l->ifindex, name))
+		 * its index: show the number rather than nothing. So too for
+		 * a name escaping would change: root of a namespace names its
+		 * interfaces with any byte but '/', ':' and blanks. */
+		if (!if_indextoname(l->ifindex, name) ||
+		    strcmp(util_escape(shown, sizeof(shown), name, strlen(name)), name) != 0)
 			snprintf(name, sizeof(name), "if%u", l->ifindex);
 		memcpy(dp->cache_name, name, IF_NAMESIZE);
 		dp->cache_index = l->ifindex;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -548,4 +549,37 @@ Test(e2e_attacks_netns, deep_long_named_cgroups_of_a_user_stay_cheap, .fini = la
 	free(out);
 	free(err);
 	close(l);
+}
+
+/* ---- interface names ---- */
+
+/* Root in a network namespace of its own names its interfaces, and the
+ * kernel allows any byte but '/', ':' and blanks: an escape sequence
+ * there, with a listener bound to the interface, reached root's terminal
+ * in every text view of the listener (listeners, check, watch, relisten).
+ * A name that cannot be shown as it is is shown by its index. */
+Test(e2e_attacks_netns, interface_name_with_terminal_escapes)
+{
+	static const char steering[] = "\033[2J\033]0;x\a";
+	char *out, *err, cmd[256], want[32];
+	unsigned idx;
+
+	snprintf(cmd, sizeof(cmd), "ip link add \"$(printf '\\033[2J\\033]0;x\\a')\" type veth peer name qt-peer && "
+		 "ip link set \"$(printf '\\033[2J\\033]0;x\\a')\" up");
+	cr_assert_eq(system(cmd), 0, "ip link add");
+	idx = if_nametoindex(steering);
+	cr_assert_gt(idx, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9100) };
+	cr_assert(fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, steering, sizeof(steering)) == 0,
+		  "SO_BINDTODEVICE: %s", strerror(errno));
+	cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 8) == 0);
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "listeners", "--no-owners", NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_null(strchr(out, '\033'), "an escape sequence reached the terminal:\n%s", out);
+	snprintf(want, sizeof(want), "0.0.0.0%%if%u:9100", idx);
+	cr_assert(strstr(out, want), "the listener is shown with its interface's index (%s):\n%s", want, out);
+	free(out);
+	free(err);
+	close(fd);
 }
