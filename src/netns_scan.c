@@ -36,7 +36,18 @@ struct found {
 struct scan {
 	struct netns_list *list;
 	struct found *found;    /* parallel to list->v */
+	size_t max;             /* NETNS_SCAN_MAX (the test build may lower it) */
 };
+
+/* Whether the list is full: then the namespace not yet known is left out,
+ * and the list says so. */
+static bool full(struct scan *s)
+{
+	if (s->list->n < s->max)
+		return false;
+	s->list->truncated = true;
+	return true;
+}
 
 static struct netns_entry *lookup(struct scan *s, dev_t dev, uint64_t ino, size_t *ix)
 {
@@ -85,7 +96,7 @@ static void scan_dir(struct scan *s, const char *dir, const char *runtime)
 
 	if (!dp)
 		return;
-	while ((e = readdir(dp)) && n < NETNS_SCAN_MAX) {
+	while ((e = readdir(dp)) && (n < NETNS_SCAN_MAX || !(s->list->truncated = true))) {
 		if (e->d_name[0] == '.')
 			continue;
 		if (n == cap) {
@@ -102,7 +113,8 @@ static void scan_dir(struct scan *s, const char *dir, const char *runtime)
 		struct statfs sfs;
 		struct stat st;
 
-		if (statfs(path, &sfs) == 0 && sfs.f_type == NSFS_MAGIC && stat(path, &st) == 0) {
+		if (statfs(path, &sfs) == 0 && sfs.f_type == NSFS_MAGIC && stat(path, &st) == 0 &&
+		    (lookup(s, st.st_dev, st.st_ino, &(size_t){ 0 }) || !full(s))) {
 			size_t ix = add(s, &st, path);
 			struct found *f = &s->found[ix];
 
@@ -134,7 +146,7 @@ static void scan_procs(struct scan *s, int proc_fd)
 			close(fd);
 		return;
 	}
-	while ((e = readdir(dp)) && ++pids <= NETNS_SCAN_MAX_PIDS) {
+	while ((e = readdir(dp)) && (++pids <= NETNS_SCAN_MAX_PIDS || !(s->list->truncated = true))) {
 		char path[64];
 		struct stat st;
 		int64_t pid;
@@ -148,7 +160,9 @@ static void scan_procs(struct scan *s, int proc_fd)
 				s->list->pids_denied++;
 			continue;
 		}
-		if (s->list->n >= NETNS_SCAN_MAX)
+		/* Past the bound, the processes after are not looked at: the
+		 * namespaces they alone are in stay out, as said. */
+		if (!lookup(s, st.st_dev, st.st_ino, &(size_t){ 0 }) && full(s))
 			break;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 		size_t ix = add(s, &st, path);
@@ -189,8 +203,16 @@ static void label(struct scan *s, int proc_fd, size_t i)
 
 int netns_scan(int proc_fd, struct netns_list *out, struct qt_diags *d)
 {
-	struct scan s = { .list = out };
+	struct scan s = { .list = out, .max = NETNS_SCAN_MAX };
 	struct stat st;
+#ifdef QTUNE_TEST_HOOKS
+	/* Test build only: a bound a test can reach with a few namespaces. */
+	const char *max = getenv("QTUNE_TEST_NETNS_MAX");
+	int64_t v;
+
+	if (max && util_parse_i64(max, &v) == 0 && v > 0 && v < NETNS_SCAN_MAX)
+		s.max = (size_t)v;
+#endif
 
 	memset(out, 0, sizeof(*out));
 	/* The initial namespace is PID 1's; without access to it (not root),
@@ -230,6 +252,11 @@ int netns_scan(int proc_fd, struct netns_list *out, struct qt_diags *d)
 	if (out->pids_denied)
 		diags_warn(d, "--all-netns: the namespaces of %u processes could not be seen (needs root)",
 			   out->pids_denied);
+	/* Namespaces left out are not audited: never a silent "compliant". */
+	if (out->truncated)
+		diags_error(d, "--all-netns: more than %zu network namespaces (or %u processes); only the first "
+			    "%zu found are audited (the initial one, the named ones, then by lowest pid)",
+			    s.max, NETNS_SCAN_MAX_PIDS, out->n);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct netns_list {
 	struct netns_entry *v;
 	size_t n, cap;
 	unsigned pids_denied;   /* processes whose ns/net could not be read (not root) */
+	bool truncated;         /* a bound was reached: namespaces were left out (an error) */
 };
 
 /* Scans /proc beneath proc_fd and the namespace directories. 0 or -errno

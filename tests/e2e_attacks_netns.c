@@ -583,3 +583,50 @@ Test(e2e_attacks_netns, interface_name_with_terminal_escapes)
 	free(err);
 	close(fd);
 }
+
+/* ---- more namespaces than the scan keeps ---- */
+
+/* A user makes network namespaces without end (unshare -Urn in as many
+ * processes as it may run): past NETNS_SCAN_MAX the scan stopped in
+ * silence, and check --all-netns said "compliant" of a host whose later
+ * namespaces (the containers started after the user's processes, by pid)
+ * it never looked at. Now it says where it stopped and fails. The test
+ * build lowers the bound to 2 so that three namespaces reach it. */
+Test(e2e_attacks_netns, more_namespaces_than_the_scan_bound_is_an_error_not_silence, .fini = spread_fini)
+{
+	char *out, *err;
+
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+		char c;
+
+		cr_assert(pipe2(p, O_CLOEXEC) == 0);
+		pid_t pid = fork();
+		cr_assert(pid >= 0);
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (unshare(CLONE_NEWNET) < 0 || write(p[1], "x", 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		spread_holders[nspread_holders++] = pid;
+		close(p[1]);
+		cr_assert(read(p[0], &c, 1) == 1);
+		close(p[0]);
+	}
+	const char *bin = getenv("QTUNE_BIN");
+	char *saved = strdup(bin);
+	setenv("QTUNE_BIN", getenv("QTUNE_HOOKS_BIN"), 1);
+	setenv("QTUNE_TEST_NETNS_MAX", "2", 1);
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "show", "--all-netns", NULL });
+	unsetenv("QTUNE_TEST_NETNS_MAX");
+	setenv("QTUNE_BIN", saved, 1);
+	free(saved);
+	cr_assert_eq(rc, 2, "rc %d\n%s\n%s", rc, err, out);
+	cr_assert(strstr(err, "more than 2 network namespaces") && strstr(err, "only the first 2 found are audited"),
+		  "%s", err);
+	cr_assert(strstr(out, "summary: 2 network namespaces"), "%s", out);
+	free(out);
+	free(err);
+}
