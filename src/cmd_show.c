@@ -31,8 +31,7 @@ static void compute_limits(struct qt_ctx *ctx, struct limits *l)
 	l->somaxconn = k.have_somaxconn ? k.somaxconn : -1;
 	l->max_syn_backlog = k.have_max_syn_backlog ? k.max_syn_backlog : -1;
 	l->syncookies = k.have_syncookies ? k.syncookies : -1;
-	/* sk_acceptq_is_full() is "more than backlog": backlog + 1 fit. */
-	l->accept_queue = l->somaxconn >= 0 ? l->somaxconn + 1 : -1;
+	l->accept_queue = l->somaxconn >= 0 ? findings_accept_queue_holds(l->somaxconn) : -1;
 	l->syn_queue = l->somaxconn >= 0 && l->max_syn_backlog >= 0 && l->syncookies >= 0
 		? findings_syn_queue_limit(l->somaxconn, l->max_syn_backlog, l->syncookies).new_peers : -1;
 }

@@ -216,9 +216,14 @@ static const struct finding_port *port_entry(const struct finding_limits *lim, u
 	return NULL;
 }
 
+int64_t findings_accept_queue_holds(int64_t backlog)
+{
+	return (backlog < 0 ? 0 : backlog) + 1;
+}
+
 bool findings_accept_queue_full(uint32_t queued, uint32_t backlog)
 {
-	return queued > backlog;
+	return (int64_t)queued >= findings_accept_queue_holds(backlog);
 }
 
 int64_t findings_port_requirement(const struct finding_limits *lim, uint16_t port)

@@ -158,6 +158,9 @@ size_t findings_dropping(const struct listener_set *before, const struct listene
  * that are SYNs and completing ACKs dropped (ListenOverflows). At queued
  * == backlog one slot is left. */
 bool findings_accept_queue_full(uint32_t queued, uint32_t backlog);
+/* How many connections the accept queue of a listener with backlog B
+ * holds before it is full by that rule: B + 1 (`show`'s accept queue). */
+int64_t findings_accept_queue_holds(int64_t backlog);
 
 /* The backlog port must reach: its own requirement, else min_backlog, else
  * 0 (none); -1 when the port is ignored. */

@@ -349,6 +349,8 @@ Test(findings, accept_queue_full_is_the_kernels_rule_everywhere)
 	cr_assert(findings_accept_queue_full(129, 128));
 	cr_assert_not(findings_accept_queue_full(65535, 65535));
 	cr_assert(findings_accept_queue_full(65536, 65535));
+	cr_assert_eq(findings_accept_queue_holds(128), 129);
+	cr_assert_eq(findings_accept_queue_holds(0), 1);
 
 	size_t at = fake_listener(&set, "127.0.0.1", 80, 127, 127);
 	size_t over = fake_listener(&set, "127.0.0.1", 81, 127, 128);
