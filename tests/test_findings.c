@@ -335,6 +335,17 @@ Test(findings, dropping_between_two_samples)
 	listener_set_free(&before);
 }
 
+/* The set as a first sample of --interval: every drop count known, a
+ * copy in before (the caller raises drops in set afterwards). */
+static void first_sample(struct listener_set *before)
+{
+	for (size_t i = 0; i < set.n; i++)
+		set.v[i].drops_known = true;
+	before->n = set.n;
+	before->v = calloc(set.n, sizeof(*before->v));
+	memcpy(before->v, set.v, set.n * sizeof(*set.v));
+}
+
 /* One rule for "full", the kernel's sk_acceptq_is_full() (queued >
  * backlog): findings, the drop remedy, watch and its bar all ask it. A
  * listener dropping with its queue at the backlog still had a slot: the
@@ -357,11 +368,7 @@ Test(findings, accept_queue_full_is_the_kernels_rule_everywhere)
 	fake_owner(&set, at, 50, "app", "");
 	fake_owner(&set, over, 51, "app", "");
 	fake_attribute(&set, true);
-	for (size_t i = 0; i < set.n; i++)
-		set.v[i].drops_known = true;
-	before.n = set.n;
-	before.v = calloc(set.n, sizeof(*before.v));
-	memcpy(before.v, set.v, set.n * sizeof(*set.v));
+	first_sample(&before);
 	set.v[at].drops = set.v[over].drops = 10;
 	struct finding_limits lim = { .somaxconn_before = 4096, .somaxconn_after = 4096 };
 
@@ -390,11 +397,7 @@ Test(findings, one_advice_per_listener_dropping_outranks_a_static_finding)
 	for (size_t i = 0; i < set.n; i++)
 		fake_owner(&set, i, 100 + (pid_t)i, "app", "");
 	fake_attribute(&set, true);
-	for (size_t i = 0; i < set.n; i++)
-		set.v[i].drops_known = true;
-	before.n = set.n;
-	before.v = calloc(set.n, sizeof(*before.v));
-	memcpy(before.v, set.v, set.n * sizeof(*set.v));
+	first_sample(&before);
 	set.v[small].drops = set.v[large].drops = set.v[cut].drops = set.v[quiet].drops = 5;
 	struct finding_limits lim = { .somaxconn_before = 65535, .somaxconn_after = 65535 };
 
