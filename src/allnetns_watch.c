@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "allnetns.h"
@@ -176,27 +177,67 @@ static void render_json(struct qt_ctx *ctx, const struct command *cmd, struct al
 	jw_object_end(&w);
 }
 
-/* A section per namespace: its header, its frame (or why it is not
- * there, once). */
-static void render_text(struct qt_ctx *ctx, const struct command *cmd, struct allnetns *an,
-			struct member *m, unsigned sample)
+/* Lines in n bytes of text. */
+static size_t lines_of(const char *t, size_t n)
 {
-	bool first = true;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += t[i] == '\n';
+	return k;
+}
+
+/* A section per namespace: its header, its frame (or why it is not
+ * there, once). rows > 0 (a terminal that tall): the sections that fit,
+ * then a line saying how many did not, so that a redraw never scrolls;
+ * a namespace reported meanwhile is counted all the same. */
+static void render_text(struct qt_ctx *ctx, const struct command *cmd, struct allnetns *an,
+			struct member *m, unsigned sample, size_t rows)
+{
+	size_t used = 0, hidden = 0;
+	FILE *shown = ctx->out;
 
 	for (size_t i = 0; i < an->list.n; i++) {
+		size_t need;
+
 		if (m[i].state != M_LIVE && !m[i].report_now)
 			continue;
-		if (!first)
-			fputc('\n', ctx->out);
-		first = false;
-		netns_render_header(ctx->out, ctx->color, &an->rows[i]);
-		if (m[i].state == M_LIVE) {
-			fwrite(m[i].frame, 1, m[i].len, ctx->out);
-			continue;
+		need = (used ? 1 : 0) + 1 + (m[i].state == M_LIVE ? lines_of(m[i].frame, m[i].len) : 2);
+		if (rows && used && (hidden || used + need + 1 > rows)) {
+			FILE *sink = m[i].state == M_LIVE ? NULL : fopen("/dev/null", "we");
+
+			hidden++;
+			if (m[i].state == M_LIVE)
+				continue;
+			ctx->out = sink ? sink : shown;   /* reported and counted, not shown */
+		} else {
+			if (used)
+				fputc('\n', ctx->out);
+			used += need;
+			netns_render_header(ctx->out, ctx->color, &an->rows[i]);
+			if (m[i].state == M_LIVE) {
+				fwrite(m[i].frame, 1, m[i].len, ctx->out);
+				continue;
+			}
 		}
 		allnetns_report_unentered(ctx, cmd, &an->list.v[i], m[i].err, sample > 1, &an->rows[i]);
 		m[i].report_now = false;
+		if (ctx->out != shown) {
+			fclose(ctx->out);
+			ctx->out = shown;
+		}
 	}
+	if (hidden)
+		fprintf(ctx->out, "(%zu more namespace%s below: a taller terminal shows them; --json has all)\n",
+			hidden, hidden == 1 ? "" : "s");
+}
+
+/* The height of the terminal f is, 0 when unknown. */
+static size_t terminal_rows(FILE *f)
+{
+	struct winsize ws;
+
+	return ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
 }
 
 /* Tells the child of m the watch is over: its pace pipe closes. */
@@ -298,7 +339,7 @@ static unsigned watch_window(struct qt_ctx *ctx, const struct command *cmd, stru
 			render_json(ctx, cmd, an, m, samples);
 		} else if (ctx->verbosity >= 0) {
 			fputs(tty ? FRAME_START : samples > 1 ? "\n" : "", ctx->out);
-			render_text(ctx, cmd, an, m, samples);
+			render_text(ctx, cmd, an, m, samples, tty ? terminal_rows(ctx->out) : 0);
 		}
 		fflush(ctx->out);
 		if (count && samples >= (uint64_t)count)

@@ -711,26 +711,39 @@ static int lines_in(const char *file)
 	return n;
 }
 
+/* Waits until file holds n lines (30 s at most). */
+static void wait_for_lines(const char *file, int n)
+{
+	for (int i = 0; i < 600 && lines_in(file) < n; i++)
+		usleep(50000);
+	cr_assert_geq(lines_in(file), n, "%s: fewer than %d lines", file, n);
+}
+
+/* Reaps pid, which must have exited 0. */
+static void reaped_ok(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+}
+
 Test(e2e_allnetns, watch_reports_a_namespace_deleted_mid_watch_once_and_goes_on)
 {
 	const struct ns *gone = &nss[10];   /* named, no process: the mount holds it */
 	char file[512], cmd[2048], path[128];
-	int status;
 	pid_t pid;
 
 	snprintf(file, sizeof(file), "%s", sandbox_path("vanish.jsonl"));
 	pid = qtune_background(file, (const char *[]){ "watch", "--all-netns", "--count", "4",
 							      "--interval", "1", "--json", NULL });
 
-	for (int i = 0; i < 600 && lines_in(file) < 1; i++)
-		usleep(50000);
-	cr_assert_geq(lines_in(file), 1, "no first sample");
+	wait_for_lines(file, 1);
 	/* ip netns del: the name goes; qtune's child still holds it. */
 	snprintf(path, sizeof(path), "/run/netns/%s", gone->name);
 	cr_assert(umount2(path, MNT_DETACH) == 0 && unlink(path) == 0, "%s: %s", path, strerror(errno));
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	reaped_ok(pid);
 	/* In the first sample; in one later sample a document of its own
 	 * saying it vanished; absent after; "vanished" in the summary. */
 	sandbox_write("vanish.py",
@@ -781,4 +794,77 @@ Test(e2e_allnetns, watch_text_has_a_labelled_section_per_namespace_and_the_summa
 	cr_assert(sum && strstr(sum, "VERDICT"), "no summary table:\n%s", out);
 	free(out);
 	free(err);
+}
+
+Test(e2e_allnetns, watch_ends_on_sigint_with_every_namespace_summary)
+{
+	char file[512], cmd[1024];
+	pid_t pid;
+
+	snprintf(file, sizeof(file), "%s", sandbox_path("int.jsonl"));
+	pid = qtune_background(file, (const char *[]){ "watch", "--all-netns", "--interval", "1", "--json", NULL });
+	wait_for_lines(file, 2);
+	/* ^C reaches the whole process group; the parent alone decides. */
+	cr_assert(kill(pid, SIGINT) == 0);
+	reaped_ok(pid);
+	/* The last line is the summary, with a summary document for every
+	 * namespace the samples held, and the window's sample count. */
+	sandbox_write("int.py",
+		      "import json, sys\n"
+		      "lines = [json.loads(l) for l in open(sys.argv[1])]\n"
+		      "last = lines[-1]\n"
+		      "assert last['type'] == 'summary' and last['samples'] == len(lines) - 1 >= 2, last['samples']\n"
+		      "inos = {n['netns']['inode'] for n in lines[-2]['namespaces']}\n"
+		      "done = {n['netns']['inode'] for n in last['namespaces'] if n['type'] == 'summary'}\n"
+		      "assert inos == done and len(done) > 50, (len(inos), len(done))\n"
+		      "assert all(n['samples'] == last['samples'] for n in last['namespaces'])\n",
+		      0644);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s", sandbox_path("int.py"), file);
+	cr_assert_eq(system(cmd), 0, "see %s", file);
+	validate_watch_lines(file);
+}
+
+/* On a terminal, one frame on the alternate screen and nothing scrolled,
+ * however many namespaces: the sections that fit, then a line saying how
+ * many did not; ^C gives the terminal back. */
+Test(e2e_allnetns, watch_on_a_terminal_draws_what_fits_without_scrolling)
+{
+	char cmd[512], *s;
+	const char *p;
+	unsigned samples[64], n = 0;
+
+	snprintf(cmd, sizeof(cmd), "new-session -d -x 160 -y 40 'TERM=xterm \"%s\" watch --all-netns; sleep 30'",
+		 getenv("QTUNE_BIN"));
+	free(sandbox_tmux(cmd));
+	/* Until the third sample is drawn (a loaded machine is slow to start
+	 * fifty children). */
+	for (int i = 0; i < 60; i++) {
+		s = sandbox_tmux("capture-pane -p");
+		if (strstr(s, "qtune watch: sample 3"))
+			break;
+		free(s);
+		s = NULL;
+		usleep(500 * 1000);
+	}
+	cr_assert(s, "no third sample on the terminal");
+	free(s);
+	sandbox_tmux_shows("#{alternate_on} #{history_size}", "1 0\n", "on the alternate screen, nothing scrolled");
+	s = sandbox_tmux("capture-pane -p");
+	/* Several sections, all of one sample (the third or later), and the
+	 * count of those below the screen. */
+	for (p = s; (p = strstr(p, "qtune watch: sample ")) && n < 64; p++)
+		samples[n++] = (unsigned)strtoul(p + strlen("qtune watch: sample "), NULL, 10);
+	cr_assert_geq(n, 2, "%s", s);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert(samples[i] == samples[0] && samples[0] >= 3, "%s", s);
+	cr_assert(strstr(s, "more namespaces below"), "%s", s);
+	free(s);
+	free(sandbox_tmux("send-keys C-c"));
+	usleep(1500 * 1000);
+	sandbox_tmux_shows("#{alternate_on} #{cursor_flag}", "0 1\n", "normal screen and cursor back");
+	s = sandbox_tmux("capture-pane -p -S -1000");   /* with what scrolled off */
+	cr_assert(strstr(s, "VERDICT") && strstr(s, "summary of"),
+		  "the summaries and the table are left on the terminal: %s", s);
+	free(s);
+	free(sandbox_tmux("kill-server"));
 }

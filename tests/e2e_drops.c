@@ -338,24 +338,6 @@ Test(e2e_drops, watch_json_lines_with_rising_drops)
 	close(b);
 }
 
-/* tmux on a socket of its own, in this namespace. */
-static char *tmux(const char *args)
-{
-	char cmd[1024], *buf = NULL;
-	size_t len = 0;
-	FILE *p, *m = open_memstream(&buf, &len);
-	int c;
-
-	snprintf(cmd, sizeof(cmd), "tmux -L qtune-drops-%d -f /dev/null %s", (int)getpid(), args);
-	p = popen(cmd, "r");
-	cr_assert(p && m);
-	while ((c = fgetc(p)) != EOF)
-		fputc(c, m);
-	pclose(p);
-	fclose(m);
-	return buf;
-}
-
 Test(e2e_drops, watch_on_a_terminal_redraws_in_place_and_restores_it_on_sigint)
 {
 	uint16_t port;
@@ -364,25 +346,21 @@ Test(e2e_drops, watch_on_a_terminal_redraws_in_place_and_restores_it_on_sigint)
 
 	snprintf(cmd, sizeof(cmd), "new-session -d -x 160 -y 40 'TERM=xterm \"%s\" watch; sleep 30'",
 		 getenv("QTUNE_BIN"));
-	free(tmux(cmd));
+	free(sandbox_tmux(cmd));
 	usleep(3300 * 1000);
-	s = tmux("display -p '#{alternate_on} #{history_size}'");
-	cr_assert_str_eq(s, "1 0\n", "on the alternate screen, nothing scrolled: %s", s);
-	free(s);
-	s = tmux("capture-pane -p");
+	sandbox_tmux_shows("#{alternate_on} #{history_size}", "1 0\n", "on the alternate screen, nothing scrolled");
+	s = sandbox_tmux("capture-pane -p");
 	/* Three samples or more were drawn, one frame is on the screen. */
 	cr_assert(strstr(s, "qtune watch: sample 3") || strstr(s, "qtune watch: sample 4"), "%s", s);
 	cr_assert_null(strstr(strstr(s, "qtune watch: sample") + 1, "qtune watch: sample"), "%s", s);
 	free(s);
-	free(tmux("send-keys C-c"));
+	free(sandbox_tmux("send-keys C-c"));
 	usleep(500 * 1000);
-	s = tmux("display -p '#{alternate_on} #{cursor_flag}'");
-	cr_assert_str_eq(s, "0 1\n", "normal screen and cursor back: %s", s);
-	free(s);
-	s = tmux("capture-pane -p");
+	sandbox_tmux_shows("#{alternate_on} #{cursor_flag}", "0 1\n", "normal screen and cursor back");
+	s = sandbox_tmux("capture-pane -p");
 	cr_assert(strstr(s, "summary of"), "the summary is left on the terminal: %s", s);
 	free(s);
-	free(tmux("kill-server"));
+	free(sandbox_tmux("kill-server"));
 	close(a);
 }
 
@@ -397,9 +375,9 @@ static void watch_restores_the_terminal_on(int sig)
 
 	snprintf(cmd, sizeof(cmd), "new-session -d -x 160 -y 40 'TERM=xterm \"%s\" watch; sleep 30'",
 		 getenv("QTUNE_BIN"));
-	free(tmux(cmd));
+	free(sandbox_tmux(cmd));
 	usleep(1500 * 1000);
-	s = tmux("display -p '#{pane_pid}'");
+	s = sandbox_tmux("display -p '#{pane_pid}'");
 	shell = atoi(s);
 	free(s);
 	/* watch is the pane's shell's one child. */
@@ -407,16 +385,16 @@ static void watch_restores_the_terminal_on(int sig)
 	FILE *f = fopen(cmd, "re");
 	cr_assert(f && fscanf(f, "%d", &pid) == 1 && pid > 0, "no watch below the pane's shell %d", shell);
 	fclose(f);
-	s = tmux("display -p '#{alternate_on}'");
+	s = sandbox_tmux("display -p '#{alternate_on}'");
 	cr_assert_str_eq(s, "1\n", "watch is on the alternate screen: %s", s);
 	free(s);
 	cr_assert_eq(kill(pid, sig), 0);
 	usleep(500 * 1000);
-	s = tmux("display -p '#{alternate_on} #{cursor_flag}'");
+	s = sandbox_tmux("display -p '#{alternate_on} #{cursor_flag}'");
 	cr_assert_str_eq(s, "0 1\n", "after signal %d: normal screen and cursor back: %s", sig, s);
 	free(s);
 	cr_assert(kill(pid, 0) < 0 && errno == ESRCH, "watch ended on signal %d", sig);
-	free(tmux("kill-server"));
+	free(sandbox_tmux("kill-server"));
 }
 
 Test(e2e_drops, watch_restores_the_terminal_on_sighup)

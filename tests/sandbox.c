@@ -340,3 +340,31 @@ void sandbox_enter_files(struct qt_ctx *ctx)
 	umask(022);
 	sandbox_mkdir("etc");
 }
+
+/* tmux on a socket of its own, in this namespace. */
+char *sandbox_tmux(const char *args)
+{
+	char cmd[1024], *buf = NULL;
+	size_t len = 0;
+	FILE *p, *m = open_memstream(&buf, &len);
+	int c;
+
+	snprintf(cmd, sizeof(cmd), "tmux -L qtune-test-%d -f /dev/null %s", (int)getpid(), args);
+	p = popen(cmd, "r");
+	cr_assert(p && m);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, m);
+	pclose(p);
+	fclose(m);
+	return buf;
+}
+
+void sandbox_tmux_shows(const char *format, const char *want, const char *what)
+{
+	char args[256], *s;
+
+	snprintf(args, sizeof(args), "display -p '%s'", format);
+	s = sandbox_tmux(args);
+	cr_assert_str_eq(s, want, "%s: %s is %s", what, format, s);
+	free(s);
+}

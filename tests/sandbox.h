@@ -65,4 +65,11 @@ void sandbox_sysctl_text(const char *path, char *buf, size_t size);
  * backlog. port 0 picks one; *bound_port receives it when not NULL. */
 int sandbox_listen(const char *addr, uint16_t port, int backlog, uint16_t *bound_port);
 
+/* tmux ARGS on a server of this process's own (a socket named for its
+ * pid), in the sandbox's namespaces: what it printed (caller frees). */
+char *sandbox_tmux(const char *args);
+/* Asserts that tmux displays format ("#{alternate_on} #{cursor_flag}") as
+ * want (with its newline); what says what that means. */
+void sandbox_tmux_shows(const char *format, const char *want, const char *what);
+
 #endif
