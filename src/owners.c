@@ -1,7 +1,8 @@
 /* owners: which processes hold each listener of a set: one walk of
- * /proc/PID/fd for the processes of the listeners' namespace (and, for a
- * listener none of them holds, of the other namespaces), here or in the
- * owner walker, a child that answers a confined parent over a socket. */
+ * /proc/PID/fd for the processes of the listeners' namespace, on threads
+ * merged in /proc's order (and, for a listener none of them holds, of the
+ * other namespaces), here or in the owner walker, a child that answers a
+ * confined parent over a socket. */
 #include "owners.h"
 
 #include <dirent.h>
