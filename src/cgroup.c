@@ -1,4 +1,5 @@
-/* cgroup: cgroup v2 id → path, by one walk of the cgroup2 mount. */
+/* cgroup: cgroup v2 id → path, by the id as a file handle, else by one
+ * walk of the cgroup2 mount. */
 #include "cgroup.h"
 
 #include <dirent.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <limits.h>
 
 #include "util.h"
 
@@ -27,10 +29,17 @@ struct cg_index {
 };
 
 struct cgroup_map {
+	char *mnt;              /* the cgroup2 mount point; NULL: none */
+	int mnt_fd;
+	bool no_handles;        /* open_by_handle_at is refused (no CAP_DAC_READ_SEARCH): walked */
 	struct cg_entry *v;
 	struct cg_index *byino; /* sorted by inode */
 	size_t n, cap;
 };
+
+/* kernfs's file handle (include/linux/exportfs.h): the 64-bit id, which is
+ * the cgroup id INET_DIAG_CGROUP_ID reports. */
+#define QT_FILEID_KERNFS 0xfe
 
 /* mountinfo escapes blanks and backslashes as \ooo. */
 static void unescape(char *s)
@@ -118,20 +127,71 @@ static int index_cmp(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-static struct cgroup_map *map_build(int proc_fd)
+/* The walk, where a handle cannot be used. */
+static void map_walk(struct cgroup_map *m)
 {
-	struct cgroup_map *m = xcalloc(1, sizeof(*m));
-	char *mnt = cgroup2_mount(proc_fd);
 	struct stat st;
 	int fd;
 
-	if (mnt && (fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		/* The root is entry 0, every top cgroup's parent. */
-		add(m, fstat(fd, &st) == 0 ? st.st_ino : 0, 0, "");
-		walk(m, fd, 0, 1);
-		qsort(m->byino, m->n, sizeof(*m->byino), index_cmp);
-	}
-	free(mnt);
+	if (!m->mnt || (fd = open(m->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	/* The root is entry 0, every top cgroup's parent. */
+	add(m, fstat(fd, &st) == 0 ? st.st_ino : 0, 0, "");
+	walk(m, fd, 0, 1);
+	qsort(m->byino, m->n, sizeof(*m->byino), index_cmp);
+}
+
+/* The cgroup of id opened by its handle (CAP_DAC_READ_SEARCH), its path
+ * read back from /proc/self/fd: one lookup per id, whatever the tree
+ * holds, so nobody's cgroups cost a run anything. -ENOENT when no cgroup
+ * has the id; another -errno when handles cannot be used here. */
+static int path_by_handle(struct cgroup_map *m, int proc_fd, uint64_t id, char *path, size_t size)
+{
+	union {
+		struct file_handle fh;
+		char bytes[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	char link[32], target[PATH_MAX];
+	size_t ml = strlen(m->mnt);
+	ssize_t n;
+	int fd;
+
+	h.fh.handle_bytes = sizeof(id);
+	h.fh.handle_type = QT_FILEID_KERNFS;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(m->mnt_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ESTALE ? -ENOENT : -errno;
+	snprintf(link, sizeof(link), "self/fd/%d", fd);
+	n = readlinkat(proc_fd, link, target, sizeof(target) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	/* The path in this mount namespace, beneath the mount point. */
+	if (strncmp(target, m->mnt, ml) != 0 || (target[ml] != '/' && target[ml] != '\0'))
+		return -ENOENT;
+	if (strlen(target[ml] ? target + ml : "/") >= size)
+		return -ENAMETOOLONG;
+	strcpy(path, target[ml] ? target + ml : "/");
+	return 0;
+}
+
+/* Decided once, when the map is made, so that later lookups only read it
+ * (--all-netns looks up from several threads): handles if the mount's
+ * own root opens by its id, else the walk, made now. */
+static struct cgroup_map *map_open(int proc_fd)
+{
+	struct cgroup_map *m = xcalloc(1, sizeof(*m));
+	struct stat st;
+	char root[2];
+
+	m->mnt = cgroup2_mount(proc_fd);
+	m->mnt_fd = m->mnt ? open(m->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	m->no_handles = m->mnt_fd < 0 || fstat(m->mnt_fd, &st) < 0 ||
+			path_by_handle(m, proc_fd, (uint64_t)st.st_ino, root, sizeof(root)) < 0;
+	if (m->no_handles)
+		map_walk(m);
 	return m;
 }
 
@@ -142,7 +202,9 @@ int cgroup_path(struct cgroup_map **m, int proc_fd, uint64_t id, char *path, siz
 	size_t len = 0, at;
 
 	if (!*m)
-		*m = map_build(proc_fd);
+		*m = map_open(proc_fd);
+	if (!(*m)->no_handles)
+		return path_by_handle(*m, proc_fd, id, path, size);
 	hit = bsearch(&key, (*m)->byino, (*m)->n, sizeof(*(*m)->byino), index_cmp);
 	if (!hit || size < 2)
 		return hit ? -ENAMETOOLONG : -ENOENT;
@@ -175,5 +237,8 @@ void cgroup_map_free(struct cgroup_map *m)
 		free(m->v[i].name);
 	free(m->v);
 	free(m->byino);
+	free(m->mnt);
+	if (m->mnt_fd >= 0)
+		close(m->mnt_fd);
 	free(m);
 }

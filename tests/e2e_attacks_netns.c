@@ -630,3 +630,32 @@ Test(e2e_attacks_netns, more_namespaces_than_the_scan_bound_is_an_error_not_sile
 	free(out);
 	free(err);
 }
+
+/* Nor does a run look at them at all: a listener's cgroup is opened by its
+ * id, so the cgroups a user makes (up to the walk's bound of 65,536, which
+ * would also have pushed the system's own out of the map) cost nothing,
+ * every run and every watch sample. */
+Test(e2e_attacks_netns, cgroups_of_a_user_are_not_walked, .fini = label_fini)
+{
+	char *out, *err, *trace = NULL, path[600];
+	int l = sandbox_listen("127.0.0.1", 0, 16, NULL);
+	size_t len = 0, opened = 0;
+
+	find_cgroup2();
+	deep_cgroups_of_nobody();
+	snprintf(path, sizeof(path), "%s", sandbox_path("strace.out"));
+	int rc = sandbox_qtune_traced(&out, &err, (const char *[]){ "-o", path, "-e", "trace=openat", NULL },
+				      (const char *[]){ "listeners", "--no-owners", NULL });
+	cr_assert_eq(rc, 0, "%s", err);
+	FILE *f = fopen(path, "re");
+	cr_assert(f);
+	while (getline(&trace, &len, f) > 0)
+		opened += strstr(trace, "xxxxxxxxxxxxxxxx") != NULL;
+	fclose(f);
+	free(trace);
+	cr_assert_eq(opened, 0, "%zu of the user's cgroups were opened", opened);
+	cr_assert(strstr(out, "127.0.0.1:"), "%s", out);
+	free(out);
+	free(err);
+	close(l);
+}

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -851,7 +852,9 @@ static pid_t listener_in_cgroup(const char *dir, uint16_t *port)
  * afterwards): the unit the dump's cgroup id names is the one the unit
  * rule reads from the process's own /proc/PID/cgroup, below a user's
  * manager too (no system unit). */
-Test(listeners, the_unit_from_the_cgroup_id_matches_proc_pid_cgroup, .fini = cg_cleanup)
+/* walk: without CAP_DAC_READ_SEARCH, so that no cgroup opens by its
+ * handle and the cgroup2 tree is walked instead. */
+static void unit_from_the_cgroup_id(bool walk)
 {
 	static const char *const mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
 	const char *root = NULL;
@@ -875,6 +878,13 @@ Test(listeners, the_unit_from_the_cgroup_id_matches_proc_pid_cgroup, .fini = cg_
 	uint16_t psvc, puser;
 	pid_t a = listener_in_cgroup(cg_made[1], &psvc);
 	pid_t b = listener_in_cgroup(cg_made[3], &puser);
+	if (walk) {
+		cap_t c = cap_get_proc();
+		cap_value_t v = CAP_DAC_READ_SEARCH;
+
+		cr_assert(c && cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) == 0 && cap_set_proc(c) == 0);
+		cap_free(c);
+	}
 	dump();
 	const struct listener *ls = find(AF_INET, psvc), *lu = find(AF_INET, puser);
 	cr_assert(ls && lu);
@@ -921,4 +931,14 @@ Test(listeners, the_unit_from_the_cgroup_id_matches_proc_pid_cgroup, .fini = cg_
 		if (busy)
 			usleep(10000);
 	}
+}
+
+Test(listeners, the_unit_from_the_cgroup_id_matches_proc_pid_cgroup, .fini = cg_cleanup)
+{
+	unit_from_the_cgroup_id(false);
+}
+
+Test(listeners, the_unit_from_the_cgroup_id_without_handles_walks_the_tree, .fini = cg_cleanup)
+{
+	unit_from_the_cgroup_id(true);
 }
