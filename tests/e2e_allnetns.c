@@ -165,44 +165,6 @@ static void spawn(struct ns *n)
 	}
 }
 
-/* Set once this worker's children go to a PID namespace of their own. */
-static int left_pid_namespace;
-
-/* LeakSanitizer's exit-time check clones a thread that traces the process;
- * once the PID namespace for this worker's children has lost its PID 1,
- * that clone fails and LeakSanitizer aborts the worker. So a worker that
- * left its PID namespace skips the check (the suite's qtune runs are
- * separate processes, still checked); every other worker keeps it. */
-int __lsan_is_turned_off(void);
-int __lsan_is_turned_off(void)
-{
-	return left_pid_namespace;
-}
-
-/* PID 1 of the test's PID namespace: mounts its /proc and waits. */
-static void enter_pid_namespace(void)
-{
-	int ready[2];
-	char c;
-
-	cr_assert(unshare(CLONE_NEWPID) == 0, "unshare(CLONE_NEWPID): %s", strerror(errno));
-	left_pid_namespace = 1;
-	cr_assert(pipe2(ready, O_CLOEXEC) == 0);
-	init_pid = fork();
-	cr_assert(init_pid >= 0);
-	if (init_pid == 0) {
-		close(ready[0]);
-		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-			_exit(1);
-		if (write(ready[1], "x", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	cr_assert(read(ready[0], &c, 1) == 1, "PID 1 could not mount /proc");
-	close(ready[0]);
-}
 
 /* Fifty namespaces: every fifth named without a process; the cgroup
  * kinds on a few unnamed ones; a distinct somaxconn on every seventh. */
@@ -270,7 +232,7 @@ static void setup(void)
 {
 	sandbox_enter();
 	find_cgroup2(cgroot, sizeof(cgroot));
-	enter_pid_namespace();
+	init_pid = sandbox_enter_pid_namespace();
 	build();
 }
 

@@ -98,8 +98,14 @@ static void cg_rmtree(const char *rel)
 
 	/* -delete: unlinkat beneath each directory, for paths longer than PATH_MAX */
 	snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -delete 2>/dev/null", cg(rel));
-	if (system(cmd) != 0)
-		cr_log_warn("some test cgroups are left in %s", cgroot);
+	/* A killed process leaves its cgroup a moment after it is reaped. */
+	for (int i = 0; system(cmd) != 0; i++) {
+		if (i == 50) {
+			cr_log_warn("some test cgroups are left in %s", cgroot);
+			break;
+		}
+		usleep(20 * 1000);
+	}
 }
 
 /* A network namespace held by a process in cgroup rel (root's), with
@@ -214,6 +220,7 @@ static void attacker(struct holder *h)
 }
 
 static struct holder victim, evil;
+static pid_t label_init;        /* PID 1 of the test's PID namespace, if any */
 
 /* Whatever the test's outcome: the holders gone, the cgroups removed. */
 static void label_fini(void)
@@ -227,6 +234,12 @@ static void label_fini(void)
 		}
 	if (cgroot[0])
 		cg_rmtree("");
+	/* Last: once it is gone, nothing more can be forked (the removal's
+	 * shell is a child in its PID namespace). */
+	if (label_init > 0) {
+		kill(label_init, SIGKILL);
+		waitpid(label_init, NULL, 0);
+	}
 	sandbox_leave();
 }
 
@@ -256,6 +269,8 @@ Test(e2e_attacks_netns, container_label_spoofed_from_a_delegated_cgroup, .fini =
 	char *out, *err;
 
 	find_cgroup2();
+	/* Only this test's namespaces: not those of tests running beside it. */
+	label_init = sandbox_enter_pid_namespace();
 	victim_container(&victim);
 	delegate_to_nobody();
 	attacker(&evil);

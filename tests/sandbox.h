@@ -28,6 +28,12 @@ void sandbox_ctx(struct qt_ctx *ctx);
  * every target system has. */
 void sandbox_enter_files(struct qt_ctx *ctx);
 
+/* After sandbox_enter: this process's children from now on are in a PID
+ * namespace of their own, whose PID 1 (returned; the caller kills it at
+ * the end) has mounted its /proc here, so that a --all-netns run sees the
+ * test's namespaces only, not those of tests running beside it. */
+pid_t sandbox_enter_pid_namespace(void);
+
 /* Removes the temporary root. */
 void sandbox_leave(void);
 
