@@ -404,28 +404,15 @@ Test(e2e_attacks_netns, half_open_requests_spread_over_listeners_of_one_port, .f
 }
 
 /* A listener with TCP_DEFER_ACCEPT (and SO_REUSEPORT, so that an address
- * and its wildcard listen together) at addr:port. */
-static int deferring_listener(int family, const char *addr, uint16_t port, int v6only)
+ * and its wildcard listen together) at addr:port; an IPv6 one takes IPv4
+ * too (net.ipv6.bindv6only is 0 in a new namespace). */
+static int deferring_listener(const char *addr, uint16_t port)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
-	int one = 1, defer = 30, fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)sandbox_sockaddr(addr, port, &ss);
+	int one = 1, defer = 30, fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	cr_assert(fd >= 0);
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		cr_assert(inet_pton(AF_INET, addr, &a->sin_addr) == 1);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		cr_assert(inet_pton(AF_INET6, addr, &a->sin6_addr) == 1);
-		len = sizeof(*a);
-		cr_assert(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == 0);
-	}
 	cr_assert(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 &&
 		  setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)) == 0);
 	cr_assert(bind(fd, (struct sockaddr *)&ss, len) == 0 && listen(fd, 16) == 0, "%s port %u: %s", addr,
@@ -466,11 +453,11 @@ Test(e2e_attacks_netns, half_open_requests_go_to_the_best_listener_of_their_port
 {
 	char *out, *err;
 
-	deferring_listener(AF_INET, "0.0.0.0", 9001, 0);
-	deferring_listener(AF_INET, "127.0.0.1", 9001, 0);
-	deferring_listener(AF_INET6, "::", 9002, 0);
-	deferring_listener(AF_INET6, "::ffff:127.0.0.1", 9003, 0);
-	deferring_listener(AF_INET6, "::", 9003, 0);
+	deferring_listener("0.0.0.0", 9001);
+	deferring_listener("127.0.0.1", 9001);
+	deferring_listener("::", 9002);
+	deferring_listener("::ffff:127.0.0.1", 9003);
+	deferring_listener("::", 9003);
 	connect_v4("127.0.0.1", 9001, 1);
 	connect_v4("127.0.0.2", 9001, 2);
 	connect_v4("127.0.0.1", 9002, 3);

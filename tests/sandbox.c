@@ -322,28 +322,32 @@ void sandbox_sysctl_set(const char *path, const char *value)
 	close(fd);
 }
 
+size_t sandbox_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (!strchr(addr, ':')) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		cr_assert(inet_pton(AF_INET, addr, &s4->sin_addr) == 1);
+		return sizeof(*s4);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	cr_assert(inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1);
+	return sizeof(*s6);
+}
+
 int sandbox_listen(const char *addr, uint16_t port, int backlog, uint16_t *bound_port)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
-	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)sandbox_sockaddr(addr, port, &ss);
+	int fam = ss.ss_family;
 	int fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	cr_assert(fd >= 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fam == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		cr_assert(inet_pton(AF_INET, addr, &s4->sin_addr) == 1);
-		len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		cr_assert(inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1);
-		len = sizeof(*s6);
-	}
 	cr_assert(bind(fd, (struct sockaddr *)&ss, len) == 0, "bind %s:%u: %s", addr, port, strerror(errno));
 	cr_assert(listen(fd, backlog) == 0);
 	if (bound_port) {

@@ -9,6 +9,7 @@
 #ifndef QTUNE_TEST_SANDBOX_H
 #define QTUNE_TEST_SANDBOX_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -66,6 +67,10 @@ long long sandbox_sysctl_get(const char *path);
 void sandbox_sysctl_set(const char *path, const char *value);
 /* Reads a key's whitespace-normalised text into buf. */
 void sandbox_sysctl_text(const char *path, char *buf, size_t size);
+
+/* addr ("127.0.0.1", "::1") and port as a socket address; its length. */
+struct sockaddr_storage;
+size_t sandbox_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss);
 
 /* A TCP socket bound to addr:port ("127.0.0.1", "::1"), listening with
  * backlog. port 0 picks one; *bound_port receives it when not NULL. */
