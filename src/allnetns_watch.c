@@ -322,7 +322,18 @@ static void spawn_all(struct qt_ctx *ctx, const struct command *cmd, const struc
 	}
 }
 
-/* The window: a frame every interval until the count or a signal. */
+/* Whether a namespace is still watched: with none left, the window ends
+ * (every one vanished or could not be entered; each was reported). */
+static bool any_live(const struct allnetns *an, const struct member *m)
+{
+	for (size_t i = 0; i < an->list.n; i++)
+		if (m[i].state == M_LIVE)
+			return true;
+	return false;
+}
+
+/* The window: a frame every interval until the count, a signal, or no
+ * namespace left to watch. */
 static unsigned watch_window(struct qt_ctx *ctx, const struct command *cmd, struct allnetns *an,
 			     struct member *m, double interval, int64_t count)
 {
@@ -342,7 +353,7 @@ static unsigned watch_window(struct qt_ctx *ctx, const struct command *cmd, stru
 			render_text(ctx, cmd, an, m, samples, tty ? terminal_rows(ctx->out) : 0);
 		}
 		fflush(ctx->out);
-		if (count && samples >= (uint64_t)count)
+		if ((count && samples >= (uint64_t)count) || !any_live(an, m))
 			break;
 		cmd_sleep(interval, &stop_requested);
 	}
