@@ -134,6 +134,59 @@ static void scan_dir(struct scan *s, const char *dir, const char *runtime)
 /* Every process's ns/net: the namespaces nobody named, and for each
  * namespace its first process (the lowest pid, usually the container's
  * init), whose cgroup names the container. */
+/* The namespace at path (beneath proc_fd, stat st), found in process pid:
+ * added unless known, with pid as its process when it is the lowest.
+ * false when the list is full (the bound is said). */
+static bool found_in(struct scan *s, const struct stat *st, const char *path, int64_t pid)
+{
+	size_t ix;
+
+	if (!lookup(s, st->st_dev, st->st_ino, &ix)) {
+		if (full(s))
+			return false;
+		ix = add(s, st, path);
+	}
+	if (!s->found[ix].pid || pid < s->found[ix].pid)
+		s->found[ix].pid = (pid_t)pid;
+	return true;
+}
+
+/* A thread may be in a namespace of its own (unshare(CLONE_NEWNET) in a
+ * thread moves that thread alone): the other threads of pid, when it has
+ * any (its task directory's link count is 2 + its threads). */
+static bool scan_threads(struct scan *s, int proc_fd, int64_t pid)
+{
+	char path[96];
+	struct stat st;
+	struct dirent *e;
+	DIR *dp;
+	int fd;
+	bool room = true;
+
+	snprintf(path, sizeof(path), "%d/task", (int)pid);
+	if (fstatat(proc_fd, path, &st, 0) < 0 || st.st_nlink <= 3 ||
+	    (fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return true;
+	if (!(dp = fdopendir(fd))) {
+		close(fd);
+		return true;
+	}
+	while (room && (e = readdir(dp))) {
+		int64_t tid;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || util_parse_i64(e->d_name, &tid) < 0 ||
+		    tid == pid || tid > INT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%d/task/%d/ns/net", (int)pid, (int)tid);
+		if (fstatat(proc_fd, path, &st, 0) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/net", (int)pid, (int)tid);
+		room = found_in(s, &st, path, pid);
+	}
+	closedir(dp);
+	return room;
+}
+
 static void scan_procs(struct scan *s, int proc_fd)
 {
 	DIR *dp;
@@ -162,12 +215,9 @@ static void scan_procs(struct scan *s, int proc_fd)
 		}
 		/* Past the bound, the processes after are not looked at: the
 		 * namespaces they alone are in stay out, as said. */
-		if (!lookup(s, st.st_dev, st.st_ino, &(size_t){ 0 }) && full(s))
-			break;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-		size_t ix = add(s, &st, path);
-		if (!s->found[ix].pid || pid < s->found[ix].pid)
-			s->found[ix].pid = (pid_t)pid;
+		if (!found_in(s, &st, path, pid) || !scan_threads(s, proc_fd, pid))
+			break;
 	}
 	closedir(dp);
 }

@@ -1,7 +1,7 @@
 /* netns_scan: every network namespace of the host, for --all-netns: the
  * initial one first, then the names under /run/netns, the bind mounts a
  * container runtime keeps (/run/docker/netns), and the ns/net of every
- * process — each namespace once, known by its identity (the nsfs device
+ * process and thread — each namespace once, known by its identity (the nsfs device
  * and inode), never by the path it was found at — each with its label
  * (netns_label.h). Opening one again checks it is still the namespace the
  * scan saw. */
@@ -24,7 +24,8 @@
 struct netns_entry {
 	dev_t dev;
 	uint64_t inode;
-	char *path;             /* where it was found first: /run/netns/X, /proc/PID/ns/net */
+	char *path;             /* where it was found first: /run/netns/X, /proc/PID/ns/net,
+				 * /proc/PID/task/TID/ns/net */
 	bool initial;
 	struct netns_label label;
 };

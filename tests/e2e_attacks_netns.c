@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -660,4 +661,58 @@ Test(e2e_attacks_netns, cgroups_of_a_user_are_not_walked, .fini = label_fini)
 	free(out);
 	free(err);
 	close(l);
+}
+
+/* ---- a namespace only a thread is in ---- */
+
+static int thread_ready = -1;
+
+/* unshare(CLONE_NEWNET) in a thread moves that thread alone: its listener
+ * lives in a namespace no process's ns/net names. */
+static void *thread_in_its_own_namespace(void *arg)
+{
+	(void)arg;
+	struct stat st;
+
+	if (unshare(CLONE_NEWNET) < 0 || sandbox_listen("127.0.0.1", 7777, 8, NULL) < 0 ||
+	    stat("/proc/thread-self/ns/net", &st) < 0)
+		_exit(1);
+	unsigned long long ino = (unsigned long long)st.st_ino;
+	if (write(thread_ready, &ino, sizeof(ino)) != sizeof(ino))
+		_exit(1);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A user who listens from such a thread had its listener, and the whole
+ * namespace, left out of every --all-netns run. */
+Test(e2e_attacks_netns, namespace_of_a_thread_alone_is_audited, .fini = label_fini)
+{
+	char *out, *err;
+	int p[2];
+
+	label_init = sandbox_enter_pid_namespace();
+	cr_assert(pipe2(p, O_CLOEXEC) == 0);
+	evil.pid = fork();
+	cr_assert(evil.pid >= 0);
+	if (evil.pid == 0) {
+		pthread_t t;
+
+		close(p[0]);
+		thread_ready = p[1];
+		if (pthread_create(&t, NULL, thread_in_its_own_namespace, NULL) != 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	holder_wait(&evil, p[0]);
+	int rc = sandbox_qtune(&out, &err, (const char *[]){ "listeners", "--all-netns", NULL });
+	cr_assert_eq(rc, 0, "%s\n%s", err, out);
+	cr_assert(summary_line(out, evil.inode)[0], "the thread's namespace %llu is not audited:\n%s",
+		  evil.inode, out);
+	cr_assert(strstr(out, "127.0.0.1:7777"), "its listener is not listed:\n%s", out);
+	free(out);
+	free(err);
 }
