@@ -81,8 +81,8 @@ static int target_by_listener(const void *a, const void *b)
  * the listening hash by position, so a socket inserted at the bucket's head
  * between two netlink batches (a new SO_REUSEPORT worker joins its group's
  * bucket) shifts the rest, and the socket at the batch boundary comes twice;
- * listeners_dump keeps both. Not from the two dumps: a socket has one family,
- * so the IPv4 and IPv6 dumps never both list it (a dual-stack socket is
+ * listeners_dump keeps both. Not from the two families: one walk lists each
+ * socket once, under its own family (a dual-stack socket is
  * AF_INET6), and each socket of an SO_REUSEPORT group has its own inode. A
  * socket without an inode is never merged: nothing says two are the same. */
 static size_t merge_same_inode(struct relisten_target *v, size_t n)

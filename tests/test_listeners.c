@@ -182,7 +182,7 @@ static int forge_to(uint32_t portid)
 		struct nlmsghdr h;
 		struct inet_diag_msg m;
 	} msg = {
-		.h = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.h = { .nlmsg_len = sizeof(msg), .nlmsg_type = TCPDIAG_GETSOCK,
 		       .nlmsg_flags = NLM_F_MULTI, .nlmsg_seq = 1, .nlmsg_pid = portid },
 		.m = { .idiag_family = AF_INET, .idiag_state = TCP_LISTEN,
 		       .id.idiag_sport = htons(1), .idiag_wqueue = 7, .idiag_inode = 4242 },
