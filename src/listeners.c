@@ -30,6 +30,7 @@
 
 #ifdef QTUNE_TEST_HOOKS
 void (*listeners_dump_socket_hook)(int fd);
+unsigned long listeners_request_probes;
 #endif
 
 /* The attributes the kernel sends after an inet_diag_msg without being asked
@@ -337,6 +338,9 @@ static size_t first_with(const struct listener_set *set, uint16_t port, uint8_t 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
+#ifdef QTUNE_TEST_HOOKS
+		listeners_request_probes++;
+#endif
 		if (listener_cmp(&set->v[mid], &key) < 0)
 			lo = mid + 1;
 		else

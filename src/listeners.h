@@ -27,6 +27,9 @@ int listeners_dump(const struct qt_ctx *ctx, struct listener_set *out, struct qt
 /* Test build only: called with the dump socket once it is bound and
  * connected, before the first request (a test plays a forger there). */
 extern void (*listeners_dump_socket_hook)(int fd);
+/* Test build only: listeners compared while half-open requests are
+ * matched to their listener, summed over every dump since it was zeroed. */
+extern unsigned long listeners_request_probes;
 #endif
 
 #endif
