@@ -60,14 +60,14 @@ printf '%s\n' '#include <unistd.h>' '#include <sys/syscall.h>' \
 # A peak RSS measured under memcheck is memcheck's: the test that bounds
 # check's memory per flagged listener runs natively only.
 skip='e2e_attacks/raced_*|e2e_boot/renames_racing_with_the_replay_never_fail_it|e2e_allnetns/*'
-skip="$skip|e2e_owners/check_memory_grows_little_with_the_flagged_listeners"
+skip="$skip|e2e_owners/check_memory_grows_little_with_the_flagged_listeners|e2e_attacks_netns/deep_long_named_cgroups_of_a_user_stay_cheap"
 if valgrind --vgdb=no "$probe" 2>&1 | grep -q 'unhandled .* syscall'; then
 	lacks='relisten/*|e2e_relisten/*|e2e_servers/*|e2e_json_schema/every_command_output_matches_its_schema'
 	lacks="$lacks|sysctld/absolute_links_resolve_inside_root|util/openat2_retries_when_a_rename_races|landlock/*"
 	skip="$skip|$lacks"
 	echo "valgrind: $(valgrind --version) lacks openat2, pidfd_getfd or landlock; not run under it: $lacks"
 fi
-echo "valgrind: not run under it (checked natively and under ASan): e2e_attacks/raced_*, e2e_boot/renames_racing_*, e2e_allnetns/*; natively only: e2e_owners/check_memory_*"
+echo "valgrind: not run under it (checked natively and under ASan): e2e_attacks/raced_*, e2e_boot/renames_racing_*, e2e_allnetns/*; natively only: e2e_owners/check_memory_*, e2e_attacks_netns/deep_long_named_cgroups_*"
 filter=(--filter "!($skip)")
 
 # Criterion re-executes the test binary for every test, and each of those
