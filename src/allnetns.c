@@ -49,6 +49,7 @@
 #include "netns_scan.h"
 #include "output.h"
 #include "owners.h"
+#include "owners_walker.h"
 #include "prometheus.h"
 #include "run.h"
 #include "sysctl.h"

@@ -6,6 +6,7 @@
 
 #include "listeners_report.h"
 #include "owners.h"
+#include "owners_walker.h"
 #include "state.h"
 #include "sysctl.h"
 #include "util.h"

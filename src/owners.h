@@ -3,12 +3,13 @@
  * processes in the set's namespace and, for a listener none of them holds,
  * of the processes of the other namespaces. Bounded, and never failing for
  * lack of privilege: what it cannot see it marks unknown (owners_known,
- * owners_complete). The walk runs in this process or in the owner walker,
- * a child forked before Landlock that answers over a socket, on
- * ctx->owner_jobs threads (0: one per CPU the process may run on, at most
- * 8, and no more than one per 32 processes): whatever their number, the result is the one a
- * single thread finds, and they are joined before any function returns,
- * so the caller is single-threaded again for its setns() and fork(). */
+ * owners_complete). The walk runs in this process or in the owner walker
+ * (owners_walker.h: a child forked before Landlock that answers over a
+ * socket), on ctx->owner_jobs threads (0: one per CPU the process may run
+ * on, at most 8, and no more than one per 32 processes): whatever their
+ * number, the result is the one a single thread finds, and they are joined
+ * before any function returns, so the caller is single-threaded again for
+ * its setns() and fork(). */
 #ifndef QTUNE_OWNERS_H
 #define QTUNE_OWNERS_H
 
@@ -33,24 +34,6 @@
  * Never fails for lack of privilege: what it cannot see it marks unknown. */
 int listeners_attribute(const struct qt_ctx *ctx, struct listener_set *set, struct qt_diags *d);
 
-/* A child that walks /proc for a confined parent (listeners_walker_start
- * forks it before Landlock: see owners.c). */
-struct owner_walker;
-
-/* Attributes owners for a subset of set: the listeners whose want[i] is
- * true (want NULL: every one), each then owners_looked_up; the others keep
- * what they had (for a fresh dump: nothing, not looked up). Called again
- * with the listeners that appeared since (watch), it adds theirs: the
- * owners found earlier stay. With no listener wanted, no process is
- * looked at (set->fd_tables_read stays as it was). The walk sees every
- * process of the namespace however few listeners are wanted: a socket
- * shared by fork (nginx workers, a prefork server) is proven to have all
- * its owners only once every process was seen. walker NULL: this process
- * walks; else the walker does, and its answer is checked before use.
- * 0, or -errno when the walker failed (owners then not looked up). */
-int listeners_attribute_some(const struct qt_ctx *ctx, struct owner_walker *walker,
-			     struct listener_set *set, const bool *want, struct qt_diags *d);
-
 /* The owners of every listener of n namespaces in one walk over /proc
  * (qtune --all-netns): sets[i] holds the listeners dumped in the namespace
  * of inode netns[i] (0: none, it could not be entered), each set is
@@ -64,13 +47,6 @@ int listeners_attribute_netns(const struct qt_ctx *ctx, struct listener_set *set
  * "not looked up" again): a set walked for every listener, by
  * listeners_attribute_netns, reports only those a command asked for. */
 void listeners_owners_keep(struct listener_set *set, const bool *want);
-
-/* Forks the walker (before confining; it keeps the privileges the process
- * has then). It walks only when asked; *out NULL on failure. */
-int listeners_walker_start(const struct qt_ctx *ctx, struct owner_walker **out);
-
-/* Hangs up and reaps it; NULL is fine. */
-void listeners_walker_stop(struct owner_walker *w);
 
 #ifdef QTUNE_TEST_HOOKS
 /* Test build only: the threads the last walk of this process ran on, the

@@ -14,7 +14,7 @@
 #include "listeners.h"
 #include "netns.h"
 #include "output.h"
-#include "owners.h"
+#include "owners_walker.h"
 #include "run.h"
 #include "sysctl.h"
 #include "textfile.h"

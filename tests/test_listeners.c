@@ -25,6 +25,7 @@
 #include "findings.h"
 #include "listeners.h"
 #include "owners.h"
+#include "owners_walker.h"
 #include "sandbox.h"
 #include "sysctl.h"
 #include "util.h"
