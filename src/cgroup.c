@@ -205,7 +205,8 @@ int cgroup_path(struct cgroup_map **m, int proc_fd, uint64_t id, char *path, siz
 		*m = map_open(proc_fd);
 	if (!(*m)->no_handles)
 		return path_by_handle(*m, proc_fd, id, path, size);
-	hit = bsearch(&key, (*m)->byino, (*m)->n, sizeof(*(*m)->byino), index_cmp);
+	/* No cgroup2 mount: an empty map, whose NULL array bsearch may not be given. */
+	hit = (*m)->n ? bsearch(&key, (*m)->byino, (*m)->n, sizeof(*(*m)->byino), index_cmp) : NULL;
 	if (!hit || size < 2)
 		return hit ? -ENAMETOOLONG : -ENOENT;
 	/* "/a/b" from b up: its length first, then the names from the end. */
