@@ -337,19 +337,35 @@ enum qt_level allnetns_report_unentered(struct qt_ctx *ctx, const struct command
 }
 
 #ifdef QTUNE_TEST_HOOKS
-/* Test build only: a named namespace disappears between the scan and its
- * audit, as `ip netns del` would remove it. */
+/* Test build only: between the scan and the audits a named namespace
+ * disappears, as `ip netns del` would remove it (QTUNE_TEST_VANISH), and
+ * processes the scan saw exit (QTUNE_TEST_VANISH_PIDS, comma-separated),
+ * each gone from /proc's view of namespaces before the audits begin. */
 static void vanish_probe(void)
 {
-	const char *name = getenv("QTUNE_TEST_VANISH");
+	const char *name = getenv("QTUNE_TEST_VANISH"), *pids = getenv("QTUNE_TEST_VANISH_PIDS");
 	char *path;
 
-	if (!name)
-		return;
-	path = xasprintf("%s/%s", NETNS_RUN_DIR, name);
-	umount2(path, MNT_DETACH);
-	unlink(path);
-	free(path);
+	if (name) {
+		path = xasprintf("%s/%s", NETNS_RUN_DIR, name);
+		umount2(path, MNT_DETACH);
+		unlink(path);
+		free(path);
+	}
+	for (const char *p = pids; p && *p; p += strcspn(p, ","), p += *p == ',') {
+		char one[16], ns[48];
+		int64_t pid;
+		int fd;
+
+		snprintf(one, sizeof(one), "%.*s", (int)strcspn(p, ","), p);
+		if (util_parse_i64(one, &pid) < 0 || pid <= 1 || pid > INT32_MAX || kill((pid_t)pid, SIGKILL) < 0)
+			continue;
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)pid);
+		for (int tries = 0; tries < 500 && (fd = open(ns, O_RDONLY | O_CLOEXEC)) >= 0; tries++) {
+			close(fd);
+			usleep(10000);
+		}
+	}
 }
 #endif
 
@@ -395,7 +411,7 @@ static int enumerate(struct qt_ctx *ctx, struct allnetns *an)
  * report. */
 static void dump_one(const struct qt_ctx *ctx, struct allnetns *an, size_t i)
 {
-	const struct netns_entry *e = &an->list.v[i];
+	struct netns_entry *e = &an->list.v[i];
 	struct ns_run *run = &an->runs[i];
 	struct qt_ctx here = *ctx;
 

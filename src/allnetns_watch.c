@@ -88,10 +88,11 @@ static void stop_child(struct member *m);
 static void drain_and_reap(struct qt_ctx *ctx, const struct command *cmd, struct allnetns *an,
 			   size_t i, struct member *m);
 
-/* The namespaces whose entry is gone (its /run/netns name, the runtime's
- * bind mount, or the process it was found through): their child is told
- * to stop and reaped, and they are reported in the next frame. The child
- * itself keeps the namespace alive, so asking it would prove nothing. */
+/* The namespaces no way of the scan's reaches any more (their /run/netns
+ * names, the runtime's bind mounts, every process and thread seen in
+ * them: netns_entry_open): their child is told to stop and reaped, and
+ * they are reported in the next frame. The child itself keeps the
+ * namespace alive, so asking it would prove nothing. */
 static void find_vanished(struct qt_ctx *ctx, const struct command *cmd, struct allnetns *an,
 			  struct member *m)
 {

@@ -76,8 +76,28 @@ static size_t add(struct scan *s, const struct stat *st, const char *path)
 	memset(&s->found[l->n], 0, sizeof(s->found[0]));
 	l->v[l->n].dev = st->st_dev;
 	l->v[l->n].inode = (uint64_t)st->st_ino;
-	l->v[l->n].path = xstrdup(path);
 	return l->n++;
+}
+
+/* One more path namespace e is reached at. */
+static void add_path(struct netns_entry *e, const char *path)
+{
+	e->paths = xreallocarray(e->paths, e->npaths + 1, sizeof(*e->paths));
+	e->paths[e->npaths++] = xstrdup(path);
+	e->path = e->paths[0];
+}
+
+/* One more process or thread namespace e is reached through; a thread in
+ * its process's namespace adds nothing (the process reaches it). */
+static void add_task(struct netns_entry *e, int64_t pid, int64_t tid)
+{
+	if (e->ntasks && e->tasks[e->ntasks - 1].pid == pid)
+		return;
+	if (e->ntasks == e->tasks_cap) {
+		e->tasks_cap = e->tasks_cap ? e->tasks_cap * 2 : 4;
+		e->tasks = xreallocarray(e->tasks, e->tasks_cap, sizeof(*e->tasks));
+	}
+	e->tasks[e->ntasks++] = (struct netns_task){ (int32_t)pid, (int32_t)tid };
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -118,6 +138,8 @@ static void scan_dir(struct scan *s, const char *dir, const char *runtime)
 			size_t ix = add(s, &st, path);
 			struct found *f = &s->found[ix];
 
+			add_path(&s->list->v[ix], path);
+
 			if (!runtime && !f->name)
 				f->name = xstrdup(names[i]);
 			else if (runtime && !f->runtime_file) {
@@ -134,10 +156,11 @@ static void scan_dir(struct scan *s, const char *dir, const char *runtime)
 /* Every process's ns/net: the namespaces nobody named, and for each
  * namespace its first process (the lowest pid, usually the container's
  * init), whose cgroup names the container. */
-/* The namespace at path (beneath proc_fd, stat st), found in process pid:
- * added unless known, with pid as its process when it is the lowest.
+/* The namespace at path (beneath proc_fd, stat st), found in thread tid
+ * (0: the process) of process pid: added unless known, with pid as its
+ * process when it is the lowest, and pid (tid) as one more way to it.
  * false when the list is full (the bound is said). */
-static bool found_in(struct scan *s, const struct stat *st, const char *path, int64_t pid)
+static bool found_in(struct scan *s, const struct stat *st, const char *path, int64_t pid, int64_t tid)
 {
 	size_t ix;
 
@@ -145,9 +168,11 @@ static bool found_in(struct scan *s, const struct stat *st, const char *path, in
 		if (full(s))
 			return false;
 		ix = add(s, st, path);
+		add_path(&s->list->v[ix], path);
 	}
 	if (!s->found[ix].pid || pid < s->found[ix].pid)
 		s->found[ix].pid = (pid_t)pid;
+	add_task(&s->list->v[ix], pid, tid);
 	return true;
 }
 
@@ -181,7 +206,7 @@ static bool scan_threads(struct scan *s, int proc_fd, int64_t pid)
 		if (fstatat(proc_fd, path, &st, 0) < 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/net", (int)pid, (int)tid);
-		room = found_in(s, &st, path, pid);
+		room = found_in(s, &st, path, pid, tid);
 	}
 	closedir(dp);
 	return room;
@@ -216,7 +241,7 @@ static void scan_procs(struct scan *s, int proc_fd)
 		/* Past the bound, the processes after are not looked at: the
 		 * namespaces they alone are in stay out, as said. */
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-		if (!found_in(s, &st, path, pid) || !scan_threads(s, proc_fd, pid))
+		if (!found_in(s, &st, path, pid, 0) || !scan_threads(s, proc_fd, pid))
 			break;
 	}
 	closedir(dp);
@@ -255,6 +280,7 @@ int netns_scan(int proc_fd, struct netns_list *out, struct qt_diags *d)
 {
 	struct scan s = { .list = out, .max = NETNS_SCAN_MAX };
 	struct stat st;
+	size_t first;
 #ifdef QTUNE_TEST_HOOKS
 	/* Test build only: a bound a test can reach with a few namespaces. */
 	const char *max = getenv("QTUNE_TEST_NETNS_MAX");
@@ -270,7 +296,8 @@ int netns_scan(int proc_fd, struct netns_list *out, struct qt_diags *d)
 	if (fstatat(proc_fd, "1/ns/net", &st, 0) == 0) {
 		struct stat self, nd;
 
-		add(&s, &st, "/proc/1/ns/net");
+		first = add(&s, &st, "/proc/1/ns/net");
+		add_path(&out->v[first], "/proc/1/ns/net");
 		/* PID 1 of a container's PID namespace shares the container's
 		 * network namespace: when it is ours, the kernel says whether
 		 * it is the initial one (netns_identify's rule). */
@@ -280,7 +307,8 @@ int netns_scan(int proc_fd, struct netns_list *out, struct qt_diags *d)
 	} else if (fstatat(proc_fd, "thread-self/ns/net", &st, 0) == 0) {
 		struct stat nd;
 
-		add(&s, &st, "/proc/thread-self/ns/net");
+		first = add(&s, &st, "/proc/thread-self/ns/net");
+		add_path(&out->v[first], "/proc/thread-self/ns/net");
 		/* As netns_identify judges it: only the initial namespace has
 		 * net.core.netdev_max_backlog. */
 		out->v[0].initial = fstatat(proc_fd, "sys/net/core/netdev_max_backlog", &nd, 0) == 0;
@@ -310,24 +338,56 @@ int netns_scan(int proc_fd, struct netns_list *out, struct qt_diags *d)
 	return 0;
 }
 
-int netns_entry_open(const struct netns_entry *e, int *fd)
+/* Opens path and checks it is e's namespace: -ENOENT when it reaches
+ * none, -ESTALE when it reaches another now. */
+static int open_way(const struct netns_entry *e, const char *path, int *fd)
 {
 	struct statfs sfs;
 	struct stat st;
-	int r;
 
-	*fd = open(e->path, O_RDONLY | O_CLOEXEC);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return errno == ESRCH ? -ENOENT : -errno;
-	if (fstatfs(*fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC || fstat(*fd, &st) < 0)
-		r = -ESTALE;
-	else if (st.st_dev != e->dev || (uint64_t)st.st_ino != e->inode)
-		r = -ESTALE;
-	else
+	if (fstatfs(*fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC && fstat(*fd, &st) == 0 &&
+	    st.st_dev == e->dev && (uint64_t)st.st_ino == e->inode)
 		return 0;
 	close(*fd);
 	*fd = -1;
-	return r;
+	return -ESTALE;
+}
+
+int netns_entry_open(struct netns_entry *e, int *fd)
+{
+	int first_err = 0;
+
+	*fd = -1;
+	for (size_t k = e->gone; k < e->npaths + e->ntasks; k++) {
+		char buf[64];
+		const char *path = buf;
+		int r;
+
+		if (k < e->npaths) {
+			path = e->paths[k];
+		} else {
+			const struct netns_task *t = &e->tasks[k - e->npaths];
+
+			if (t->tid)
+				snprintf(buf, sizeof(buf), "/proc/%d/task/%d/ns/net", (int)t->pid, (int)t->tid);
+			else
+				snprintf(buf, sizeof(buf), "/proc/%d/ns/net", (int)t->pid);
+		}
+		r = open_way(e, path, fd);
+		if (r == 0)
+			return 0;
+		/* A way gone stays gone: a later open starts past it. */
+		if (r == -ENOENT || r == -ESTALE) {
+			if (k == e->gone)
+				e->gone++;
+		} else if (!first_err) {
+			first_err = r;
+		}
+	}
+	return first_err ? first_err : -ENOENT;
 }
 
 int netns_find_label(int proc_fd, const char *arg, char **path, struct qt_diags *d)
@@ -361,8 +421,12 @@ int netns_find_label(int proc_fd, const char *arg, char **path, struct qt_diags 
 
 void netns_list_free(struct netns_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].path);
+	for (size_t i = 0; i < l->n; i++) {
+		for (size_t k = 0; k < l->v[i].npaths; k++)
+			free(l->v[i].paths[k]);
+		free(l->v[i].paths);
+		free(l->v[i].tasks);
+	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }

@@ -21,11 +21,24 @@
 #define NETNS_SCAN_MAX_PIDS (1u << 22)
 #define NETNS_SCAN_MAX (1u << 16)
 
+/* A process (tid 0) or a thread the scan saw in a namespace. */
+struct netns_task {
+	int32_t pid, tid;
+};
+
+/* Every way the scan reached a namespace is remembered, so that one that
+ * goes (the process it was first seen in exits, a name is deleted) leaves
+ * the others to open it by: it has vanished only when none reaches it. */
 struct netns_entry {
 	dev_t dev;
 	uint64_t inode;
-	char *path;             /* where it was found first: /run/netns/X, /proc/PID/ns/net,
-				 * /proc/PID/task/TID/ns/net */
+	char *path;             /* where it was found first (paths[0]): /run/netns/X,
+				 * /proc/PID/ns/net, /proc/PID/task/TID/ns/net */
+	char **paths;           /* every path it was found at, in the scan's order */
+	size_t npaths;
+	struct netns_task *tasks;       /* every process and thread seen in it, /proc order */
+	size_t ntasks, tasks_cap;
+	size_t gone;            /* ways (paths, then tasks) before this one are gone */
 	bool initial;
 	struct netns_label label;
 };
@@ -41,10 +54,12 @@ struct netns_list {
  * (only when not even the initial namespace can be seen). */
 int netns_scan(int proc_fd, struct netns_list *out, struct qt_diags *d);
 
-/* Opens e's namespace (O_RDONLY, for setns) and checks it is still e:
- * -ENOENT when it is gone, -ESTALE when its path names another namespace
- * now (a reused pid, a name bound again), else -errno. */
-int netns_entry_open(const struct netns_entry *e, int *fd);
+/* Opens e's namespace (O_RDONLY, for setns) through the first of its ways
+ * that still reaches it, judging each open fd by its identity (a reused
+ * pid, a name bound again name another namespace now, and are passed
+ * over): -ENOENT when none reaches it any more (it vanished; the ways
+ * found gone are not tried again), else the first other -errno. */
+int netns_entry_open(struct netns_entry *e, int *fd);
 
 /* The --netns argument that is no path nor /run/netns name: the one
  * namespace whose label it matches (netns_label_matches). 0 with *path

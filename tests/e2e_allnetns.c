@@ -398,6 +398,145 @@ Test(e2e_allnetns, a_namespace_vanishing_mid_run_is_reported_not_fatal)
 	free(err);
 }
 
+/* A namespace the scan finds first through process a (the lowest pid in
+ * it) and that process b, a's child, keeps alive too: somaxconn 1777 and
+ * one listener, which b inherits. */
+struct pair {
+	pid_t a;                /* as fork() said */
+	int a_inner, b_inner;   /* in the test's PID namespace, as qtune sees them */
+	unsigned long long inode;
+	int release;            /* closed: both exit */
+};
+
+static void pair_wait(int release)
+{
+	char c;
+
+	while (read(release, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static void pair_spawn(struct pair *p)
+{
+	int ready[2], rel[2];
+	unsigned long long msg[3];
+
+	cr_assert(pipe2(ready, O_CLOEXEC) == 0 && pipe2(rel, O_CLOEXEC) == 0);
+	p->a = fork();
+	cr_assert(p->a >= 0);
+	if (p->a == 0) {
+		struct stat st;
+		pid_t b;
+
+		close(ready[0]);
+		close(rel[1]);
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(101);
+		write_file("/proc/sys/net/core/somaxconn", "1777");
+		if (sandbox_listen("0.0.0.0", 8080, 64, NULL) < 0 || stat("/proc/self/ns/net", &st) < 0)
+			_exit(102);
+		if ((b = fork()) < 0)
+			_exit(103);
+		if (b == 0) {
+			close(ready[1]);
+			pair_wait(rel[0]);
+		}
+		msg[0] = (unsigned long long)st.st_ino;
+		msg[1] = (unsigned long long)getpid();
+		msg[2] = (unsigned long long)b;
+		if (write(ready[1], msg, sizeof(msg)) != sizeof(msg))
+			_exit(104);
+		close(ready[1]);
+		pair_wait(rel[0]);
+	}
+	close(ready[1]);
+	close(rel[0]);
+	p->release = rel[1];
+	cr_assert(read(ready[0], msg, sizeof(msg)) == sizeof(msg), "the pair's first process did not start");
+	close(ready[0]);
+	p->inode = msg[0];
+	p->a_inner = (int)msg[1];
+	p->b_inner = (int)msg[2];
+	/* a comes first in /proc order: the scan finds the namespace through it. */
+	cr_assert_lt(p->a_inner, p->b_inner);
+}
+
+/* Reaps a, which must have been killed (by the hook, or the test). */
+static void pair_reap_first(struct pair *p)
+{
+	int status;
+
+	cr_assert_eq(waitpid(p->a, &status, 0), p->a);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the first process was not ended: %d",
+		  status);
+}
+
+/* show --all-netns (the test build) with the processes pids killed
+ * between the scan and the audits. */
+static int show_with_pids_gone(char **out, char **err, const char *pids)
+{
+	char *bin = strdup(getenv("QTUNE_BIN"));
+	int rc;
+
+	cr_assert(getenv("QTUNE_HOOKS_BIN"));
+	setenv("QTUNE_BIN", getenv("QTUNE_HOOKS_BIN"), 1);
+	setenv("QTUNE_TEST_VANISH_PIDS", pids, 1);
+	rc = sandbox_qtune(out, err, (const char *[]){ "show", "--all-netns", NULL });
+	unsetenv("QTUNE_TEST_VANISH_PIDS");
+	setenv("QTUNE_BIN", bin, 1);
+	free(bin);
+	return rc;
+}
+
+/* The process the namespace was found through exits before its audit; the
+ * other still keeps it: audited with its own values, not "vanished" (a
+ * short-lived process first in /proc order would otherwise hide the
+ * namespace's drift from check). */
+Test(e2e_allnetns, a_namespace_whose_first_process_exits_is_audited_through_another)
+{
+	struct pair p;
+	char *out, *err, pids[16], line[512];
+	int count, rc;
+
+	pair_spawn(&p);
+	snprintf(pids, sizeof(pids), "%d", p.a_inner);
+	rc = show_with_pids_gone(&out, &err, pids);
+	pair_reap_first(&p);
+	close(p.release);   /* b exits */
+	cr_assert_eq(rc, 0, "rc %d\n%s\n%s", rc, err, out);
+	cr_assert_null(strstr(err, "vanished"), "%s", err);
+	const char *row = summary_row(out, p.inode, &count);
+	cr_assert(count == 1, "%s", out);
+	snprintf(line, sizeof(line), "%.*s", (int)(strchr(row, '\n') - row), row);
+	cr_assert(strstr(line, " 1777 ") && strstr(line, " 1 ") && strcmp(line + strlen(line) - 2, "ok") == 0,
+		  "not audited with its values: %s\n%s", line, out);
+	free(out);
+	free(err);
+}
+
+/* Every process it was seen in exits before its audit: "vanished". */
+Test(e2e_allnetns, a_namespace_whose_every_process_exits_is_reported_vanished)
+{
+	struct pair p;
+	char *out, *err, pids[32], want[160];
+	int count, rc;
+
+	pair_spawn(&p);
+	snprintf(pids, sizeof(pids), "%d,%d", p.a_inner, p.b_inner);
+	rc = show_with_pids_gone(&out, &err, pids);
+	pair_reap_first(&p);
+	close(p.release);   /* b exits */
+	cr_assert_eq(rc, 0, "rc %d\n%s\n%s", rc, err, out);
+	snprintf(want, sizeof(want), "netns %llu (pid %d (qtune-tests)): vanished before it could be audited",
+		 p.inode, p.a_inner);
+	cr_assert(strstr(err, want), "no '%s' in:\n%s", want, err);
+	const char *row = summary_row(out, p.inode, &count);
+	cr_assert(count == 1 && strstr(row, "vanished"), "%s", out);
+	free(out);
+	free(err);
+}
+
 Test(e2e_allnetns, unprivileged_run_reports_each_namespace_it_cannot_enter)
 {
 	char *out, *err, cmd[1024];
@@ -727,6 +866,40 @@ Test(e2e_allnetns, watch_reports_a_namespace_deleted_mid_watch_once_and_goes_on)
 		      "assert all(len(d['namespaces']) >= 50 for d in lines[:k])\n",
 		      0644);
 	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s %llu", sandbox_path("vanish.py"), file, gone->inode);
+	cr_assert_eq(system(cmd), 0, "see %s", file);
+	validate_watch_lines(file);
+}
+
+/* The process the watch found a namespace through exits mid-watch; the
+ * other keeps it: still watched to the end, never "vanished". */
+Test(e2e_allnetns, watch_goes_on_with_a_namespace_whose_first_process_exits)
+{
+	struct pair p;
+	char file[512], cmd[2048];
+	pid_t pid;
+
+	pair_spawn(&p);
+	snprintf(file, sizeof(file), "%s", sandbox_path("first.jsonl"));
+	pid = qtune_background(file, (const char *[]){ "watch", "--all-netns", "--count", "3",
+							      "--interval", "1", "--json", NULL });
+	wait_for_lines(file, 1);
+	cr_assert(kill(p.a, SIGKILL) == 0);
+	pair_reap_first(&p);   /* gone from /proc's view of namespaces; b stays */
+	reaped_ok(pid);
+	close(p.release);
+	sandbox_write("first.py",
+		      "import json, sys\n"
+		      "lines = [json.loads(l) for l in open(sys.argv[1])]\n"
+		      "ino = int(sys.argv[2])\n"
+		      "assert len(lines) == 4 and lines[-1]['type'] == 'summary', len(lines)\n"
+		      "for d in lines[:3]:\n"
+		      "    s = [n for n in d['namespaces'] if n['netns']['inode'] == ino]\n"
+		      "    assert len(s) == 1 and s[0]['type'] == 'sample', s\n"
+		      "row = [r for r in lines[-1]['summary'] if r['inode'] == ino][0]\n"
+		      "assert row['verdict'] == 'ok' and row['somaxconn'] == 1777, row\n"
+		      "assert not any('vanished' in m['message'] for m in lines[-1]['messages'])\n",
+		      0644);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s %llu", sandbox_path("first.py"), file, p.inode);
 	cr_assert_eq(system(cmd), 0, "see %s", file);
 	validate_watch_lines(file);
 }
